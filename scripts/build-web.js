@@ -1,0 +1,1 @@
+// Placeholder until the dashboard lands; replaced by the esbuild bundle step.
