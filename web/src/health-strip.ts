@@ -1,0 +1,96 @@
+// The strip under the nav: is each listener up, what has each source received, is the store
+// keeping up. Fixed-width numbers so the strip never reflows as counters tick.
+import { clear, el } from './dom.js';
+import { bytes, count, duration } from './format.js';
+import type { Health } from './types.js';
+
+/** Health arrives every 2 s; after this long without one the numbers are marked stale. */
+const STALE_AFTER_MS = 6000;
+
+export class HealthStrip {
+  readonly element: HTMLElement;
+  private readonly listeners: HTMLElement;
+  private readonly counters: HTMLElement;
+  private readonly summary: HTMLElement;
+  private staleTimer = 0;
+  private last: Health | null = null;
+
+  constructor() {
+    this.listeners = el('div', { class: 'listeners' });
+    this.counters = el('table', { class: 'counters' });
+    this.summary = el('div', { class: 'summary' });
+    this.element = el(
+      'section',
+      { class: 'health', 'aria-label': 'Collector health' },
+      this.listeners,
+      this.counters,
+      this.summary,
+    );
+    this.setConnection(false);
+  }
+
+  get latest(): Health | null {
+    return this.last;
+  }
+
+  setConnection(connected: boolean): void {
+    this.element.classList.toggle('disconnected', !connected);
+    if (!connected) {
+      clear(this.summary);
+      this.summary.append(el('span', { class: 'conn bad' }, 'Not connected to the collector; retrying…'));
+    }
+  }
+
+  update(h: Health): void {
+    this.last = h;
+    this.element.classList.remove('stale');
+    clearTimeout(this.staleTimer);
+    this.staleTimer = window.setTimeout(() => this.element.classList.add('stale'), STALE_AFTER_MS);
+
+    clear(this.listeners);
+    for (const l of h.listeners) {
+      const title = l.error ? `${l.state}: ${l.error}` : l.state;
+      const where = l.state === 'disabled' ? 'off' : `${l.transport}/${l.port}`;
+      this.listeners.append(
+        el(
+          'span',
+          { class: `listener state-${l.state}`, title },
+          el('span', { class: 'dot', 'aria-hidden': 'true' }),
+          `${l.name} `,
+          el('span', { class: 'port' }, where),
+          l.state === 'failed' ? el('span', { class: 'err' }, ` failed${l.error ? `: ${l.error}` : ''}`) : null,
+        ),
+      );
+    }
+
+    clear(this.counters);
+    const head = el('tr', {}, el('th', {}, 'source'));
+    for (const c of ['received', 'parsed', 'malformed', 'dropped', 'stored']) head.append(el('th', {}, c));
+    const rows = Object.entries(h.counters).map(([source, c]) =>
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'row' }, source),
+        el('td', { title: `${bytes(c.bytes)} received` }, count(c.received)),
+        el('td', {}, count(c.parsed)),
+        el('td', { class: c.malformed > 0 ? 'warn' : '' }, count(c.malformed)),
+        el('td', { class: c.dropped > 0 ? 'bad' : '' }, count(c.dropped)),
+        el('td', {}, count(c.stored)),
+      ),
+    );
+    this.counters.append(el('thead', {}, head), el('tbody', {}, ...rows));
+
+    clear(this.summary);
+    const s = h.store;
+    this.summary.append(
+      el('span', { class: 'conn ok' }, 'live'),
+      el('span', { title: 'browsers connected / lines not sent to a browser that was too slow' },
+        `clients ${count(h.live.clients)} · live-dropped `,
+        el('b', { class: h.live.dropped > 0 ? 'bad' : '' }, count(h.live.dropped))),
+      el('span', { title: `store backend ${s.backend}` },
+        `store ${count(s.logs)} lines, ${bytes(s.sizeBytes)} · queue ${count(s.writeQueue)}`),
+      ...(s.lastError ? [el('span', { class: 'bad', title: s.lastError }, `store error: ${s.lastError}`)] : []),
+      el('span', { class: 'muted', title: `started ${h.startedAt}` }, `v${h.version} · up ${duration(h.uptimeS)}`),
+    );
+  }
+}

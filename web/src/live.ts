@@ -1,0 +1,75 @@
+// One socket.io connection for the whole app: health for the strip, log batches for the tail.
+import { io, type Socket } from 'socket.io-client';
+import { isHealth, isLogBatch, splitLines, type Health, type LogLine } from './types.js';
+
+export interface LiveFilter {
+  device?: string;
+  modules?: string[];
+  severity?: number;
+}
+
+export interface LiveBatch {
+  lines: LogLine[];
+  missed: number;
+  invalid: number;
+}
+
+type ConnectionListener = (connected: boolean) => void;
+
+export class LiveConnection {
+  private readonly socket: Socket;
+  private filter: LiveFilter | null = null;
+  private readonly healthListeners = new Set<(h: Health) => void>();
+  private readonly batchListeners = new Set<(b: LiveBatch) => void>();
+  private readonly connectionListeners = new Set<ConnectionListener>();
+
+  constructor() {
+    this.socket = io({ path: '/socket.io' });
+    this.socket.on('connect', () => {
+      // The server forgets subscriptions with the connection: renew after every reconnect.
+      if (this.filter) this.socket.emit('logs:subscribe', this.filter);
+      for (const l of this.connectionListeners) l(true);
+    });
+    this.socket.on('disconnect', () => {
+      for (const l of this.connectionListeners) l(false);
+    });
+    this.socket.on('health', (h: unknown) => {
+      if (!isHealth(h)) return;
+      for (const l of this.healthListeners) l(h);
+    });
+    this.socket.on('logs:batch', (b: unknown) => {
+      if (!isLogBatch(b)) return;
+      const { lines, invalid } = splitLines(b.lines);
+      for (const l of this.batchListeners) l({ lines, missed: b.missed, invalid });
+    });
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  subscribe(filter: LiveFilter): void {
+    this.filter = filter;
+    if (this.socket.connected) this.socket.emit('logs:subscribe', filter);
+  }
+
+  unsubscribe(): void {
+    this.filter = null;
+    if (this.socket.connected) this.socket.emit('logs:unsubscribe');
+  }
+
+  onHealth(l: (h: Health) => void): () => void {
+    this.healthListeners.add(l);
+    return () => this.healthListeners.delete(l);
+  }
+
+  onBatch(l: (b: LiveBatch) => void): () => void {
+    this.batchListeners.add(l);
+    return () => this.batchListeners.delete(l);
+  }
+
+  onConnection(l: ConnectionListener): () => void {
+    this.connectionListeners.add(l);
+    return () => this.connectionListeners.delete(l);
+  }
+}

@@ -1,0 +1,148 @@
+// Shapes of the server's JSON (contract in the server's API). Everything here arrives over the
+// network, so each top-level shape has a guard; the page shows a visible error instead of
+// rendering something it does not understand.
+
+export type SeverityName = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+export interface LogLine {
+  id: number;
+  receivedAt: string;
+  deviceTime: string | null;
+  device: { id: string | number; address: string };
+  source: string;
+  facility: number | null;
+  severity: number | null;
+  severityName: string | null;
+  hostname: string | null;
+  app: string | null;
+  pid: string | null;
+  module: string;
+  seq: number | null;
+  message: string;
+  raw: string;
+}
+
+export interface LogPage {
+  logs: LogLine[];
+  nextCursor: string | null;
+}
+
+export interface LogBatch {
+  lines: LogLine[];
+  missed: number;
+}
+
+export interface Listener {
+  name: string;
+  transport: string;
+  address: string;
+  port: number;
+  state: 'listening' | 'disabled' | 'failed' | string;
+  error?: string;
+}
+
+export interface SourceCounters {
+  received: number;
+  bytes: number;
+  parsed: number;
+  malformed: number;
+  dropped: number;
+  stored: number;
+}
+
+export interface Health {
+  version: string;
+  startedAt: string;
+  uptimeS: number;
+  listeners: Listener[];
+  counters: Record<string, SourceCounters>;
+  live: { clients: number; dropped: number };
+  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastError: string | null };
+}
+
+export interface Device {
+  id: string | number;
+  address: string;
+  mac: string | null;
+  model: string | null;
+  firmware: string | null;
+  hostname: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  online: boolean;
+  logs: number;
+  seqGaps: number;
+  modules: Record<string, number>;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStrOrNull = (x: unknown): boolean => x === null || isStr(x);
+const isNumOrNull = (x: unknown): boolean => x === null || isNum(x);
+
+export function isLogLine(x: unknown): x is LogLine {
+  return (
+    isObj(x) &&
+    isNum(x.id) &&
+    isStr(x.receivedAt) &&
+    isStrOrNull(x.deviceTime) &&
+    isObj(x.device) &&
+    isStr(x.device.address) &&
+    isStr(x.source) &&
+    isNumOrNull(x.facility) &&
+    isNumOrNull(x.severity) &&
+    isStrOrNull(x.severityName) &&
+    isStrOrNull(x.hostname) &&
+    isStrOrNull(x.app) &&
+    isStrOrNull(x.pid) &&
+    isStr(x.module) &&
+    isNumOrNull(x.seq) &&
+    isStr(x.message) &&
+    isStr(x.raw)
+  );
+}
+
+/** Lines that fail the guard are counted, not dropped silently: the caller shows the count. */
+export function splitLines(xs: unknown): { lines: LogLine[]; invalid: number } {
+  const lines: LogLine[] = [];
+  let invalid = 0;
+  if (!Array.isArray(xs)) return { lines, invalid: 0 };
+  for (const x of xs) {
+    if (isLogLine(x)) lines.push(x);
+    else invalid++;
+  }
+  return { lines, invalid };
+}
+
+export function isLogPage(x: unknown): x is Obj & { logs: unknown[]; nextCursor: string | null } {
+  return isObj(x) && Array.isArray(x.logs) && isStrOrNull(x.nextCursor);
+}
+
+export function isLogBatch(x: unknown): x is Obj & { lines: unknown[]; missed: number } {
+  return isObj(x) && Array.isArray(x.lines) && isNum(x.missed);
+}
+
+export function isHealth(x: unknown): x is Health {
+  return (
+    isObj(x) &&
+    Array.isArray(x.listeners) &&
+    x.listeners.every((l) => isObj(l) && isStr(l.name) && isStr(l.state)) &&
+    isObj(x.counters) &&
+    Object.values(x.counters).every(isObj) &&
+    isObj(x.live) &&
+    isObj(x.store)
+  );
+}
+
+export function isDeviceList(x: unknown): x is { devices: Device[] } {
+  return (
+    isObj(x) &&
+    Array.isArray(x.devices) &&
+    x.devices.every((d) => isObj(d) && isStr(d.address) && isObj(d.modules))
+  );
+}
