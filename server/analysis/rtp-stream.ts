@@ -93,9 +93,16 @@ export interface RtpSeriesBucket {
   /** Mean observed loss-run length × (1 − loss ratio): 1 for random loss, > 1 when bursty. */
   readonly burstRatio: number;
   /** E-model R and MOS (5-second buckets only, and only for codecs with E-model parameters). */
-  readonly rFactor?: number;
-  readonly mos?: number;
-  readonly oneWayDelayMs?: number;
+  readonly rFactor: number | undefined;
+  readonly mos: number | undefined;
+  /** Delay the E-model assumed: network (if given) + packetisation + a 2×jitter buffer. */
+  readonly oneWayDelayMs: number | undefined;
+}
+
+interface EModelEstimate {
+  readonly rFactor: number;
+  readonly mos: number;
+  readonly oneWayDelayMs: number;
 }
 
 export interface RtpStreamResult {
@@ -115,8 +122,9 @@ const PT_CN = 13;
 const PT_CN_OLD = 19;
 const SECOND_MS = 1000;
 const FIVE_SECONDS_MS = 5000;
-const DEFAULT_MAX_PER_SECOND_BUCKETS = 300;
-const DEFAULT_MAX_PER_FIVE_SECOND_BUCKETS = 720;
+/** Live views need the last minute per second and the last ten minutes per 5 s; sinks take the rest via onBucket. */
+const DEFAULT_MAX_PER_SECOND_BUCKETS = 60;
+const DEFAULT_MAX_PER_FIVE_SECOND_BUCKETS = 120;
 /** A nominal jitter buffer holds about twice the interarrival jitter. */
 const JITTER_BUFFER_JITTER_MULTIPLE = 2;
 
@@ -150,24 +158,31 @@ class BucketAccumulator {
     this.lossRunPackets = 0;
   }
 
-  snapshot(extSeqNow: number, quality: (b: Omit<RtpSeriesBucket, 'rFactor' | 'mos' | 'oneWayDelayMs'>) => Partial<RtpSeriesBucket>): RtpSeriesBucket {
+  snapshot(extSeqNow: number, quality: (lostPct: number, burstRatio: number, meanJitterMs: number) => EModelEstimate | undefined): RtpSeriesBucket {
     const expected = extSeqNow - this.extSeqAtStart;
     const lost = expected - this.packets;
+    const lostPct = expected > 0 ? (lost * 100) / expected : 0;
     const lossRatio = expected > 0 ? Math.max(0, lost) / expected : 0;
     const meanRun = this.lossRuns > 0 ? this.lossRunPackets / this.lossRuns : 0;
-    const base = {
+    const burstRatio = meanRun > 0 ? meanRun * (1 - lossRatio) : 1;
+    const meanJitterMs = this.jitterCount > 0 ? this.jitterSumMs / this.jitterCount : 0;
+    const q = quality(lostPct, burstRatio, meanJitterMs);
+    // One literal with every field keeps all buckets on one hidden class: the smallest objects V8 makes.
+    return {
       durationMs: this.durationMs,
       startMs: this.startMs,
       packets: this.packets,
       expected,
       lost,
-      lostPct: expected > 0 ? (lost * 100) / expected : 0,
+      lostPct,
       maxJitterMs: this.maxJitterMs,
-      meanJitterMs: this.jitterCount > 0 ? this.jitterSumMs / this.jitterCount : 0,
+      meanJitterMs,
       maxDeltaMs: this.maxDeltaMs,
-      burstRatio: meanRun > 0 ? meanRun * (1 - lossRatio) : 1,
+      burstRatio,
+      rFactor: q?.rFactor,
+      mos: q?.mos,
+      oneWayDelayMs: q?.oneWayDelayMs,
     };
-    return { ...base, ...quality(base) };
   }
 
   keep(bucket: RtpSeriesBucket): void {
@@ -420,15 +435,17 @@ export class RtpStreamAnalyser {
   }
 
   private closeBucket(b: BucketAccumulator, extSeq: number): RtpSeriesBucket {
-    return b.snapshot(extSeq, (base) => (b.durationMs === FIVE_SECONDS_MS ? this.quality(base) : {}));
+    return b.snapshot(extSeq, (lostPct, burstRatio, meanJitterMs) =>
+      b.durationMs === FIVE_SECONDS_MS ? this.quality(lostPct, burstRatio, meanJitterMs) : undefined,
+    );
   }
 
-  private quality(b: Pick<RtpSeriesBucket, 'lostPct' | 'burstRatio' | 'meanJitterMs'>): Partial<RtpSeriesBucket> {
+  private quality(lostPct: number, burstRatio: number, meanJitterMs: number): EModelEstimate | undefined {
     const codec = resolvePayloadType(this.firstPayloadType, this.options.dynamicPayloadTypes);
-    if (!codec?.emodel) return {};
+    if (!codec?.emodel) return undefined;
     const oneWayDelayMs =
-      (this.options.networkDelayMs ?? 0) + (codec.frameMs ?? 0) + JITTER_BUFFER_JITTER_MULTIPLE * b.meanJitterMs;
-    const r = rFactor({ codec: codec.emodel, lossPct: Math.max(0, b.lostPct), burstRatio: b.burstRatio, oneWayDelayMs });
+      (this.options.networkDelayMs ?? 0) + (codec.frameMs ?? 0) + JITTER_BUFFER_JITTER_MULTIPLE * meanJitterMs;
+    const r = rFactor({ codec: codec.emodel, lossPct: Math.max(0, lostPct), burstRatio, oneWayDelayMs });
     return { rFactor: r, mos: mosFromR(r), oneWayDelayMs };
   }
 

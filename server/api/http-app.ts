@@ -1,0 +1,27 @@
+/** The express app: the JSON API under /api and the built dashboard for everything else. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import { WEB_ROOT } from '../package-root.js';
+import { apiRouter, type ApiDeps } from './routes.js';
+
+export function createHttpApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    // Log text is hostile: no inline script may ever run, and nothing may frame the dashboard.
+    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  app.use('/api', apiRouter(deps));
+  app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: '1h' }));
+  const index = path.join(WEB_ROOT, 'index.html');
+  // Deep links (/logs?…, /devices/7) are routes of the single page: serve it for any other GET.
+  app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+    if (existsSync(index)) res.sendFile(index);
+    else res.status(503).type('text/plain').send('The dashboard is not built: run `npm run build` in the collector checkout.');
+  });
+  return app;
+}

@@ -1,0 +1,175 @@
+/**
+ * The HTTP API. Routes read through the store interface and the in-memory registries; they never
+ * see SQL. Every parameter is validated in params.ts and bad ones get a 400 that says why.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { PHONE_MODULES } from '../../parsers/phone-module.js';
+import { SEVERITY_NAMES } from '../../parsers/syslog.js';
+import type { Counters } from '../counters.js';
+import type { DeviceRegistry } from '../pipeline/device-registry.js';
+import type { BatchWriter } from '../store/batch-writer.js';
+import { QueryError, type DeviceRecord, type Store } from '../store/types.js';
+import type { ListenerStatus } from '../sources/listener.js';
+import type { LiveHub } from '../live/hub.js';
+import { logLineJson } from './log-json.js';
+import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
+
+export interface ApiDeps {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly onlineWindowMs: number;
+  readonly store: Store;
+  readonly writer: BatchWriter;
+  readonly devices: DeviceRegistry;
+  readonly counters: Counters;
+  readonly listeners: () => readonly ListenerStatus[];
+  readonly live: () => LiveHub | null;
+  readonly now: () => number;
+}
+
+const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 100;
+const MODULE_SET: ReadonlySet<string> = new Set(PHONE_MODULES);
+
+export async function healthSnapshot(d: ApiDeps) {
+  const stats = await d.store.stats().catch((err: Error) => ({ backend: 'sqlite', path: '', sizeBytes: 0, logs: 0, error: err.message }));
+  const live = d.live();
+  return {
+    version: d.version,
+    startedAt: new Date(d.startedAt).toISOString(),
+    uptimeS: Math.round((d.now() - d.startedAt) / 1000),
+    listeners: d.listeners(),
+    counters: d.counters.snapshot(),
+    recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
+    live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
+    store: { ...stats, writeQueue: d.writer.queued, lastError: d.writer.lastError },
+  };
+}
+
+export function deviceJson(dev: DeviceRecord, nowMs: number, onlineWindowMs: number) {
+  return {
+    id: dev.id,
+    address: dev.address,
+    mac: dev.mac,
+    model: dev.model,
+    firmware: dev.firmware,
+    hostname: dev.hostname,
+    firstSeen: new Date(dev.firstSeen).toISOString(),
+    lastSeen: new Date(dev.lastSeen).toISOString(),
+    online: nowMs - dev.lastSeen <= onlineWindowMs,
+    logs: dev.logs,
+    seqGaps: dev.seqGaps,
+    seqOutOfOrder: dev.seqOutOfOrder,
+    modules: dev.modules,
+  };
+}
+
+export function apiRouter(d: ApiDeps): Router {
+  const r = Router();
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+  r.get('/health', wrap(async (_req, res) => {
+    res.json(await healthSnapshot(d));
+  }));
+
+  r.get('/devices', (_req, res) => {
+    const now = d.now();
+    res.json({ devices: d.devices.all().sort((a, b) => b.lastSeen - a.lastSeen).map((dev) => deviceJson(dev, now, d.onlineWindowMs)) });
+  });
+
+  r.get('/devices/:id', (req, res) => {
+    const dev = findDevice(d.devices, req.params.id ?? '');
+    if (!dev) {
+      res.status(404).json({ error: `no device ${req.params.id}` });
+      return;
+    }
+    res.json(deviceJson(dev, d.now(), d.onlineWindowMs));
+  });
+
+  r.get('/logs', wrap(async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const deviceParam = optionalString(q, 'device', 64);
+    let deviceId: number | undefined;
+    if (deviceParam !== undefined) {
+      const dev = findDevice(d.devices, deviceParam);
+      if (!dev) {
+        res.json({ logs: [], nextCursor: null });
+        return;
+      }
+      deviceId = dev.id;
+    }
+    const limit = optionalInt(q, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
+    const cursor = optionalInt(q, 'cursor', 1, Number.MAX_SAFE_INTEGER);
+    const rows = await d.store.queryLogs({
+      ...(deviceId !== undefined ? { deviceId } : {}),
+      ...optionalField('modules', optionalList(q, 'module', MODULE_SET)),
+      ...optionalField('maxSeverity', optionalSeverity(q)),
+      ...optionalField('fromMs', optionalTime(q, 'from')),
+      ...optionalField('toMs', optionalTime(q, 'to')),
+      ...optionalField('text', optionalString(q, 'q', 512)),
+      ...optionalField('beforeId', cursor),
+      limit,
+    });
+    const addressOf = (id: number) => d.devices.byId(id)?.address ?? '';
+    res.json({
+      logs: rows.map((row) => logLineJson(row, addressOf(row.deviceId))),
+      nextCursor: rows.length === limit ? String(rows[rows.length - 1]!.id) : null,
+    });
+  }));
+
+  r.get('/logs/:id', wrap(async (req, res) => {
+    const row = await d.store.getLog(Number(req.params.id));
+    if (!row) {
+      res.status(404).json({ error: `no log line ${req.params.id}` });
+      return;
+    }
+    res.json(logLineJson(row, d.devices.byId(row.deviceId)?.address ?? ''));
+  }));
+
+  /** The exact bytes the phone sent, for tools that need them unaltered. */
+  r.get('/logs/:id/raw', wrap(async (req, res) => {
+    const row = await d.store.getLog(Number(req.params.id));
+    if (!row) {
+      res.status(404).json({ error: `no log line ${req.params.id}` });
+      return;
+    }
+    res.type('application/octet-stream').attachment(`log-${row.id}.txt`).send(Buffer.from(row.raw));
+  }));
+
+  r.use((_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof BadRequest || err instanceof QueryError) {
+      res.status(400).json({ error: err.message });
+      return;
+    }
+    res.status(500).json({ error: `internal error: ${(err as Error).message}` });
+  });
+  return r;
+}
+
+/** Severity by number (0-7) or by name (err, warning, …). */
+function optionalSeverity(q: Record<string, unknown>): number | undefined {
+  const s = optionalString(q, 'severity', 16);
+  if (s === undefined) return undefined;
+  const byName = (SEVERITY_NAMES as readonly string[]).indexOf(s);
+  if (byName !== -1) return byName;
+  return optionalInt(q, 'severity', 0, 7);
+}
+
+function optionalField<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** A device by id, address or MAC, as people paste them. */
+function findDevice(devices: DeviceRegistry, ref: string): DeviceRecord | undefined {
+  if (/^\d+$/.test(ref)) return devices.byId(Number(ref));
+  const byAddress = devices.get(ref);
+  if (byAddress) return byAddress;
+  const mac = ref.toLowerCase().replace(/[^0-9a-f]/g, '');
+  if (mac.length === 12) return devices.all().find((dev) => dev.mac?.replace(/:/g, '') === mac);
+  return undefined;
+}

@@ -1,0 +1,146 @@
+/**
+ * Wires the collector in one place: sources → pipeline → store and live hub → HTTP API.
+ * Stopping runs the other way: stop receiving, write everything parsed, then close.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CollectorConfig } from './config.js';
+import { Counters } from './counters.js';
+import { createHttpApp } from './api/http-app.js';
+import { healthSnapshot, type ApiDeps } from './api/routes.js';
+import { LiveHub } from './live/hub.js';
+import { PACKAGE_VERSION } from './package-root.js';
+import { DeviceRegistry } from './pipeline/device-registry.js';
+import { SyslogIngest } from './pipeline/syslog-ingest.js';
+import { disabledListener, explainBindError, type Listener, type ListenerStatus } from './sources/listener.js';
+import { startTcpSyslogListener } from './sources/tcp-syslog-listener.js';
+import { startUdpListener } from './sources/udp-listener.js';
+import { BatchWriter } from './store/batch-writer.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+
+const HEALTH_PUSH_INTERVAL_MS = 2000;
+const RETENTION_INTERVAL_MS = 60_000;
+const MAX_TCP_SYSLOG_CONNECTIONS = 1000;
+
+export interface RunningCollector {
+  readonly config: CollectorConfig;
+  readonly listeners: readonly ListenerStatus[];
+  /** The dashboard's address, or null when the web port is disabled or failed. */
+  readonly webUrl: string | null;
+  readonly store: Store;
+  readonly counters: Counters;
+  /** Stops receiving, writes every parsed line, closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startCollector(config: CollectorConfig, now: () => number = Date.now): Promise<RunningCollector> {
+  const startedAt = now();
+  const store = await openStore(config.dataDir);
+  const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
+  const counters = new Counters();
+  const devices = new DeviceRegistry(knownDevices, ids.device);
+  const writer = new BatchWriter(store, devices, counters, {
+    batchSize: config.storeBatchSize,
+    flushIntervalMs: config.storeFlushIntervalMs,
+    maxQueued: config.storeMaxQueuedLines,
+  });
+
+  let live: LiveHub | null = null;
+  const listeners: Listener[] = [];
+  const deps: ApiDeps = {
+    version: PACKAGE_VERSION,
+    startedAt,
+    onlineWindowMs: config.onlineWindowS * 1000,
+    store,
+    writer,
+    devices,
+    counters,
+    listeners: () => listeners.map((l) => l.status),
+    live: () => live,
+    now,
+  };
+
+  const web = await startWeb(config, deps);
+  if (web.server) {
+    live = new LiveHub(web.server, config.liveMaxQueuedPerClient);
+    live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
+  }
+  listeners.push(web.listener);
+
+  const ingest = new SyslogIngest({ devices, writer, live, counters, firstLogId: ids.log, now });
+  listeners.push(
+    config.syslogPort === 0
+      ? disabledListener('syslog-udp', 'udp')
+      : await startUdpListener({
+        name: 'syslog-udp', bind: config.bind, port: config.syslogPort, flag: '--syslog-port',
+        receiveBufferBytes: config.udpReceiveBufferBytes,
+        onDatagram: (data, from) => ingest.handle('syslog-udp', data, from),
+      }),
+    config.syslogTcpPort === 0
+      ? disabledListener('syslog-tcp', 'tcp')
+      : await startTcpSyslogListener({
+        name: 'syslog-tcp', bind: config.bind, port: config.syslogTcpPort, flag: '--syslog-tcp-port',
+        maxConnections: MAX_TCP_SYSLOG_CONNECTIONS,
+        onFrame: (frame, from) => ingest.handle('syslog-tcp', frame, from),
+        onFramingError: (reason, from, head) => {
+          const c = counters.source('syslog-tcp');
+          c.received++;
+          counters.malformed('syslog-tcp', from, reason, head, now());
+        },
+      }),
+  );
+
+  const retention = setInterval(() => {
+    store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
+      .catch((err: Error) => { writer.lastError = `retention: ${err.message}`; });
+  }, RETENTION_INTERVAL_MS);
+  retention.unref();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    listeners: listeners.map((l) => l.status),
+    webUrl: web.url,
+    store,
+    counters,
+    stop: () => {
+      stopping ??= (async () => {
+        clearInterval(retention);
+        await Promise.all(listeners.filter((l) => l.status.name !== 'web').map((l) => l.close()));
+        await writer.close();
+        await live?.close();
+        await web.listener.close();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function startWeb(config: CollectorConfig, deps: ApiDeps): Promise<{ server: http.Server | null; listener: Listener; url: string | null }> {
+  if (config.webPort === 0) return { server: null, listener: disabledListener('web', 'tcp'), url: null };
+  const server = http.createServer(createHttpApp(deps));
+  return new Promise((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const error = explainBindError(err, 'tcp', config.webPort, '--web-port');
+      resolve({ server: null, listener: { status: { name: 'web', transport: 'tcp', address: config.bind, port: config.webPort, state: 'failed', error }, close: async () => undefined }, url: null });
+    });
+    server.listen({ port: config.webPort, ...(config.bind ? { host: config.bind } : {}) }, () => {
+      const a = server.address() as AddressInfo;
+      const host = config.bind && config.bind !== '::' && config.bind !== '0.0.0.0' ? config.bind : 'localhost';
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${a.port}/`;
+      resolve({
+        server,
+        url,
+        listener: {
+          status: { name: 'web', transport: 'tcp', address: a.address, port: a.port, state: 'listening' },
+          close: () => new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
+        },
+      });
+    });
+  });
+}

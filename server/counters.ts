@@ -1,0 +1,63 @@
+/**
+ * Ingest counters per source, the numbers behind "nothing lost silently": every datagram or frame
+ * is received, then either parsed or malformed; every parsed message is stored or dropped.
+ */
+export interface SourceCounters {
+  /** Datagrams (UDP) or frames (TCP) that arrived. */
+  received: number;
+  bytes: number;
+  /** Messages decoded from them (a datagram can hold several). */
+  parsed: number;
+  /** Datagrams or frames that were not syslog at all (binary, empty), or broke TCP framing. */
+  malformed: number;
+  /** Parsed messages not stored because the store queue was full. */
+  dropped: number;
+  /** Parsed messages committed to the store. */
+  stored: number;
+}
+
+export interface MalformedSample {
+  readonly at: number;
+  readonly source: string;
+  readonly from: string;
+  readonly reason: string;
+  /** The first bytes, escaped, so an admin can see what the sender was. */
+  readonly preview: string;
+}
+
+const MALFORMED_SAMPLES_KEPT = 20;
+const PREVIEW_BYTES = 64;
+
+export class Counters {
+  private readonly sources = new Map<string, SourceCounters>();
+  private readonly malformedSamples: MalformedSample[] = [];
+
+  source(name: string): SourceCounters {
+    let c = this.sources.get(name);
+    if (!c) {
+      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0 };
+      this.sources.set(name, c);
+    }
+    return c;
+  }
+
+  malformed(source: string, from: string, reason: string, bytes: Uint8Array, at: number): void {
+    this.source(source).malformed++;
+    this.malformedSamples.push({ at, source, from, reason, preview: escapePreview(bytes.subarray(0, PREVIEW_BYTES)) });
+    if (this.malformedSamples.length > MALFORMED_SAMPLES_KEPT) this.malformedSamples.shift();
+  }
+
+  snapshot(): Record<string, SourceCounters> {
+    return Object.fromEntries([...this.sources].map(([k, v]) => [k, { ...v }]));
+  }
+
+  recentMalformed(): readonly MalformedSample[] {
+    return [...this.malformedSamples];
+  }
+}
+
+function escapePreview(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return s;
+}

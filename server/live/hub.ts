@@ -1,0 +1,99 @@
+/**
+ * Live push over socket.io. Ingest never waits for a browser: each client has a bounded queue,
+ * flushed on a timer only when its connection has drained; a client that cannot keep up misses
+ * lines and is told how many.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { LogLineJson } from '../api/log-json.js';
+import { matchesLiveLogFilter, parseLiveLogFilter, type LiveLogFilter } from './log-filter.js';
+
+const PUSH_INTERVAL_MS = 100;
+/** Lines per `logs:batch` message at most; the rest waits for the next tick. */
+const MAX_LINES_PER_BATCH = 500;
+/** Engine.io packets still unsent to a client beyond which it counts as not reading. */
+const MAX_UNSENT_PACKETS = 8;
+
+interface Client {
+  readonly socket: Socket;
+  filter: LiveLogFilter | null;
+  queue: LogLineJson[];
+  missed: number;
+}
+
+export class LiveHub {
+  private readonly io: Server;
+  private readonly clients = new Map<string, Client>();
+  private readonly timer: NodeJS.Timeout;
+  private healthTimer: NodeJS.Timeout | null = null;
+  /** Lines missed by all clients together, for /api/health. */
+  droppedTotal = 0;
+
+  constructor(http: HttpServer, private readonly maxQueuedPerClient: number) {
+    this.io = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+    this.timer = setInterval(() => this.push(), PUSH_INTERVAL_MS);
+  }
+
+  /** Sends `health` snapshots to every client on a period. */
+  startHealth(snapshot: () => Promise<unknown>, periodMs: number): void {
+    this.healthTimer = setInterval(() => {
+      if (this.clients.size === 0) return;
+      snapshot().then((h) => this.io.volatile.emit('health', h), () => undefined);
+    }, periodMs);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  private onConnection(socket: Socket): void {
+    const client: Client = { socket, filter: null, queue: [], missed: 0 };
+    this.clients.set(socket.id, client);
+    socket.on('logs:subscribe', (filter: unknown) => {
+      client.filter = parseLiveLogFilter(filter);
+      client.queue = [];
+    });
+    socket.on('logs:unsubscribe', () => {
+      client.filter = null;
+      client.queue = [];
+    });
+    socket.on('disconnect', () => this.clients.delete(socket.id));
+  }
+
+  publishLog(line: LogLineJson): void {
+    for (const c of this.clients.values()) {
+      if (!c.filter || !matchesLiveLogFilter(c.filter, line)) continue;
+      if (c.queue.length >= this.maxQueuedPerClient) {
+        c.missed++;
+        this.droppedTotal++;
+      } else {
+        c.queue.push(line);
+      }
+    }
+  }
+
+  private push(): void {
+    for (const c of this.clients.values()) {
+      if (c.queue.length === 0 && c.missed === 0) continue;
+      if (unsentPackets(c.socket) > MAX_UNSENT_PACKETS) continue;
+      const lines = c.queue.length <= MAX_LINES_PER_BATCH ? c.queue : c.queue.slice(0, MAX_LINES_PER_BATCH);
+      c.queue = lines === c.queue ? [] : c.queue.slice(lines.length);
+      c.socket.emit('logs:batch', { lines, missed: c.missed });
+      c.missed = 0;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.io.disconnectSockets(true);
+    // The HTTP server is closed by its owner; io.close() would close it too early.
+    this.io.engine.close();
+  }
+}
+
+function unsentPackets(socket: Socket): number {
+  const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
+  return Array.isArray(conn.writeBuffer) ? conn.writeBuffer.length : 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * The devices the collector has heard from, keyed by source address, with what they told us
+ * about themselves. The registry is the authority in memory; changed devices go to the store with
+ * the next batch.
+ */
+import type { DeviceFacts } from '../../parsers/device-facts.js';
+import type { DeviceRecord } from '../store/types.js';
+
+/** A sequence number this far below the last one means the phone restarted its counter. */
+const SEQ_RESTART_DISTANCE = 1000;
+
+type DeviceState = {
+  -readonly [K in keyof DeviceRecord]: K extends 'modules' ? Record<string, number> : DeviceRecord[K];
+};
+
+export class DeviceRegistry {
+  private readonly byAddress = new Map<string, DeviceState>();
+  private readonly byDeviceId = new Map<number, DeviceState>();
+  private readonly lastSeq = new Map<number, number>();
+  private readonly dirty = new Set<DeviceState>();
+  private nextId: number;
+
+  constructor(existing: readonly DeviceRecord[], nextId: number) {
+    for (const d of existing) this.add({ ...d, modules: { ...d.modules } });
+    this.nextId = nextId;
+  }
+
+  /** The device at this address, created on first contact. */
+  touch(address: string, nowMs: number): DeviceState {
+    let d = this.byAddress.get(address);
+    if (!d) {
+      d = {
+        id: this.nextId++, address, mac: null, model: null, firmware: null, hostname: null, firstSeen: nowMs,
+        lastSeen: nowMs, logs: 0, seqGaps: 0, seqOutOfOrder: 0, modules: {},
+      };
+      this.add(d);
+    }
+    if (nowMs > d.lastSeen) d.lastSeen = nowMs;
+    this.dirty.add(d);
+    return d;
+  }
+
+  noteLine(d: DeviceState, module: string, seq: number | null, hostname: string | null, facts: DeviceFacts | null): void {
+    d.logs++;
+    d.modules[module] = (d.modules[module] ?? 0) + 1;
+    if (hostname && hostname !== d.hostname) d.hostname = hostname;
+    if (facts) {
+      if (facts.mac) d.mac = facts.mac;
+      if (facts.model) d.model = facts.model;
+      if (facts.firmware) d.firmware = facts.firmware;
+    }
+    if (seq !== null) this.noteSeq(d, seq);
+  }
+
+  /** Counts sequence gaps the way AudioCodes' Syslog Viewer reports missing lines. */
+  private noteSeq(d: DeviceState, seq: number): void {
+    const last = this.lastSeq.get(d.id);
+    if (last === undefined || seq === last + 1) {
+      this.lastSeq.set(d.id, seq);
+    } else if (seq > last + 1) {
+      d.seqGaps += seq - last - 1;
+      this.lastSeq.set(d.id, seq);
+    } else if (last - seq > SEQ_RESTART_DISTANCE) {
+      this.lastSeq.set(d.id, seq);
+    } else {
+      // A late line fills a gap counted earlier.
+      d.seqOutOfOrder++;
+      if (d.seqGaps > 0) d.seqGaps--;
+    }
+  }
+
+  private add(d: DeviceState): void {
+    this.byAddress.set(d.address, d);
+    this.byDeviceId.set(d.id, d);
+  }
+
+  get(address: string): DeviceRecord | undefined {
+    return this.byAddress.get(address);
+  }
+
+  byId(id: number): DeviceRecord | undefined {
+    return this.byDeviceId.get(id);
+  }
+
+  all(): DeviceRecord[] {
+    return [...this.byAddress.values()].map((d) => ({ ...d, modules: { ...d.modules } }));
+  }
+
+  /** Marks devices dirty again after their write failed. */
+  requeue(records: readonly DeviceRecord[]): void {
+    for (const r of records) {
+      const d = this.byDeviceId.get(r.id);
+      if (d) this.dirty.add(d);
+    }
+  }
+
+  /** Snapshots of the devices changed since the last call. */
+  takeDirty(): DeviceRecord[] {
+    const out = [...this.dirty].map((d) => ({ ...d, modules: { ...d.modules } }));
+    this.dirty.clear();
+    return out;
+  }
+}

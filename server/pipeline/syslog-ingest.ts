@@ -1,0 +1,74 @@
+/**
+ * From a syslog datagram or TCP frame to stored and pushed lines: decode, tie to the device,
+ * classify by phone module, then hand to the store writer and the live hub.
+ */
+import { extractDeviceFacts } from '../../parsers/device-facts.js';
+import { isDecodeError } from '../../parsers/decode-error.js';
+import { classifyModule } from '../../parsers/phone-module.js';
+import { decodeSyslog } from '../../parsers/syslog.js';
+import { logLineJson } from '../api/log-json.js';
+import type { Counters } from '../counters.js';
+import type { LiveHub } from '../live/hub.js';
+import type { BatchWriter } from '../store/batch-writer.js';
+import type { LogRecord, LogSource } from '../store/types.js';
+import type { DeviceRegistry } from './device-registry.js';
+
+export interface SyslogIngestDeps {
+  readonly devices: DeviceRegistry;
+  readonly writer: BatchWriter;
+  readonly live: LiveHub | null;
+  readonly counters: Counters;
+  readonly firstLogId: number;
+  readonly now: () => number;
+}
+
+export class SyslogIngest {
+  private nextLogId: number;
+
+  constructor(private readonly deps: SyslogIngestDeps) {
+    this.nextLogId = deps.firstLogId;
+  }
+
+  handle(source: LogSource, bytes: Buffer, address: string): void {
+    const { counters, devices, writer, live } = this.deps;
+    const receivedAt = this.deps.now();
+    const c = counters.source(source);
+    c.received++;
+    c.bytes += bytes.length;
+    const decoded = decodeSyslog(bytes, { referenceMs: receivedAt });
+    if (isDecodeError(decoded)) {
+      counters.malformed(source, address, decoded.message, bytes, receivedAt);
+      return;
+    }
+    const device = devices.touch(address, receivedAt);
+    for (const m of decoded) {
+      c.parsed++;
+      const module = classifyModule(m.app, m.message);
+      devices.noteLine(device, module, m.seq, m.hostname, extractDeviceFacts(m.message));
+      const record: LogRecord = {
+        id: this.nextLogId++,
+        receivedAt,
+        deviceId: device.id,
+        source,
+        format: m.format,
+        facility: m.facility,
+        severity: m.severity,
+        deviceTime: m.timestamp,
+        deviceTs: m.timestampMs,
+        hostname: m.hostname,
+        app: m.app,
+        pid: m.pid,
+        msgid: m.msgid,
+        module,
+        seq: m.seq,
+        sid: m.sid,
+        message: m.message,
+        // A compact copy: a view would drag the whole datagram along to the store worker.
+        raw: m.raw.slice(),
+        structuredData: m.structuredData,
+        warnings: m.warnings,
+      };
+      if (writer.enqueue(record) && live) live.publishLog(logLineJson(record, address));
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/** Syslog over TCP (RFC 6587): one framer per connection, frames handed on like UDP datagrams. */
+import net from 'node:net';
+import { SyslogFramer } from '../../parsers/syslog-framing.js';
+import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+
+export interface TcpSyslogListenerOptions {
+  readonly name: string;
+  readonly bind: string;
+  readonly port: number;
+  readonly flag: string;
+  readonly maxConnections: number;
+  readonly onFrame: (frame: Buffer, fromAddress: string) => void;
+  /** A connection whose stream could not be framed; it is closed after this. */
+  readonly onFramingError: (reason: string, fromAddress: string, head: Buffer) => void;
+}
+
+export function startTcpSyslogListener(o: TcpSyslogListenerOptions): Promise<Listener> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    const from = plainAddress(socket.remoteAddress ?? 'unknown');
+    const framer = new SyslogFramer();
+    sockets.add(socket);
+    socket.on('data', (chunk) => {
+      const { frames, error } = framer.push(chunk);
+      for (const f of frames) o.onFrame(f, from);
+      if (error) {
+        o.onFramingError(error.message, from, chunk.subarray(0, 64));
+        socket.destroy();
+      }
+    });
+    socket.on('end', () => {
+      const rest = framer.end();
+      if (rest) o.onFrame(rest, from);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.maxConnections = o.maxConnections;
+  return new Promise((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const status: ListenerStatus = { name: o.name, transport: 'tcp', address: o.bind || '::', port: o.port, state: 'failed', error: explainBindError(err, 'tcp', o.port, o.flag) };
+      resolve({ status, close: async () => undefined });
+    });
+    // Without a host, Node listens dual-stack on :: where IPv6 exists, else on 0.0.0.0.
+    server.listen({ port: o.port, ...(o.bind ? { host: o.bind } : {}), exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      const a = server.address() as net.AddressInfo;
+      const status: ListenerStatus = { name: o.name, transport: 'tcp', address: a.address, port: a.port, state: 'listening' };
+      resolve({
+        status,
+        close: () => new Promise<void>((r) => {
+          // Stop accepting, then let connected senders' last frames in before closing them.
+          server.close(() => r());
+          for (const s of sockets) s.end();
+          setTimeout(() => { for (const s of sockets) s.destroy(); }, 500).unref();
+        }),
+      });
+    });
+  });
+}

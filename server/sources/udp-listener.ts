@@ -1,0 +1,51 @@
+/**
+ * A UDP listener that hands each datagram, as the exact bytes received, to a handler. Replaces the
+ * `syslog-server` package (see docs/decisions.md): that one keeps a single socket per process,
+ * binds IPv4 only and turns bytes into lossy UTF-8 strings.
+ */
+import dgram from 'node:dgram';
+import { isIPv4 } from 'node:net';
+import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+
+export interface UdpListenerOptions {
+  readonly name: string;
+  readonly bind: string;
+  readonly port: number;
+  readonly flag: string;
+  readonly receiveBufferBytes: number;
+  readonly onDatagram: (data: Buffer, fromAddress: string, fromPort: number) => void;
+}
+
+/** Binds dual-stack on `::` when no address is given (IPv4 and IPv6 phones alike), else the address's family. */
+export function startUdpListener(o: UdpListenerOptions): Promise<Listener> {
+  const attempts: Array<{ type: 'udp4' | 'udp6'; address: string }> = o.bind
+    ? [{ type: isIPv4(o.bind) ? 'udp4' : 'udp6', address: o.bind }]
+    : [{ type: 'udp6', address: '::' }, { type: 'udp4', address: '0.0.0.0' }];
+  return tryBind(o, attempts, 0);
+}
+
+function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6'; address: string }>, i: number): Promise<Listener> {
+  const { type, address } = attempts[i]!;
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: o.receiveBufferBytes });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      socket.close();
+      // No IPv6 on this host: fall back to IPv4 rather than fail.
+      if (i + 1 < attempts.length && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+        resolve(tryBind(o, attempts, i + 1));
+        return;
+      }
+      const status: ListenerStatus = { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) };
+      resolve({ status, close: async () => undefined });
+    });
+    socket.on('message', (msg, rinfo) => o.onDatagram(msg, plainAddress(rinfo.address), rinfo.port));
+    socket.bind({ port: o.port, address, exclusive: true }, () => {
+      socket.removeAllListeners('error');
+      // Errors after bind (e.g. ICMP unreachable on some platforms) must not kill the process.
+      socket.on('error', () => undefined);
+      const bound = socket.address();
+      const status: ListenerStatus = { name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening' };
+      resolve({ status, close: () => new Promise<void>((r) => socket.close(() => r())) });
+    });
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Groups parsed lines into transactions. One write is in flight at a time; lines that arrive
+ * meanwhile wait in a bounded queue, and past its bound they are dropped and counted, never lost
+ * silently. A failed write (disk full, I/O error) keeps its lines and is retried.
+ */
+import type { Counters } from '../counters.js';
+import type { DeviceRegistry } from '../pipeline/device-registry.js';
+import type { LogRecord, Store } from './types.js';
+
+export interface BatchWriterOptions {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly maxQueued: number;
+}
+
+const RETRY_DELAY_MS = 1000;
+
+export class BatchWriter {
+  private queue: LogRecord[] = [];
+  private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  lastError: string | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly devices: DeviceRegistry,
+    private readonly counters: Counters,
+    private readonly options: BatchWriterOptions,
+  ) {}
+
+  /** False when the queue is full and the line was dropped (and counted). */
+  enqueue(record: LogRecord): boolean {
+    if (this.queue.length >= this.options.maxQueued) {
+      this.counters.source(record.source).dropped++;
+      return false;
+    }
+    this.queue.push(record);
+    if (this.queue.length >= this.options.batchSize) this.kick();
+    else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.kick(), this.options.flushIntervalMs);
+    return true;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.inFlight) return;
+    this.inFlight = this.writeNext().finally(() => {
+      this.inFlight = null;
+      if (this.queue.length > 0 && !this.closed) {
+        if (this.lastError) this.timer = setTimeout(() => this.kick(), RETRY_DELAY_MS);
+        else this.kick();
+      }
+    });
+  }
+
+  private async writeNext(): Promise<void> {
+    const batch = this.queue.length <= this.options.batchSize ? this.queue : this.queue.slice(0, this.options.batchSize);
+    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    const devices = this.devices.takeDirty();
+    try {
+      await this.store.write({ logs: batch, devices });
+      this.lastError = null;
+      for (const r of batch) this.counters.source(r.source).stored++;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      // Put the lines back in front so order is kept for the retry.
+      this.queue = batch.concat(this.queue);
+      this.devices.requeue(devices);
+    }
+  }
+
+  /** Writes everything queued; resolves when it is committed. */
+  async flush(): Promise<void> {
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else this.kick();
+      if (this.lastError && !this.inFlight) throw new Error(`store write failed: ${this.lastError}`);
+    }
+    const devices = this.devices.takeDirty();
+    if (devices.length > 0) await this.store.write({ logs: [], devices });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

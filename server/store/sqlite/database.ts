@@ -1,0 +1,204 @@
+/**
+ * The SQLite backend, synchronous (better-sqlite3). It runs inside the store worker so that
+ * writes and queries never hold up the sockets on the main thread.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import {
+  QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult,
+  type StoreStats, type StoredLog,
+} from '../types.js';
+import type { PhoneModule } from '../../../parsers/phone-module.js';
+import type { SyslogFormat } from '../../../parsers/syslog.js';
+import type { LogSource } from '../types.js';
+
+/** Rows removed per retention step, so one step never holds the write lock for long. */
+const RETENTION_CHUNK_ROWS = 20_000;
+
+interface LogRow {
+  id: number; received_at: number; device_id: number; source: string; format: string;
+  facility: number | null; severity: number | null; device_time: string | null; device_ts: number | null;
+  hostname: string | null; app: string | null; pid: string | null; msgid: string | null; module: string;
+  seq: number | null; sid: string | null; message: string; raw: Buffer; sd: string | null; warnings: string | null;
+}
+
+interface DeviceRow {
+  id: number; address: string; mac: string | null; model: string | null; firmware: string | null;
+  hostname: string | null; first_seen: number; last_seen: number; logs: number; seq_gaps: number;
+  seq_out_of_order: number; modules: string;
+}
+
+export class SqliteDatabase {
+  private readonly db: Db;
+  private readonly insertLog: Statement;
+  private readonly insertFts: Statement;
+  private readonly upsertDevice: Statement;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    // auto_vacuum must be chosen before the first table exists; it lets retention shrink the file.
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
+      device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertFts = this.db.prepare('INSERT INTO logs_fts (rowid, message) VALUES (?, ?)');
+    this.upsertDevice = this.db.prepare(`INSERT INTO devices (id, address, mac, model, firmware, hostname, first_seen,
+      last_seen, logs, seq_gaps, seq_out_of_order, modules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET mac = excluded.mac, model = excluded.model, firmware = excluded.firmware,
+      hostname = excluded.hostname, last_seen = excluded.last_seen, logs = excluded.logs, seq_gaps = excluded.seq_gaps,
+      seq_out_of_order = excluded.seq_out_of_order, modules = excluded.modules`);
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(`database ${this.file} has schema version ${version}, newer than this collector knows (${MIGRATIONS.length}); upgrade the collector`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  nextIds(): { log: number; device: number } {
+    const log = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS n FROM logs').get() as { n: number }).n;
+    const device = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS n FROM devices').get() as { n: number }).n;
+    return { log, device };
+  }
+
+  loadDevices(): DeviceRecord[] {
+    return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as DeviceRow[]).map(toDevice);
+  }
+
+  write(logs: readonly LogRecord[], devices: readonly DeviceRecord[]): void {
+    this.db.transaction(() => {
+      for (const r of logs) {
+        this.insertLog.run(r.id, r.receivedAt, r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime,
+          r.deviceTs, r.hostname, r.app, r.pid, r.msgid, r.module, r.seq, r.sid, r.message, r.raw,
+          r.structuredData ? JSON.stringify(r.structuredData) : null, r.warnings.length ? JSON.stringify(r.warnings) : null);
+        this.insertFts.run(r.id, r.message);
+      }
+      for (const d of devices) {
+        this.upsertDevice.run(d.id, d.address, d.mac, d.model, d.firmware, d.hostname, d.firstSeen, d.lastSeen, d.logs,
+          d.seqGaps, d.seqOutOfOrder, JSON.stringify(d.modules));
+      }
+    })();
+  }
+
+  queryLogs(q: LogQuery): StoredLog[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.deviceId !== undefined) { where.push('l.device_id = ?'); params.push(q.deviceId); }
+    if (q.modules && q.modules.length > 0) { where.push(`l.module IN (${q.modules.map(() => '?').join(',')})`); params.push(...q.modules); }
+    if (q.maxSeverity !== undefined) { where.push('(l.severity IS NULL OR l.severity <= ?)'); params.push(q.maxSeverity); }
+    if (q.fromMs !== undefined) { where.push('l.received_at >= ?'); params.push(q.fromMs); }
+    if (q.toMs !== undefined) { where.push('l.received_at <= ?'); params.push(q.toMs); }
+    if (q.beforeId !== undefined) { where.push('l.id < ?'); params.push(q.beforeId); }
+    if (q.afterId !== undefined) { where.push('l.id > ?'); params.push(q.afterId); }
+    const order = q.afterId !== undefined ? 'ASC' : 'DESC';
+    const run = (match: string | undefined): LogRow[] => {
+      const conds = match === undefined ? where : ['logs_fts MATCH ?', ...where];
+      const from = match === undefined ? 'logs l' : 'logs_fts f JOIN logs l ON l.id = f.rowid';
+      const sql = `SELECT l.* FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY l.id ${order} LIMIT ?`;
+      const args = match === undefined ? [...params, q.limit] : [match, ...params, q.limit];
+      return this.db.prepare(sql).all(...args) as LogRow[];
+    };
+    if (q.text === undefined || q.text.trim() === '') return run(undefined).map(toStoredLog);
+    try {
+      return run(q.text).map(toStoredLog);
+    } catch (err) {
+      if (!/fts5|syntax|no such column/i.test((err as Error).message)) throw err;
+      // People paste addresses and Call-IDs ("10.0.0.5", "a84b4c76e66710@pc33"): search them as phrases.
+      const phrases = q.text.trim().split(/\s+/).map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
+      try {
+        return run(phrases).map(toStoredLog);
+      } catch (err2) {
+        throw new QueryError(`cannot search for ${JSON.stringify(q.text)}: ${(err2 as Error).message}`);
+      }
+    }
+  }
+
+  getLog(id: number): StoredLog | null {
+    const row = this.db.prepare('SELECT * FROM logs WHERE id = ?').get(id) as LogRow | undefined;
+    return row ? toStoredLog(row) : null;
+  }
+
+  enforceRetention(policy: RetentionPolicy, nowMs: number): RetentionResult {
+    let deleted = 0;
+    const cutoff = nowMs - policy.maxAgeMs;
+    const oldestKept = this.db.prepare('SELECT id FROM logs WHERE received_at >= ? ORDER BY received_at LIMIT 1').get(cutoff) as { id: number } | undefined;
+    const ageLimitId = oldestKept ? oldestKept.id : this.nextIds().log;
+    deleted += this.deleteBelow(ageLimitId);
+    while (this.usedBytes() > policy.maxSizeBytes) {
+      const next = this.db.prepare('SELECT id FROM logs ORDER BY id LIMIT 1 OFFSET ?').get(RETENTION_CHUNK_ROWS) as { id: number } | undefined;
+      const removed = this.deleteBelow(next ? next.id : this.nextIds().log);
+      deleted += removed;
+      if (removed === 0) break;
+    }
+    if (deleted > 0) this.db.pragma('incremental_vacuum');
+    return { deletedLogs: deleted, sizeBytes: this.fileBytes() };
+  }
+
+  /** Deletes lines with id < limit in bounded transactions; returns how many went. */
+  private deleteBelow(limitId: number): number {
+    let total = 0;
+    for (;;) {
+      const chunkEnd = this.db.prepare('SELECT id FROM logs WHERE id < ? ORDER BY id LIMIT 1 OFFSET ?').get(limitId, RETENTION_CHUNK_ROWS) as { id: number } | undefined;
+      const upTo = chunkEnd ? chunkEnd.id : limitId;
+      const n = this.db.transaction(() => {
+        this.db.prepare('DELETE FROM logs_fts WHERE rowid < ?').run(upTo);
+        return this.db.prepare('DELETE FROM logs WHERE id < ?').run(upTo).changes;
+      })();
+      total += n;
+      if (!chunkEnd || n === 0) return total;
+    }
+  }
+
+  private pageSize(): number {
+    return this.db.pragma('page_size', { simple: true }) as number;
+  }
+
+  private usedBytes(): number {
+    const pages = (this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number);
+    return pages * this.pageSize();
+  }
+
+  private fileBytes(): number {
+    return (this.db.pragma('page_count', { simple: true }) as number) * this.pageSize();
+  }
+
+  stats(): StoreStats {
+    const logs = (this.db.prepare('SELECT COUNT(*) AS n FROM logs').get() as { n: number }).n;
+    return { backend: 'sqlite', path: this.file, sizeBytes: this.fileBytes(), logs };
+  }
+
+  close(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return {
+    id: r.id, address: r.address, mac: r.mac, model: r.model, firmware: r.firmware, hostname: r.hostname,
+    firstSeen: r.first_seen, lastSeen: r.last_seen, logs: r.logs, seqGaps: r.seq_gaps, seqOutOfOrder: r.seq_out_of_order,
+    modules: JSON.parse(r.modules) as Record<string, number>,
+  };
+}
+
+function toStoredLog(r: LogRow): StoredLog {
+  return {
+    id: r.id, receivedAt: r.received_at, deviceId: r.device_id, source: r.source as LogSource, format: r.format as SyslogFormat,
+    facility: r.facility, severity: r.severity, deviceTime: r.device_time, deviceTs: r.device_ts, hostname: r.hostname,
+    app: r.app, pid: r.pid, msgid: r.msgid, module: r.module as PhoneModule, seq: r.seq, sid: r.sid, message: r.message,
+    raw: new Uint8Array(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength),
+    structuredData: r.sd ? JSON.parse(r.sd) : null, warnings: r.warnings ? JSON.parse(r.warnings) : [],
+  };
+}

@@ -1,0 +1,20 @@
+/** The SQLite backend on the calling thread: for tests and tools that run from TypeScript source. */
+import { SqliteDatabase } from './database.js';
+import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+
+export class DirectSqliteStore implements Store {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = new SqliteDatabase(file);
+  }
+
+  async nextIds() { return this.db.nextIds(); }
+  async loadDevices() { return this.db.loadDevices(); }
+  async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) { this.db.write(batch.logs, batch.devices); }
+  async queryLogs(q: LogQuery) { return this.db.queryLogs(q); }
+  async getLog(id: number) { return this.db.getLog(id); }
+  async enforceRetention(p: RetentionPolicy, nowMs: number) { return this.db.enforceRetention(p, nowMs); }
+  async stats() { return this.db.stats(); }
+  async close() { this.db.close(); }
+}

@@ -1,0 +1,40 @@
+/**
+ * Schema versions, applied in order inside one transaction each. A database from a newer version
+ * is refused rather than guessed at.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices, logs, full-text index over log text.
+  `
+  CREATE TABLE devices (
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL UNIQUE,
+    mac TEXT, model TEXT, firmware TEXT, hostname TEXT,
+    first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+    logs INTEGER NOT NULL DEFAULT 0,
+    seq_gaps INTEGER NOT NULL DEFAULT 0,
+    seq_out_of_order INTEGER NOT NULL DEFAULT 0,
+    modules TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    device_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    format TEXT NOT NULL,
+    facility INTEGER, severity INTEGER,
+    device_time TEXT, device_ts INTEGER,
+    hostname TEXT, app TEXT, pid TEXT, msgid TEXT,
+    module TEXT NOT NULL,
+    seq INTEGER, sid TEXT,
+    message TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    sd TEXT, warnings TEXT
+  );
+  CREATE INDEX logs_received_at ON logs(received_at);
+  CREATE INDEX logs_device ON logs(device_id, id);
+  CREATE INDEX logs_module ON logs(module, id);
+  CREATE INDEX logs_sid ON logs(sid) WHERE sid IS NOT NULL;
+  -- Contentless with delete support: the text lives once, in logs; retention deletes by rowid range.
+  CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='', contentless_delete=1, tokenize='unicode61');
+  `,
+];

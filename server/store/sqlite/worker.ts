@@ -1,0 +1,48 @@
+/**
+ * Store worker thread: owns the SQLite connection. Requests arrive as { id, method, args } and are
+ * answered in order, so a write acknowledged here is committed before any later query runs.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteDatabase } from './database.js';
+import { QueryError } from '../types.js';
+
+export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
+export type StoreResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; queryError: boolean };
+export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'getLog' | 'enforceRetention' | 'stats' | 'close';
+
+const port = parentPort;
+if (!port) throw new Error('store worker started outside a worker thread');
+let db: SqliteDatabase;
+try {
+  db = new SqliteDatabase((workerData as { file: string }).file);
+} catch (err) {
+  port.postMessage({ id: 0, ok: false, message: (err as Error).message, queryError: false } satisfies StoreResponse);
+  process.exit(1);
+}
+port.postMessage({ id: 0, ok: true, value: null } satisfies StoreResponse);
+
+port.on('message', (req: StoreRequest) => {
+  let res: StoreResponse;
+  try {
+    const value = dispatch(req);
+    res = { id: req.id, ok: true, value };
+  } catch (err) {
+    res = { id: req.id, ok: false, message: (err as Error).message, queryError: err instanceof QueryError };
+  }
+  port.postMessage(res);
+  if (req.method === 'close') port.close();
+});
+
+function dispatch(req: StoreRequest): unknown {
+  const a = req.args as never[];
+  switch (req.method) {
+    case 'nextIds': return db.nextIds();
+    case 'loadDevices': return db.loadDevices();
+    case 'write': { const b = a[0] as unknown as { logs: never; devices: never }; db.write(b.logs, b.devices); return null; }
+    case 'queryLogs': return db.queryLogs(a[0]!);
+    case 'getLog': return db.getLog(a[0]!);
+    case 'enforceRetention': return db.enforceRetention(a[0]!, a[1]!);
+    case 'stats': return db.stats();
+    case 'close': db.close(); return null;
+  }
+}

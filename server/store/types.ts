@@ -1,0 +1,99 @@
+/**
+ * The storage interface. Sources and routes speak only this; SQL stays in the backend folder, so
+ * a second backend for large fleets can slot in behind the same promises.
+ */
+import type { PhoneModule } from '../../parsers/phone-module.js';
+import type { SdElement, SyslogFormat } from '../../parsers/syslog.js';
+
+export type LogSource = 'syslog-udp' | 'syslog-tcp';
+
+/** One syslog message as the pipeline hands it to the store. Times are ms since the epoch. */
+export interface LogRecord {
+  readonly id: number;
+  readonly receivedAt: number;
+  readonly deviceId: number;
+  readonly source: LogSource;
+  readonly format: SyslogFormat;
+  readonly facility: number | null;
+  readonly severity: number | null;
+  readonly deviceTime: string | null;
+  readonly deviceTs: number | null;
+  readonly hostname: string | null;
+  readonly app: string | null;
+  readonly pid: string | null;
+  readonly msgid: string | null;
+  readonly module: PhoneModule;
+  readonly seq: number | null;
+  readonly sid: string | null;
+  readonly message: string;
+  readonly raw: Uint8Array;
+  readonly structuredData: readonly SdElement[] | null;
+  readonly warnings: readonly string[];
+}
+
+export interface DeviceRecord {
+  readonly id: number;
+  readonly address: string;
+  readonly mac: string | null;
+  readonly model: string | null;
+  readonly firmware: string | null;
+  readonly hostname: string | null;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly logs: number;
+  readonly seqGaps: number;
+  readonly seqOutOfOrder: number;
+  readonly modules: Readonly<Record<string, number>>;
+}
+
+export interface LogQuery {
+  readonly deviceId?: number;
+  readonly modules?: readonly string[];
+  /** Lines with severity ≤ this (0 emerg … 7 debug); lines without severity always pass. */
+  readonly maxSeverity?: number;
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  /** FTS5 query over the message text. */
+  readonly text?: string;
+  /** Only lines older than this id (the cursor of the previous page). */
+  readonly beforeId?: number;
+  /** Only lines newer than this id, oldest first (for catching up). */
+  readonly afterId?: number;
+  readonly limit: number;
+}
+
+/** A stored line as read back: the record without its raw bytes decoded. */
+export type StoredLog = Omit<LogRecord, 'raw'> & { readonly raw: Uint8Array };
+
+export interface StoreStats {
+  readonly backend: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly logs: number;
+}
+
+export interface RetentionPolicy {
+  readonly maxAgeMs: number;
+  readonly maxSizeBytes: number;
+}
+
+export interface RetentionResult {
+  readonly deletedLogs: number;
+  readonly sizeBytes: number;
+}
+
+export interface Store {
+  /** Highest ids in use, so the pipeline can number new rows before they are written. */
+  nextIds(): Promise<{ log: number; device: number }>;
+  loadDevices(): Promise<DeviceRecord[]>;
+  /** Writes one batch in one transaction; resolves once it is durable (committed to the WAL). */
+  write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }): Promise<void>;
+  queryLogs(query: LogQuery): Promise<StoredLog[]>;
+  getLog(id: number): Promise<StoredLog | null>;
+  enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+/** Thrown for a bad query (e.g. FTS syntax): the API turns it into a 400, not a 500. */
+export class QueryError extends Error {}
