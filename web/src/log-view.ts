@@ -50,11 +50,9 @@ function messageCell(line: LogLine): HTMLElement {
   const { text, truncated } = previewOf(line.message);
   appendVisibleText(cell, text);
   if (truncated) {
-    const more = el(
-      'button',
-      { type: 'button', class: 'more' },
-      `… show all ${count(lineCount(line.message))} lines, ${count(line.message.length)} characters`,
-    );
+    const lines = lineCount(line.message);
+    const size = `${lines > 1 ? `${count(lines)} lines, ` : ''}${count(line.message.length)} characters`;
+    const more = el('button', { type: 'button', class: 'more' }, `… show all ${size}`);
     more.addEventListener('click', (ev) => {
       ev.stopPropagation();
       clear(cell);

@@ -14,6 +14,7 @@ import type { Device, Health, LogLine } from './types.js';
 const BACKLOG_LINES = 200;
 const HISTORY_PAGE_LINES = 100;
 const DEVICE_REFRESH_MS = 10_000;
+const NEW_DEVICE_REFRESH_DELAY_MS = 1000;
 
 export interface LogFilters {
   device?: string;
@@ -79,6 +80,8 @@ export class LogsPage {
   private readonly banner: HTMLElement;
   private readonly status: HTMLElement;
   private devices: Device[] = [];
+  private knownDevices = new Set<string>();
+  private deviceRefreshTimer = 0;
   private health: Health | null = null;
   // History mode
   private nextCursor: string | null = null;
@@ -181,7 +184,7 @@ export class LogsPage {
       live.onConnection((up) => this.onConnection(up)),
     );
     const timer = window.setInterval(() => void this.refreshDevices(), DEVICE_REFRESH_MS);
-    this.disposers.push(() => clearInterval(timer));
+    this.disposers.push(() => clearInterval(timer), () => clearTimeout(this.deviceRefreshTimer));
     void this.refreshDevices();
   }
 
@@ -273,6 +276,16 @@ export class LogsPage {
     if (invalid > 0) this.view.appendMarker(`${count(invalid)} lines had an unexpected shape and are not shown`, 'warn');
     if (this.early) this.early.push(lines);
     else this.view.append(lines);
+    if (lines.some((l) => !this.knownDevices.has(l.device.address))) this.scheduleDeviceRefresh();
+  }
+
+  /** A new phone should show up in the picker soon after its first line, not at the next poll. */
+  private scheduleDeviceRefresh(): void {
+    if (this.deviceRefreshTimer !== 0) return;
+    this.deviceRefreshTimer = window.setTimeout(() => {
+      this.deviceRefreshTimer = 0;
+      void this.refreshDevices();
+    }, NEW_DEVICE_REFRESH_DELAY_MS);
   }
 
   private onConnection(up: boolean): void {
@@ -369,6 +382,7 @@ export class LogsPage {
   private async refreshDevices(): Promise<void> {
     try {
       this.devices = await fetchDevices();
+      this.knownDevices = new Set(this.devices.map((d) => d.address));
     } catch {
       // The health strip shows when the collector is unreachable; keep the last list.
       return;
