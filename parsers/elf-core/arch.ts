@@ -123,3 +123,9 @@ export function signalCodeName(signalName: string, code: number): string | undef
 
 /** Signals whose siginfo union starts with the faulting address (si_addr). */
 export const FAULT_SIGNALS = new Set(['SIGILL', 'SIGFPE', 'SIGSEGV', 'SIGBUS', 'SIGTRAP']);
+
+/** Signal number for a name in the generic (ARM, x86) numbering, for crash text that only names it. */
+export function genericSignalNumber(name: string): number | undefined {
+  for (const [number, known] of GENERIC_SIGNALS) if (known === name) return number;
+  return undefined;
+}

@@ -1,0 +1,583 @@
+/**
+ * Android debuggerd tombstones (crash-dumps spec §2): text in every dialect from 4.4 to 14, with
+ * or without logcat prefixes, several per file; a best-effort extractor for crash text that is not
+ * debuggerd's (§2.8, marked `fallback`); and recognition of Android 12+ protobuf tombstones, of
+ * which only the top-level header fields are read (the full schema needs tombstone.proto).
+ *
+ * Field names follow debuggerd's own labels (no tshark dissector exists): `buildFingerprint` =
+ * "Build fingerprint", `signal.codeName` = the name in "code N (NAME)", `frames[].relPc` = "pc".
+ */
+import { decodeError, type DecodeError } from './decode-error.js';
+import { genericSignalNumber } from './elf-core/arch.js';
+
+const FORMAT = 'tombstone';
+
+export type TombstoneDialect = 'android-4' | 'android-5..8' | 'android-9' | 'android-10/11' | 'android-12+';
+
+export interface TombstoneFrame {
+  readonly index: number;
+  /** debuggerd's rel pc: the address addr2line expects for `module`; absolute in fallback text. */
+  readonly relPc: string;
+  readonly module: string;
+  /** Offset of an embedded ELF inside an APK ("(offset 0x…)"). */
+  readonly mapOffset?: string;
+  readonly function?: string;
+  readonly functionOffset?: number;
+  readonly buildId?: string;
+}
+
+export interface TombstoneThread {
+  readonly pid: number;
+  readonly tid: number;
+  readonly name: string;
+  readonly processName?: string;
+  readonly registers: Readonly<Record<string, string>>;
+  readonly fpRegisters: Readonly<Record<string, string>>;
+  readonly frames: readonly TombstoneFrame[];
+}
+
+export interface TombstoneSignal {
+  readonly number: number;
+  readonly name: string;
+  readonly code?: number;
+  readonly codeName?: string;
+  readonly senderPid?: number;
+  readonly senderUid?: number;
+  /** Absent when debuggerd printed `--------` (no address for this signal). */
+  readonly faultAddr?: string;
+}
+
+export interface MemoryMapEntry {
+  readonly start: string;
+  /** Inclusive, as printed. */
+  readonly end: string;
+  readonly perms: string;
+  readonly offset?: string;
+  readonly size?: string;
+  readonly name?: string;
+  readonly buildId?: string;
+  readonly loadBias?: string;
+  /** Marked `--->` by debuggerd: the fault address lies here. */
+  readonly fault: boolean;
+}
+
+export interface Tombstone {
+  readonly kind: 'tombstone-text';
+  readonly dialect: TombstoneDialect;
+  readonly buildFingerprint?: string;
+  readonly revision?: string;
+  readonly abi?: string;
+  readonly timestamp?: string;
+  /** Timestamp of the `***` line's logcat prefix: a fallback crash time for pasted logcat. */
+  readonly logcatTime?: string;
+  readonly processUptimeSeconds?: number;
+  readonly cmdline?: string;
+  readonly pid?: number;
+  readonly tid?: number;
+  readonly threadName?: string;
+  readonly processName?: string;
+  readonly uid?: number;
+  readonly signal?: TombstoneSignal;
+  readonly causes: readonly string[];
+  readonly abortMessage?: string;
+  /** Crashing thread first; `threads.length` is the thread count. */
+  readonly threads: readonly TombstoneThread[];
+  readonly memoryMap: readonly MemoryMapEntry[];
+}
+
+export interface FallbackCrashText {
+  readonly kind: 'unknown-text';
+  readonly fallback: true;
+  readonly signal?: { readonly number?: number; readonly name?: string };
+  readonly pid?: number;
+  readonly processName?: string;
+  readonly registers: Readonly<Record<string, string>>;
+  /** `relPc` is absolute unless a maps block let us place it in a module (then `offset` is set). */
+  readonly frames: ReadonlyArray<TombstoneFrame & { readonly pc?: string; readonly offset?: string }>;
+  readonly memoryMap: readonly MemoryMapEntry[];
+}
+
+export interface ProtoTombstone {
+  readonly kind: 'tombstone-proto';
+  /** Only top-level scalar fields are read; threads/frames need the AOSP schema. */
+  readonly buildFingerprint?: string;
+  readonly revision?: string;
+  readonly timestamp?: string;
+  readonly pid?: number;
+  readonly tid?: number;
+  readonly uid?: number;
+  readonly commandLine: readonly string[];
+  readonly abortMessage?: string;
+}
+
+export type TombstoneFile =
+  | { readonly format: 'tombstone'; readonly kind: 'tombstone-text'; readonly tombstones: readonly Tombstone[] }
+  | { readonly format: 'tombstone'; readonly kind: 'unknown-text'; readonly fallback: FallbackCrashText }
+  | { readonly format: 'tombstone'; readonly kind: 'tombstone-proto'; readonly proto: ProtoTombstone };
+
+export function decodeTombstone(input: string | Uint8Array): TombstoneFile | DecodeError {
+  try {
+    if (input instanceof Uint8Array) {
+      if (input.length === 0) return decodeError(FORMAT, 'empty input: 0 bytes', 0);
+      const proto = looksLikeProtoTombstone(input) ? decodeProtoHeader(input) : undefined;
+      if (proto !== undefined) return { format: FORMAT, kind: 'tombstone-proto', proto };
+      return decodeText(new TextDecoder('utf-8', { fatal: false }).decode(input));
+    }
+    return decodeText(input);
+  } catch (error) {
+    return decodeError(FORMAT, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-processing: logcat prefixes (spec §2.4)
+
+interface Line {
+  readonly text: string;
+  readonly logcatTime?: string;
+  /** A logcat line from another tag (e.g. libc's "Fatal signal" summary): not tombstone content. */
+  readonly foreign?: boolean;
+}
+
+const LOGCAT_PREFIXES: readonly RegExp[] = [
+  // threadtime: "03-14 09:41:27.512  1203  1227 F DEBUG   : "
+  /^(?<time>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+\d+\s+\d+\s+[VDIWEFA]\s+(?<tag>[^:]*?)\s*: ?(?<msg>.*)$/,
+  // brief: "F/DEBUG  ( 1203): "
+  /^[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$/,
+  // Android Studio: "2024-03-14 09:41:27.512 1203-1227/? A/DEBUG: "
+  /^(?<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+\d+-\d+\/\S+\s+[VDIWEFA]\/(?<tag>[^:]*?): ?(?<msg>.*)$/,
+];
+
+function splitLines(text: string): Line[] {
+  return text.split(/\r?\n/).map((raw): Line => {
+    const line = raw.trimEnd();
+    for (const prefix of LOGCAT_PREFIXES) {
+      const groups = prefix.exec(line)?.groups;
+      if (groups === undefined) continue;
+      const message = (groups['msg'] ?? '').trimEnd();
+      if (groups['tag']?.trim() !== 'DEBUG') return { text: message, foreign: true };
+      return groups['time'] === undefined ? { text: message } : { text: message, logcatTime: groups['time'] };
+    }
+    return { text: line };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// debuggerd text (spec §2.4–§2.5)
+
+const STARS = /^\*\*\* \*\*\* \*\*\*/;
+const THREAD_SEPARATOR = /^--- --- ---/;
+const PID_LINE = /^pid: (\d+), tid: (\d+), name: (.*?)  >>> (.*) <<<$/;
+const PID_LINE_44 = /^pid: (\d+), tid: (\d+), name: (.*)$/;
+const SIGNAL_LINE = /^signal (\d+) \(([\w?]+)\), code (-?\d+) \(([^)]*?)(?: from pid (\d+), uid (\d+))?\), fault addr (--------|(?:0x)?[0-9a-f]+)(?: \(\*pc=(0x[0-9a-f]+)\))?$/;
+const REGISTER_LINE = /^\s+(?:[a-z][a-z0-9]{0,5}\s+[0-9a-f]{8,32}\s*)+$/;
+const FP_REGISTER = /^(?:d\d+|v\d+|scr|fpsr|fpcr)$/;
+const FRAME_LINE = /^\s*#(\d+)\s+pc\s+([0-9a-f]+)\s+(.*)$/;
+const MAP_LINE = /^(--->|\s*)([0-9a-f']+)-([0-9a-f']+) ([r-][w-][x-])(.*)$/;
+/** 9+ collects pc/lr/sp into a last row without the flags register that legacy rows end with. */
+const SPECIAL_REGISTER_ROW = /\s(?:pc|rip|eip)\s/;
+const LEGACY_FLAGS_REGISTER = /\s(?:cpsr|eflags|flags|pstate)\s/;
+const HEADER_FIELDS: ReadonlyArray<[RegExp, string]> = [
+  [/^Build fingerprint: '(.*)'$/, 'buildFingerprint'],
+  [/^Revision: '(.*)'$/, 'revision'],
+  [/^ABI: '([\w-]+)'$/, 'abi'],
+  [/^Timestamp: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?[+-]\d{4})$/, 'timestamp'],
+  [/^Process uptime: (\d+)s$/, 'processUptimeSeconds'],
+  [/^Cmdline: (.*)$/, 'cmdline'],
+];
+
+type Section = 'none' | 'backtrace' | 'stack' | 'memory' | 'maps' | 'open-files' | 'logs';
+
+interface MutableThread {
+  pid: number; tid: number; name: string; processName?: string;
+  registers: Record<string, string>; fpRegisters: Record<string, string>; frames: TombstoneFrame[];
+}
+
+interface Draft {
+  header: Record<string, string>;
+  logcatTime?: string;
+  uid?: number;
+  signal?: TombstoneSignal;
+  causes: string[];
+  abortMessage?: string;
+  abortOpen: boolean;
+  threads: MutableThread[];
+  memoryMap: MemoryMapEntry[];
+  twoSpaceFrames: boolean;
+  newRegisters: boolean;
+}
+
+function decodeText(text: string): TombstoneFile | DecodeError {
+  if (text.trim() === '') return decodeError(FORMAT, 'empty input: no text', 0);
+  const lines = splitLines(text);
+  const ours = lines.filter((line) => !line.foreign);
+  const isDebuggerd = ours.some((line) => STARS.test(line.text) || PID_LINE.test(line.text));
+  if (!isDebuggerd) return { format: FORMAT, kind: 'unknown-text', fallback: extractFallback(lines) };
+  const drafts: Draft[] = [];
+  let draft: Draft | undefined;
+  let section: Section = 'none';
+  for (const line of ours) {
+    const t = line.text;
+    if (STARS.test(t)) {
+      draft = newDraft(line.logcatTime);
+      drafts.push(draft);
+      section = 'none';
+      continue;
+    }
+    if (draft === undefined) {
+      if (!PID_LINE.test(t)) continue;
+      // A tombstone pasted without its "***" line still starts at its pid line.
+      draft = newDraft(undefined);
+      drafts.push(draft);
+    }
+    section = parseLine(draft, t, section);
+  }
+  const tombstones = drafts.filter((d) => d.threads.length > 0 || Object.keys(d.header).length > 0).map(finish);
+  if (tombstones.length === 0) return decodeError(FORMAT, 'debuggerd markers found but no tombstone content', 0);
+  return { format: FORMAT, kind: 'tombstone-text', tombstones };
+}
+
+function newDraft(logcatTime: string | undefined): Draft {
+  return { header: {}, causes: [], abortOpen: false, threads: [], memoryMap: [], twoSpaceFrames: false, newRegisters: false, ...(logcatTime ? { logcatTime } : {}) };
+}
+
+function parseLine(draft: Draft, t: string, section: Section): Section {
+  if (draft.abortOpen) {
+    draft.abortMessage = `${draft.abortMessage}\n${t.endsWith("'") ? t.slice(0, -1) : t}`;
+    draft.abortOpen = !t.endsWith("'");
+    return section;
+  }
+  const current = draft.threads[draft.threads.length - 1];
+  const pid = PID_LINE.exec(t) ?? (draft.threads.length > 0 ? PID_LINE_44.exec(t) : null);
+  if (pid) {
+    draft.threads.push({
+      pid: Number(pid[1]), tid: Number(pid[2]), name: pid[3] ?? '', ...(pid[4] !== undefined ? { processName: pid[4] } : {}),
+      registers: {}, fpRegisters: {}, frames: [],
+    });
+    return 'none';
+  }
+  if (THREAD_SEPARATOR.test(t)) return 'none';
+  if (draft.threads.length === 0) {
+    for (const [pattern, field] of HEADER_FIELDS) {
+      const match = pattern.exec(t);
+      if (match) draft.header[field] = match[1] ?? '';
+    }
+    return section;
+  }
+  const crashLevel = draft.threads.length === 1;
+  const uid = /^uid: (\d+)$/.exec(t);
+  if (uid) {
+    if (crashLevel) draft.uid = Number(uid[1]);
+    return section;
+  }
+  const signal = crashLevel ? SIGNAL_LINE.exec(t) : null;
+  if (signal) {
+    draft.signal = {
+      number: Number(signal[1]), name: signal[2] ?? '', code: Number(signal[3]), codeName: signal[4] ?? '',
+      ...(signal[5] ? { senderPid: Number(signal[5]), senderUid: Number(signal[6]) } : {}),
+      ...(signal[7] && signal[7] !== '--------' ? { faultAddr: normalizeHex(signal[7]) } : {}),
+    };
+    return section;
+  }
+  const cause = crashLevel ? /^Cause: (.*)$/.exec(t) : null;
+  if (cause) {
+    draft.causes.push(cause[1] ?? '');
+    return section;
+  }
+  const abort = crashLevel ? /^Abort message: '(.*)$/.exec(t) : null;
+  if (abort) {
+    const body = abort[1] ?? '';
+    draft.abortOpen = !body.endsWith("'");
+    draft.abortMessage = draft.abortOpen ? body : body.slice(0, -1);
+    return section;
+  }
+  const next = sectionHeader(t);
+  if (next !== undefined) return next;
+  if (section === 'backtrace' && current) {
+    const frame = parseFrame(t);
+    if (frame) {
+      if (/^\s*#\d+  pc/.test(t)) draft.twoSpaceFrames = true;
+      current.frames.push(frame);
+    }
+    return section;
+  }
+  if (section === 'maps') {
+    const entry = parseMapLine(t);
+    if (entry) draft.memoryMap.push(entry);
+    return section;
+  }
+  if (section === 'none' && current && REGISTER_LINE.test(t)) {
+    if (SPECIAL_REGISTER_ROW.test(t) && !LEGACY_FLAGS_REGISTER.test(t)) draft.newRegisters = true;
+    const tokens = t.trim().split(/\s+/);
+    for (let i = 0; i + 1 < tokens.length; i += 2) {
+      const name = tokens[i]!;
+      (FP_REGISTER.test(name) ? current.fpRegisters : current.registers)[name] = normalizeHex(tokens[i + 1]!);
+    }
+  }
+  return section;
+}
+
+function sectionHeader(t: string): Section | undefined {
+  if (t === 'backtrace:') return 'backtrace';
+  if (t === 'stack:') return 'stack';
+  if (/^memory near .*:$/.test(t) || /^code around \w+:$/.test(t)) return 'memory';
+  if (/^memory map\b/.test(t)) return 'maps';
+  if (t === 'open files:') return 'open-files';
+  if (/^--------- (?:tail end of )?log /.test(t)) return 'logs';
+  return undefined;
+}
+
+/** Right-to-left tail parse (spec §2.4.3): BuildId, then a balanced "(function+N)", then "(offset 0x…)". */
+export function parseFrame(line: string): TombstoneFrame | undefined {
+  const match = FRAME_LINE.exec(line);
+  if (!match) return undefined;
+  let rest = (match[3] ?? '').trim();
+  let buildId: string | undefined;
+  const build = /\s*\(BuildId: ([0-9a-fA-F]+)\)$/.exec(rest);
+  if (build) {
+    buildId = build[1]!.toLowerCase();
+    rest = rest.slice(0, build.index);
+  }
+  let fn: string | undefined;
+  let functionOffset: number | undefined;
+  if (rest.endsWith(')')) {
+    const open = matchingOpenParen(rest);
+    const inner = open > 0 ? rest.slice(open + 1, -1) : '';
+    if (open > 0 && rest[open - 1] === ' ' && !/^offset 0x/.test(inner) && inner !== 'deleted') {
+      const withOffset = /^(.*)\+(\d+)$/.exec(inner);
+      fn = withOffset ? withOffset[1] : inner;
+      if (withOffset) functionOffset = Number(withOffset[2]);
+      rest = rest.slice(0, open - 1);
+    }
+  }
+  let mapOffset: string | undefined;
+  const offset = /\s*\(offset (0x[0-9a-f]+)\)$/.exec(rest);
+  if (offset) {
+    mapOffset = normalizeHex(offset[1]!);
+    rest = rest.slice(0, offset.index);
+  }
+  return {
+    index: Number(match[1]), relPc: normalizeHex(match[2]!), module: rest.trim(),
+    ...(mapOffset !== undefined ? { mapOffset } : {}),
+    ...(fn !== undefined ? { function: fn } : {}),
+    ...(functionOffset !== undefined ? { functionOffset } : {}),
+    ...(buildId !== undefined ? { buildId } : {}),
+  };
+}
+
+function matchingOpenParen(text: string): number {
+  let depth = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    if (text[i] === ')') depth++;
+    else if (text[i] === '(' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function parseMapLine(line: string): MemoryMapEntry | undefined {
+  const match = MAP_LINE.exec(line);
+  if (!match) return undefined;
+  let rest = (match[5] ?? '').trim();
+  let buildId: string | undefined;
+  let loadBias: string | undefined;
+  for (;;) {
+    const bias = /\s*\(load (?:bias|base) (0x[0-9a-f]+)\)$/.exec(rest);
+    const build = /\s*\(BuildId: ([0-9a-fA-F]+)\)$/.exec(rest);
+    if (bias) { loadBias = normalizeHex(bias[1]!); rest = rest.slice(0, bias.index); continue; }
+    if (build) { buildId = build[1]!.toLowerCase(); rest = rest.slice(0, build.index); continue; }
+    break;
+  }
+  let offset: string | undefined;
+  let size: string | undefined;
+  const hexPair = /^([0-9a-f]+)\s+([0-9a-f]+)(?:\s+(.*))?$/.exec(rest);
+  const decimalSize = /^(\d+)(?:\s+(.*))?$/.exec(rest);
+  if (hexPair) {
+    offset = normalizeHex(hexPair[1]!);
+    size = normalizeHex(hexPair[2]!);
+    rest = hexPair[3] ?? '';
+  } else if (decimalSize) {
+    size = `0x${Number(decimalSize[1]).toString(16)}`;
+    rest = decimalSize[2] ?? '';
+  }
+  return {
+    start: normalizeHex(match[2]!.replace(/'/g, '')), end: normalizeHex(match[3]!.replace(/'/g, '')), perms: match[4]!,
+    ...(offset !== undefined ? { offset } : {}), ...(size !== undefined ? { size } : {}),
+    ...(rest.trim() !== '' ? { name: rest.trim() } : {}),
+    ...(buildId !== undefined ? { buildId } : {}), ...(loadBias !== undefined ? { loadBias } : {}),
+    fault: match[1] === '--->',
+  };
+}
+
+function normalizeHex(text: string): string {
+  const digits = text.replace(/^0x/i, '').replace(/^0+(?=[0-9a-f])/i, '');
+  return `0x${digits.toLowerCase()}`;
+}
+
+function finish(draft: Draft): Tombstone {
+  const crashing = draft.threads[0];
+  const h = draft.header;
+  const dialect: TombstoneDialect = h['processUptimeSeconds'] !== undefined ? 'android-12+'
+    : h['timestamp'] !== undefined ? 'android-10/11'
+    : draft.newRegisters ? 'android-9'
+    : draft.twoSpaceFrames ? 'android-4'
+    : 'android-5..8';
+  return {
+    kind: 'tombstone-text',
+    dialect,
+    ...(h['buildFingerprint'] !== undefined ? { buildFingerprint: h['buildFingerprint'] } : {}),
+    ...(h['revision'] !== undefined ? { revision: h['revision'] } : {}),
+    ...(h['abi'] !== undefined ? { abi: h['abi'] } : {}),
+    ...(h['timestamp'] !== undefined ? { timestamp: h['timestamp'] } : {}),
+    ...(draft.logcatTime !== undefined ? { logcatTime: draft.logcatTime } : {}),
+    ...(h['processUptimeSeconds'] !== undefined ? { processUptimeSeconds: Number(h['processUptimeSeconds']) } : {}),
+    ...(h['cmdline'] !== undefined ? { cmdline: h['cmdline'] } : {}),
+    ...(crashing ? { pid: crashing.pid, tid: crashing.tid, threadName: crashing.name } : {}),
+    ...(crashing?.processName !== undefined ? { processName: crashing.processName } : {}),
+    ...(draft.uid !== undefined ? { uid: draft.uid } : {}),
+    ...(draft.signal ? { signal: draft.signal } : {}),
+    causes: draft.causes,
+    ...(draft.abortMessage !== undefined ? { abortMessage: draft.abortMessage } : {}),
+    threads: draft.threads,
+    memoryMap: draft.memoryMap,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fallback for crash text that is not debuggerd's (spec §2.8)
+
+const BACKTRACE_SYMBOLS = /^\s*(\S+?)\((\S*?)\+(0x[0-9a-f]+)\)\s*\[(0x[0-9a-f]+)\]$/i;
+const BARE_BACKTRACE = /^\s*(\S+)\[(0x[0-9a-f]+)\]$/i;
+const PROC_MAPS = /^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][ps]) ([0-9a-f]+) \S+ \d+\s*(.*)$/;
+const KERNEL_REGISTER = /\b(pc|lr|sp|ip|fp|r\d{1,2}|epc|ra)\s*:\s*\[?<?([0-9a-f]{8,16})>?\]?/g;
+const FATAL_SIGNAL = /Fatal signal (\d+) \((SIG\w+)\).*?pid (\d+) \(([^)]*)\)/;
+
+function extractFallback(lines: readonly Line[]): FallbackCrashText {
+  const text = lines.map((line) => line.text).join('\n');
+  const fatal = FATAL_SIGNAL.exec(text);
+  const signalName = fatal?.[2] ?? /\b(SIG[A-Z]{3,6})\b/.exec(text)?.[1] ?? wordingSignal(text);
+  const signalNumber = fatal?.[1] ?? /\bsignal (\d+)/i.exec(text)?.[1];
+  const number = signalNumber !== undefined ? Number(signalNumber) : signalName !== undefined ? genericSignalNumber(signalName) : undefined;
+  const pid = fatal?.[3] ?? /\bpid[:= ]\s*(\d+)/i.exec(text)?.[1];
+  const processName = fatal?.[4] ?? /\b(?:process|task|prog(?:ram)?)[:= ]\s*(\S+)/i.exec(text)?.[1];
+
+  const registers: Record<string, string> = {};
+  const maps: MemoryMapEntry[] = [];
+  const rawFrames: Array<{ module: string; function?: string; functionOffset?: number; pc: bigint }> = [];
+  for (const { text: line } of lines) {
+    const symbols = BACKTRACE_SYMBOLS.exec(line);
+    const bare = symbols ? null : BARE_BACKTRACE.exec(line);
+    const mapLine = PROC_MAPS.exec(line);
+    if (symbols) {
+      rawFrames.push({ module: symbols[1]!, ...(symbols[2] ? { function: symbols[2] } : {}), functionOffset: Number.parseInt(symbols[3]!, 16), pc: BigInt(symbols[4]!) });
+    } else if (bare) {
+      rawFrames.push({ module: bare[1]!, pc: BigInt(bare[2]!) });
+    } else if (mapLine) {
+      maps.push({
+        start: normalizeHex(mapLine[1]!), end: normalizeHex((BigInt(`0x${mapLine[2]}`) - 1n).toString(16)), perms: mapLine[3]!.slice(0, 3),
+        offset: normalizeHex(mapLine[4]!), ...(mapLine[5] ? { name: mapLine[5] } : {}), fault: false,
+      });
+    } else {
+      for (const reg of line.matchAll(KERNEL_REGISTER)) registers[reg[1]!] = normalizeHex(reg[2]!);
+    }
+  }
+  const frames = rawFrames.map((raw, index) => {
+    const placed = placeInMaps(maps, raw.pc);
+    return {
+      index, relPc: hex(raw.pc), pc: hex(raw.pc), module: placed?.module ?? raw.module,
+      ...(placed ? { offset: hex(placed.offset) } : {}),
+      ...(raw.function !== undefined ? { function: raw.function } : {}),
+      ...(raw.functionOffset !== undefined ? { functionOffset: raw.functionOffset } : {}),
+    };
+  });
+  return {
+    kind: 'unknown-text', fallback: true,
+    ...(signalName !== undefined || number !== undefined ? { signal: { ...(number !== undefined ? { number } : {}), ...(signalName !== undefined ? { name: signalName } : {}) } } : {}),
+    ...(pid !== undefined ? { pid: Number(pid) } : {}),
+    ...(processName !== undefined ? { processName } : {}),
+    registers, frames, memoryMap: maps,
+  };
+}
+
+function wordingSignal(text: string): string | undefined {
+  if (/Segmentation fault/.test(text)) return 'SIGSEGV';
+  if (/Bus error/.test(text)) return 'SIGBUS';
+  if (/\bAborted\b/.test(text)) return 'SIGABRT';
+  return undefined;
+}
+
+/** Like NT_FILE: image base = start of the file's mapping at file offset 0. */
+function placeInMaps(maps: readonly MemoryMapEntry[], pc: bigint): { module: string; offset: bigint } | undefined {
+  const hit = maps.find((m) => m.name !== undefined && BigInt(m.start) <= pc && pc <= BigInt(m.end));
+  if (hit?.name === undefined) return undefined;
+  const base = maps.filter((m) => m.name === hit.name && m.offset === '0x0').map((m) => BigInt(m.start)).sort((a, b) => (a < b ? -1 : 1))[0];
+  return base === undefined ? undefined : { module: hit.name, offset: pc - base };
+}
+
+function hex(value: bigint): string {
+  return `0x${value.toString(16)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Android 12+ protobuf tombstones (spec §2.6): no magic, so sniff field 1 (arch varint) or field 2
+// (build_fingerprint) followed by a printable fingerprint.
+
+const MAX_PROTO_FIELDS = 4096;
+
+function looksLikeProtoTombstone(bytes: Uint8Array): boolean {
+  const first = bytes[0];
+  if (first !== 0x08 && first !== 0x12) return false;
+  const header = decodeProtoHeader(bytes);
+  return header?.buildFingerprint !== undefined && /^[\x20-\x7e]+\/[\x20-\x7e]+:[\x20-\x7e]+$/.test(header.buildFingerprint);
+}
+
+/** Top-level fields of `Tombstone` from AOSP tombstone.proto: 2 fingerprint, 3 revision, 4 timestamp, 5 pid, 6 tid, 7 uid, 9 command_line, 14 abort_message. */
+function decodeProtoHeader(bytes: Uint8Array): ProtoTombstone | undefined {
+  const strings = new Map<number, string>();
+  const numbers = new Map<number, number>();
+  const commandLine: string[] = [];
+  let at = 0;
+  for (let fields = 0; at < bytes.length && fields < MAX_PROTO_FIELDS; fields++) {
+    const key = readVarint(bytes, at);
+    if (key === undefined) return undefined;
+    at = key.next;
+    const field = Math.floor(key.value / 8);
+    const wireType = key.value % 8;
+    if (wireType === 0) {
+      const value = readVarint(bytes, at);
+      if (value === undefined) return undefined;
+      numbers.set(field, value.value);
+      at = value.next;
+    } else if (wireType === 2) {
+      const length = readVarint(bytes, at);
+      if (length === undefined || length.next + length.value > bytes.length) return undefined;
+      const body = bytes.subarray(length.next, length.next + length.value);
+      if ([2, 3, 4, 9, 14].includes(field)) {
+        const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
+        if (field === 9) commandLine.push(text);
+        else strings.set(field, text);
+      }
+      at = length.next + length.value;
+    } else if (wireType === 1 || wireType === 5) {
+      at += wireType === 1 ? 8 : 4;
+    } else {
+      return undefined;
+    }
+  }
+  const optional = <T>(key: string, value: T | undefined): Partial<Record<string, T>> => (value === undefined ? {} : { [key]: value });
+  return {
+    kind: 'tombstone-proto',
+    ...optional('buildFingerprint', strings.get(2)), ...optional('revision', strings.get(3)), ...optional('timestamp', strings.get(4)),
+    ...optional('pid', numbers.get(5)), ...optional('tid', numbers.get(6)), ...optional('uid', numbers.get(7)),
+    commandLine, ...optional('abortMessage', strings.get(14)),
+  };
+}
+
+function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let i = 0; i < 10 && at + i < bytes.length; i++) {
+    const byte = bytes[at + i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return value <= Number.MAX_SAFE_INTEGER ? { value, next: at + i + 1 } : undefined;
+  }
+  return undefined;
+}
