@@ -3,6 +3,12 @@
  * ui/tap-rtp-analysis.c) number for number, plus per-second and per-5-second series with an E-model
  * estimate per 5-second interval.
  *
+ * Matched by experiment against tshark 4.0.17 (the Debian 12 build CI uses): a packet is "in time
+ * sequence" when its timestamp is within 2^31 after the stream's FIRST timestamp, only such packets
+ * update delta/jitter, and the mean jitter is Wireshark's running mean of J. Wireshark master
+ * differs (extended timestamps compared with the previous packet), so upgrading tshark may need a
+ * second look at the oracle test.
+ *
  * Cost: O(1) work and memory per packet. Only closed series buckets are kept, and only a bounded
  * number of them, so a thousand live streams stay cheap. Feed packets in capture (arrival) order,
  * one analyser per stream (flow + SSRC, as Wireshark splits them; see `RtpStreamSet`).
@@ -185,6 +191,21 @@ class BucketAccumulator {
     };
   }
 
+  addDelta(deltaMs: number): void {
+    if (deltaMs > this.maxDeltaMs) this.maxDeltaMs = deltaMs;
+  }
+
+  addJitter(jitterMs: number): void {
+    if (jitterMs > this.maxJitterMs) this.maxJitterMs = jitterMs;
+    this.jitterSumMs += jitterMs;
+    this.jitterCount++;
+  }
+
+  addLossRun(missing: number): void {
+    this.lossRuns++;
+    this.lossRunPackets += missing;
+  }
+
   keep(bucket: RtpSeriesBucket): void {
     this.closed.push(bucket);
     if (this.closed.length > this.maxClosed) this.closed.shift();
@@ -313,12 +334,14 @@ export class RtpStreamAnalyser {
       if (this.minDeltaMs === -1 || this.deltaMs < this.minDeltaMs) this.minDeltaMs = this.deltaMs;
       // Wireshark divides by the packets so far minus one, counted over all packets, not just these.
       this.meanDeltaMs = (this.meanDeltaMs * (this.packets - 2) + this.deltaMs) / (this.packets - 1);
-      this.bucketDelta(this.deltaMs);
+      this.perSecond.addDelta(this.deltaMs);
+      this.perFive.addDelta(this.deltaMs);
       if (clockRate !== 0) {
         if (this.jitterMs > this.maxJitterMs) this.maxJitterMs = this.jitterMs;
         this.meanJitterMs = (this.meanJitterMs * (this.packets - 2) + this.jitterMs) / (this.packets - 1);
         if (this.minJitterMs === -1 || this.jitterMs < this.minJitterMs) this.minJitterMs = this.jitterMs;
-        this.bucketJitter(this.jitterMs);
+        this.perSecond.addJitter(this.jitterMs);
+        this.perFive.addJitter(this.jitterMs);
       }
     }
     if (inTimeSequence) this.timeMs = now;
@@ -403,35 +426,24 @@ export class RtpStreamAnalyser {
 
   private noteLossRun(missing: number): void {
     if (missing <= 0) return;
-    for (const b of [this.perSecond, this.perFive]) {
-      b.lossRuns++;
-      b.lossRunPackets += missing;
-    }
-  }
-
-  private bucketDelta(deltaMs: number): void {
-    if (deltaMs > this.perSecond.maxDeltaMs) this.perSecond.maxDeltaMs = deltaMs;
-    if (deltaMs > this.perFive.maxDeltaMs) this.perFive.maxDeltaMs = deltaMs;
-  }
-
-  private bucketJitter(jitterMs: number): void {
-    for (const b of [this.perSecond, this.perFive]) {
-      if (jitterMs > b.maxJitterMs) b.maxJitterMs = jitterMs;
-      b.jitterSumMs += jitterMs;
-      b.jitterCount++;
-    }
+    this.perSecond.addLossRun(missing);
+    this.perFive.addLossRun(missing);
   }
 
   private rollBuckets(arrivalMs: number): void {
+    this.roll(this.perSecond, arrivalMs);
+    this.roll(this.perFive, arrivalMs);
+  }
+
+  /** Closes the bucket when a packet arrives past its end; empty seconds in between are skipped. */
+  private roll(b: BucketAccumulator, arrivalMs: number): void {
+    const start = alignDown(arrivalMs, b.durationMs);
+    if (start <= b.startMs) return;
     const extSeq = this.extendedMaxSeq();
-    for (const b of [this.perSecond, this.perFive]) {
-      const start = alignDown(arrivalMs, b.durationMs);
-      if (start <= b.startMs) continue;
-      const bucket = this.closeBucket(b, extSeq);
-      b.keep(bucket);
-      this.options.onBucket?.(bucket);
-      b.open(start, extSeq);
-    }
+    const bucket = this.closeBucket(b, extSeq);
+    b.keep(bucket);
+    this.options.onBucket?.(bucket);
+    b.open(start, extSeq);
   }
 
   private closeBucket(b: BucketAccumulator, extSeq: number): RtpSeriesBucket {
