@@ -10,9 +10,9 @@ export interface DeviceFacts {
 
 const GATE = /90[:-]?8f|\dHD\b|version|firmware|_\d+\.\d/i;
 const MAC = /\b(00[:-]?90[:-]?8[Ff](?:[:-]?[0-9A-Fa-f]{2}){3})\b/;
-const MODEL = /\b(4[0-5][05]HD|C4[45]0HD)\b/;
+const MODEL = /(?<![A-Za-z0-9])(4[0-5][05]HD|C4[45]0HD)(?![A-Za-z0-9])/;
 /** `UC_3.1.0.296`, `TEAMS_1.19.201`, or a dotted number right after "version"/"firmware". */
-const FIRMWARE = /\b((?:UC|TEAMS|LYNC|SIP)_\d+(?:\.\d+){2,3})\b|\b(?:version|firmware|SWVERSION)\s*[:=]?\s*v?(\d+(?:\.\d+){2,4})\b/i;
+const FIRMWARE = /(?<![A-Za-z0-9])((?:UC|TEAMS|LYNC|SIP)_\d+(?:\.\d+){2,3})(?![\d.])|\b(?:version|firmware|SWVERSION)\s*[:=]?\s*v?(\d+(?:\.\d+){2,4})\b/i;
 
 export function extractDeviceFacts(text: string): DeviceFacts | null {
   if (!GATE.test(text)) return null;

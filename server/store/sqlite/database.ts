@@ -113,8 +113,7 @@ export class SqliteDatabase {
     if (q.text === undefined || q.text.trim() === '') return run(undefined).map(toStoredLog);
     try {
       return run(q.text).map(toStoredLog);
-    } catch (err) {
-      if (!/fts5|syntax|no such column/i.test((err as Error).message)) throw err;
+    } catch {
       // People paste addresses and Call-IDs ("10.0.0.5", "a84b4c76e66710@pc33"): search them as phrases.
       const phrases = q.text.trim().split(/\s+/).map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
       try {
@@ -137,8 +136,11 @@ export class SqliteDatabase {
     const ageLimitId = oldestKept ? oldestKept.id : this.nextIds().log;
     deleted += this.deleteBelow(ageLimitId);
     while (this.usedBytes() > policy.maxSizeBytes) {
-      const next = this.db.prepare('SELECT id FROM logs ORDER BY id LIMIT 1 OFFSET ?').get(RETENTION_CHUNK_ROWS) as { id: number } | undefined;
-      const removed = this.deleteBelow(next ? next.id : this.nextIds().log);
+      const span = this.db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM logs').get() as { lo: number | null; hi: number | null };
+      if (span.lo === null || span.hi === null) break;
+      // A tenth of what is left per step, so a small overshoot does not empty the store.
+      const step = Math.max(1, Math.min(RETENTION_CHUNK_ROWS, Math.ceil((span.hi - span.lo + 1) / 10)));
+      const removed = this.deleteBelow(span.lo + step);
       deleted += removed;
       if (removed === 0) break;
     }
