@@ -350,3 +350,28 @@ export function looksLikeAcdr(bytes: Uint8Array): boolean {
   if (RTP_FRAMED[b[f + 2]!] === 1 && rtpFirst) return p < b.length && (b[p]! & 0xc0) === 0x80;
   return true;
 }
+
+/** PSTN signalling record carried by media type 37 (spec §5.2). */
+export interface AcdrSignaling {
+  readonly opcode: number; // acdr.signaling_opcode
+  /** Only at trace points Host2Pstn (25) and DspIncoming (33). */
+  readonly size: number | null; // acdr.signaling_size
+  /** µs; at every other trace point. */
+  readonly timestampUs: number | null; // acdr.signaling_timestamp
+  readonly message: Uint8Array;
+}
+
+const TP_HOST2PSTN = 25;
+
+export function decodeAcdrSignaling(payload: Uint8Array, tracePoint: number): AcdrSignaling | DecodeError {
+  const b = payload;
+  const hasSize = tracePoint === TP_HOST2PSTN || tracePoint === TP_DSP_INCOMING;
+  const headerBytes = hasSize ? 4 : 6;
+  if (b.length < headerBytes) return decodeError(FORMAT, `ACDR signaling header too short: ${b.length} of ${headerBytes} bytes at offset 0`, 0);
+  return {
+    opcode: (b[0]! << 8) | b[1]!,
+    size: hasSize ? (b[2]! << 8) | b[3]! : null,
+    timestampUs: hasSize ? null : u32(b, 2),
+    message: b.subarray(headerBytes),
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAcdr, looksLikeAcdr, type AcdrRecord } from '../../parsers/acdr.js';
+import { decodeAcdr, decodeAcdrSignaling, looksLikeAcdr, type AcdrRecord } from '../../parsers/acdr.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import {
   ACDR_FIXED_HEADER_BYTES, acdrCorpus, acdrDspAnalysisHeader, acdrDspExt, acdrEventExt, acdrMediaExt, acdrPstnExt, acdrSystemExt,
@@ -315,5 +315,15 @@ describe('ACDR content detection', () => {
     expect(looksLikeAcdr(buildAcdr({ version: 9, tracePoint: 0, mediaType: 1 }, Uint8Array.of(0x00, 0x01)))).toBe(false);
     expect(looksLikeAcdr(buildAcdr({ version: 9, tracePoint: 36, mediaType: 5 }, ascii('<1>x')))).toBe(false);
     expect(looksLikeAcdr(buildAcdr({ version: 9, tracePoint: 6, mediaType: 62 }, ascii('<1>x')))).toBe(false);
+  });
+});
+
+describe('ACDR signaling payload', () => {
+  it('reads a size at Host2Pstn and a timestamp elsewhere', () => {
+    expect(decodeAcdrSignaling(Uint8Array.of(0x12, 0x34, 0, 4, 0xde, 0xad), 25)).toMatchObject({ opcode: 0x1234, size: 4, timestampUs: null });
+    const r = decodeAcdrSignaling(Uint8Array.of(1, 2, 0, 0, 0x10, 0, 0xaa), 26);
+    expect(r).toMatchObject({ opcode: 0x0102, size: null, timestampUs: 4096 });
+    expect(!isDecodeError(r) && Array.from(r.message)).toEqual([0xaa]);
+    expect(decodeAcdrSignaling(Uint8Array.of(1, 2, 3), 26)).toMatchObject({ message: 'ACDR signaling header too short: 3 of 6 bytes at offset 0' });
   });
 });
