@@ -12,7 +12,12 @@ const program = new Command('ipp-collector')
 const serve = program.command('serve', { isDefault: false })
   .description('receive phone diagnostics and serve the dashboard')
   .option('--config <file>', 'JSON config file (env IPP_CONFIG); keys are the option names in camelCase, e.g. {"webPort": 8080}');
-for (const c of CONFIG_NAMES) serve.addOption(new Option(c.flag, `${c.help} (env ${c.env})`));
+/** Commander names each option after its flag (`--store-batch` → storeBatch); map back to config keys. */
+const optionKeys = CONFIG_NAMES.map((c) => {
+  const option = new Option(c.flag, `${c.help} (env ${c.env})`);
+  serve.addOption(option);
+  return { attribute: option.attributeName(), key: c.key };
+});
 serve.addHelpText('after', `
 Settings come from, highest first: flags, environment variables, the config file, defaults.
 Defaults: --data-dir ./data --web-port 8080 --syslog-port 514 --syslog-tcp-port 514, all addresses.
@@ -21,7 +26,7 @@ A port of 0 disables that listener.`);
 serve.action(async (opts: Record<string, string>) => {
   let config: CollectorConfig;
   try {
-    const flags = Object.fromEntries(CONFIG_NAMES.filter((c) => opts[c.key] !== undefined).map((c) => [c.key, opts[c.key]!]));
+    const flags = Object.fromEntries(optionKeys.filter((o) => opts[o.attribute] !== undefined).map((o) => [o.key, opts[o.attribute]!]));
     config = resolveConfig(flags, process.env, opts.config);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
@@ -48,7 +53,12 @@ serve.action(async (opts: Record<string, string>) => {
   const shutdown = (signal: string) => {
     process.stderr.write(`${signal}: writing what was received, then stopping…\n`);
     collector.stop().then(
-      () => process.exit(0),
+      () => {
+        const totals = Object.entries(collector.counters.snapshot())
+          .map(([name, c]) => `${name}: ${c.parsed} parsed, ${c.stored} stored, ${c.dropped} dropped, ${c.malformed} malformed`);
+        process.stderr.write(`stopped cleanly. ${totals.join('; ') || 'nothing received'}\n`);
+        process.exit(0);
+      },
       (err: Error) => { process.stderr.write(`stop failed: ${err.message}\n`); process.exit(1); },
     );
   };
