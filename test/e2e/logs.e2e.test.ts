@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 
@@ -19,6 +19,7 @@ const DSP_LINE = '<131>Nov 26 10:00:03 dsp[99]: channel 0 jitter buffer overrun'
 let collector: RunningCollector;
 let browser: BrowserSession;
 let page: Page;
+let sentLines = 0;
 
 /** Sends each text as one datagram from `from` (any 127.0.0.0/8 address stands for a phone). */
 async function sendSyslog(texts: readonly string[], from = '127.0.0.1'): Promise<void> {
@@ -32,10 +33,25 @@ async function sendSyslog(texts: readonly string[], from = '127.0.0.1'): Promise
       await new Promise<void>((resolve, reject) =>
         socket.send(Buffer.from(text, 'utf8'), collector.ports.syslogUdp, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
       );
+      sentLines++;
     }
   } finally {
     socket.close();
   }
+}
+
+/** Waits until the collector has stored every line sent so far (the backlog reads the store). */
+async function waitUntilStored(): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`${collector.webUrl}/api/health`);
+        const health = (await res.json()) as { counters: Record<string, { stored: number } | undefined> };
+        return health.counters['syslog-udp']?.stored ?? 0;
+      },
+      { timeout: SEEN_TIMEOUT_MS },
+    )
+    .toBe(sentLines);
 }
 
 /** Text of every log row shown (markers excluded), top to bottom. */
@@ -60,6 +76,13 @@ beforeAll(async () => {
   collector = await spawnCollector();
   browser = await launchBrowser();
   page = browser.page;
+});
+
+afterEach(async (ctx) => {
+  // What the page looked like when a test failed is usually the whole diagnosis.
+  if (ctx.task.result?.state === 'fail') {
+    await screenshot(page, `failed-${ctx.task.name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+  }
 });
 
 afterAll(async () => {
@@ -92,6 +115,7 @@ describe('Logs page', () => {
   });
 
   it('keeps only the chosen module, from history and live, and puts the filter in the URL', async () => {
+    await waitUntilStored();
     await page.locator('.picker > summary').click();
     await page.locator('.picker input[value="sip_stack"]').check();
     await expect.poll(rowModules, { timeout: SEEN_TIMEOUT_MS }).toEqual(['sip_stack']);
@@ -117,6 +141,7 @@ describe('Logs page', () => {
   });
 
   it('searches stored history by a word, then goes back to the live tail', async () => {
+    await waitUntilStored();
     await page.goto(`${collector.webUrl}/#/logs`);
     await waitForRow('call 17 started');
     await page.locator('input[name="q"]').fill('jitter');
@@ -206,6 +231,9 @@ describe('Logs page', () => {
         await sendSyslog(lines, phone.addr);
       }
     }
+    // Lines sent before the page opens reach it through the store, not the live push.
+    await waitUntilStored();
+    await page.goto('about:blank');
     await page.goto(`${collector.webUrl}/#/logs`);
     await waitForRow('127.0.0.4');
     await expect.poll(() => page.locator('select[name="device"] option').count(), { timeout: SEEN_TIMEOUT_MS }).toBeGreaterThanOrEqual(4);

@@ -2,10 +2,12 @@
 // keeping up. Fixed-width numbers so the strip never reflows as counters tick.
 import { clear, el } from './dom.js';
 import { bytes, count, duration } from './format.js';
-import type { Health } from './types.js';
+import type { ConnectionState } from './live.js';
+import type { Health, SourceCounters } from './types.js';
 
 /** Health arrives every 2 s; after this long without one the numbers are marked stale. */
 const STALE_AFTER_MS = 6000;
+const ZERO: SourceCounters = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0 };
 
 export class HealthStrip {
   readonly element: HTMLElement;
@@ -26,19 +28,23 @@ export class HealthStrip {
       this.counters,
       this.summary,
     );
-    this.setConnection(false);
+    this.setConnection('connecting');
   }
 
   get latest(): Health | null {
     return this.last;
   }
 
-  setConnection(connected: boolean): void {
-    this.element.classList.toggle('disconnected', !connected);
-    if (!connected) {
-      clear(this.summary);
-      this.summary.append(el('span', { class: 'conn bad' }, 'Not connected to the collector; retrying…'));
-    }
+  /** `connecting` until the first attempt has failed: a page load is not an outage. */
+  setConnection(state: ConnectionState): void {
+    this.element.classList.toggle('disconnected', state === 'disconnected');
+    if (state === 'connected') return;
+    clear(this.summary);
+    this.summary.append(
+      state === 'connecting'
+        ? el('span', { class: 'conn muted' }, 'Connecting to the collector…')
+        : el('span', { class: 'conn bad' }, 'Not connected to the collector; retrying…'),
+    );
   }
 
   update(h: Health): void {
@@ -66,7 +72,10 @@ export class HealthStrip {
     clear(this.counters);
     const head = el('tr', {}, el('th', {}, 'source'));
     for (const c of ['received', 'parsed', 'malformed', 'dropped', 'stored']) head.append(el('th', {}, c));
-    const rows = Object.entries(h.counters).map(([source, c]) =>
+    // A row per receiving listener from the start, zeros included, so the strip does not grow
+    // when a source sees its first packet.
+    const sources = new Set([...h.listeners.filter((l) => l.name !== 'web').map((l) => l.name), ...Object.keys(h.counters)]);
+    const rows = [...sources].map((source) => [source, h.counters[source] ?? ZERO] as const).map(([source, c]) =>
       el(
         'tr',
         {},

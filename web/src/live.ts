@@ -14,7 +14,8 @@ export interface LiveBatch {
   invalid: number;
 }
 
-type ConnectionListener = (connected: boolean) => void;
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+type ConnectionListener = (state: ConnectionState) => void;
 
 export class LiveConnection {
   private readonly socket: Socket;
@@ -22,17 +23,18 @@ export class LiveConnection {
   private readonly healthListeners = new Set<(h: Health) => void>();
   private readonly batchListeners = new Set<(b: LiveBatch) => void>();
   private readonly connectionListeners = new Set<ConnectionListener>();
+  private state: ConnectionState = 'connecting';
 
   constructor() {
     this.socket = io({ path: '/socket.io' });
     this.socket.on('connect', () => {
       // The server forgets subscriptions with the connection: renew after every reconnect.
       if (this.filter) this.socket.emit('logs:subscribe', this.filter);
-      for (const l of this.connectionListeners) l(true);
+      this.setState('connected');
     });
-    this.socket.on('disconnect', () => {
-      for (const l of this.connectionListeners) l(false);
-    });
+    // socket.io retries on its own; listeners hear about changes, not about every retry.
+    this.socket.on('disconnect', () => this.setState('disconnected'));
+    this.socket.on('connect_error', () => this.setState('disconnected'));
     this.socket.on('health', (h: unknown) => {
       if (!isHealth(h)) return;
       for (const l of this.healthListeners) l(h);
@@ -44,8 +46,14 @@ export class LiveConnection {
     });
   }
 
-  get connected(): boolean {
-    return this.socket.connected;
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const l of this.connectionListeners) l(state);
   }
 
   subscribe(filter: LiveFilter): void {
@@ -56,6 +64,11 @@ export class LiveConnection {
   unsubscribe(): void {
     this.filter = null;
     if (this.socket.connected) this.socket.emit('logs:unsubscribe');
+  }
+
+  /** Hands a health snapshot fetched over HTTP to the same listeners, so a page fills at once. */
+  publishHealth(h: Health): void {
+    for (const l of this.healthListeners) l(h);
   }
 
   onHealth(l: (h: Health) => void): () => void {

@@ -5,7 +5,7 @@ import { ApiError, fetchDevices, fetchLogs } from './api.js';
 import { clear, el } from './dom.js';
 import { count, MODULE_LABELS, moduleLabel, SEVERITY_NAMES } from './format.js';
 import { LineDetail } from './line-detail.js';
-import type { LiveConnection } from './live.js';
+import type { ConnectionState, LiveConnection } from './live.js';
 import { LogView, MAX_ROWS, type ViewStatus } from './log-view.js';
 import { setRoute } from './router.js';
 import type { Device, Health, LogLine } from './types.js';
@@ -89,9 +89,12 @@ export class LogsPage {
   // Live mode: batches that arrive while the backlog is still loading.
   private early: LogLine[][] | null = null;
   private paused = false;
+  /** null until the first connection: the first connect is not a "reconnect". */
+  private wasConnected: boolean | null = null;
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly live: LiveConnection) {
+    if (live.connectionState === 'connected') this.wasConnected = true;
     this.view = new LogView(
       (line) => this.detail.show(line),
       (s) => this.renderStatus(s),
@@ -181,7 +184,7 @@ export class LogsPage {
       () => document.removeEventListener('keydown', onKey),
       live.onBatch((b) => this.onBatch(b.lines, b.missed, b.invalid)),
       live.onHealth((h) => this.onHealth(h)),
-      live.onConnection((up) => this.onConnection(up)),
+      live.onConnection((state) => this.onConnection(state)),
     );
     const timer = window.setInterval(() => void this.refreshDevices(), DEVICE_REFRESH_MS);
     this.disposers.push(() => clearInterval(timer), () => clearTimeout(this.deviceRefreshTimer));
@@ -288,12 +291,17 @@ export class LogsPage {
     }, NEW_DEVICE_REFRESH_DELAY_MS);
   }
 
-  private onConnection(up: boolean): void {
+  private onConnection(state: ConnectionState): void {
     if (!this.filters || this.filters.q) return;
     const at = new Date().toLocaleTimeString();
     // Lines received while disconnected are stored; say where they are instead of pretending.
-    if (!up) this.view.appendMarker(`Connection to the collector lost at ${at}; lines from now until it returns are in history, not here`, 'warn');
-    else if (this.view.rowCount > 0) this.view.appendMarker(`Reconnected at ${at}; live again`, 'info');
+    if (state === 'disconnected' && this.wasConnected) {
+      this.view.appendMarker(`Connection to the collector lost at ${at}; lines from now until it returns are in history, not here`, 'warn');
+    } else if (state === 'connected' && this.wasConnected !== null) {
+      this.view.appendMarker(`Reconnected at ${at}; live again`, 'info');
+    }
+    if (state === 'connected') this.wasConnected = true;
+    else if (state === 'disconnected' && this.wasConnected) this.wasConnected = false;
   }
 
   private setPaused(paused: boolean): void {

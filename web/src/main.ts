@@ -1,4 +1,5 @@
 // App shell: top nav, health strip, and one page at a time chosen by the URL hash.
+import { fetchHealth } from './api.js';
 import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
 import { HealthStrip } from './health-strip.js';
@@ -24,7 +25,7 @@ function start(): void {
   const live = new LiveConnection();
   const health = new HealthStrip();
   live.onHealth((h) => health.update(h));
-  live.onConnection((up) => health.setConnection(up));
+  live.onConnection((state) => health.setConnection(state));
 
   const links = new Map<string, HTMLAnchorElement>();
   const nav = el('nav', { 'aria-label': 'Pages' });
@@ -67,6 +68,11 @@ function start(): void {
   window.addEventListener('hashchange', route);
   window.addEventListener('popstate', route);
   route();
+  // The socket's first health push can be 2 s away; the strip and empty states need ports now.
+  fetchHealth().then(
+    (h) => live.publishHealth(h),
+    () => undefined, // the socket's connect_error reports an unreachable collector
+  );
 }
 
 start();
