@@ -65,6 +65,7 @@ export interface SipHeader {
 export interface SipVia {
   /** `UDP`, `TCP`, `TLS`, ... (sip.Via.transport) */
   readonly transport: string;
+  /** sent-by host; an IPv6 address without its brackets. */
   readonly host: string;
   readonly port?: number;
   readonly branch?: string;
@@ -230,7 +231,8 @@ export function parseVia(raw: string): SipVia | undefined {
   const rport = rportText === undefined ? undefined : rportText === '' ? true : parsePort(rportText);
   return {
     transport: m[1]!.toUpperCase(),
-    host: m[2]!,
+    // Brackets are IPv6 reference syntax, not part of the address (tshark strips them too).
+    host: m[2]!.replace(/^\[(.*)\]$/, '$1'),
     ...(port !== undefined ? { port } : {}),
     ...(params['branch'] !== undefined ? { branch: params['branch'] } : {}),
     ...(params['received'] !== undefined ? { received: params['received'] } : {}),
@@ -403,8 +405,7 @@ function topViaForResponse(raw: string, source: SipResponseOptions['source']): s
   const via = parseVia(raw);
   if (!via) return raw;
   let out = raw;
-  const host = via.host.replace(/^\[(.*)\]$/, '$1');
-  if (host !== source.address && via.received === undefined) out += `;received=${source.address}`;
+  if (via.host !== source.address && via.received === undefined) out += `;received=${source.address}`;
   if (via.rport === true) out = out.replace(/;\s*rport(?=;|$)/i, `;rport=${source.port}`);
   return out;
 }

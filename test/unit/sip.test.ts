@@ -116,7 +116,7 @@ describe('SIP request decoding', () => {
     const msg = request(text);
     expect(msg.via.map((v) => [v.transport, v.host, v.port, v.branch])).toEqual([
       ['TCP', 'proxy2.example.com', undefined, 'z9hG4bK2'],
-      ['UDP', '[2001:db8::1]', 5062, 'z9hG4bK1'],
+      ['UDP', '2001:db8::1', 5062, 'z9hG4bK1'],
       ['TLS', 'phone.example.com', 5061, 'z9hG4bK0'],
     ]);
     expect(msg.via[1]).toMatchObject({ received: '198.51.100.7', rport: 40000 });
