@@ -118,7 +118,7 @@ describe('RTCP XR blocks', () => {
 
 describe('RTCP compound packets', () => {
   it('walks every packet of the corpus compounds', () => {
-    expect(rtcpCorpus().map((c) => ok(c.bytes).packets.map((p) => p.type).join('+'))).toEqual(['sr+sdes', 'rr+sdes+bye', 'rr+sdes+app', 'rr+sdes+xr', 'xr', 'sr+sdes+bye']);
+    expect(rtcpCorpus().map((c) => ok(c.bytes).packets.map((p) => p.type).join('+'))).toEqual(['sr+sdes', 'rr+sdes+bye', 'rr+sdes+app', 'rr+sdes+xr', 'xr', 'sr+sdes+bye', 'rr+sdes']);
   });
 
   it('strips padding from the last packet', () => {
