@@ -7,7 +7,7 @@
  * over the limit, gets an error and the caller closes the connection.
  */
 import { decodeError, isDecodeError, type DecodeError } from './decode-error.js';
-import { findHeaderEnd, MAX_SIP_BODY_BYTES, MAX_SIP_HEADER_BYTES, parseHeaderLines, sipHeader } from './sip.js';
+import { declaredContentLength, findHeaderEnd, MAX_SIP_HEADER_BYTES, parseHeaderLines } from './sip.js';
 
 export type SipStreamEvent =
   /** One complete message: start line, headers and exactly Content-Length body bytes. */
@@ -132,17 +132,10 @@ export class SipStreamFramer {
     const firstBreak = text.search(/\r?\n/);
     const headers = parseHeaderLines(firstBreak < 0 ? '' : text.slice(firstBreak));
     if (!Array.isArray(headers)) return { ...headers, format: FORMAT, offset: this.consumed };
-    const value = sipHeader({ headers }, 'Content-Length');
+    const length = declaredContentLength(headers);
+    if (typeof length === 'string') return decodeError(FORMAT, length, this.consumed);
     // RFC 3261 §18.3 makes Content-Length mandatory on streams; a message without one is read as
     // having no body, which is all a peer that omits it can mean.
-    if (value === undefined) return 0;
-    if (!/^\d{1,10}$/.test(value)) {
-      return decodeError(FORMAT, `Content-Length is not a number: ${JSON.stringify(value.slice(0, 20))}`, this.consumed);
-    }
-    const length = Number(value);
-    if (length > MAX_SIP_BODY_BYTES) {
-      return decodeError(FORMAT, `Content-Length ${length} exceeds limit ${MAX_SIP_BODY_BYTES}`, this.consumed);
-    }
-    return length;
+    return length ?? 0;
   }
 }

@@ -183,6 +183,21 @@ export function parseHeaderLines(text: string): SipHeader[] | DecodeError {
   return headers;
 }
 
+/**
+ * The declared body length: undefined when absent, an error when not a number, over the limit, or
+ * declared twice with different values (a request-smuggling trick; the framer and the decoder must
+ * never disagree on where a message ends). The message text in errors has no offset; callers add it.
+ */
+export function declaredContentLength(headers: readonly SipHeader[]): number | undefined | string {
+  const values = [...new Set(sipHeaders({ headers }, 'Content-Length'))];
+  if (values.length > 1) return `conflicting Content-Length values: ${values.slice(0, 3).map((v) => JSON.stringify(v.slice(0, 20))).join(', ')}`;
+  const text = values[0];
+  if (text === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(text)) return `Content-Length is not a number: ${JSON.stringify(text.slice(0, 20))}`;
+  const length = Number(text);
+  return length > MAX_SIP_BODY_BYTES ? `Content-Length ${length} exceeds limit ${MAX_SIP_BODY_BYTES}` : length;
+}
+
 /** Splits on `sep` outside double quotes and angle brackets (Via and Contact may hold lists). */
 function splitOutsideQuotes(value: string, sep: string): string[] {
   const parts: string[] = [];
@@ -343,12 +358,9 @@ export function decodeSip(input: Uint8Array | string): SipMessage | DecodeError 
 
   const available = end ? bytes.length - end.bodyStart : 0;
   const bodyStart = end?.bodyStart ?? bytes.length;
-  const lengthText = sipHeader(msg, 'Content-Length');
-  let contentLength: number | undefined;
-  if (lengthText !== undefined) {
-    if (!/^\d{1,10}$/.test(lengthText)) return decodeError(FORMAT, `Content-Length is not a number: ${JSON.stringify(lengthText.slice(0, 20))}`);
-    contentLength = Number(lengthText);
-    if (contentLength > MAX_SIP_BODY_BYTES) return decodeError(FORMAT, `Content-Length ${contentLength} exceeds limit ${MAX_SIP_BODY_BYTES}`);
+  const contentLength = declaredContentLength(headers);
+  if (typeof contentLength === 'string') return decodeError(FORMAT, contentLength, start);
+  if (contentLength !== undefined) {
     if (contentLength > available) {
       return decodeError(FORMAT, `body truncated: ${available} of ${contentLength} bytes (Content-Length)`, bodyStart);
     }

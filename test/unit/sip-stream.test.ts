@@ -134,6 +134,11 @@ describe('SIP stream framing of hostile peers', () => {
     expect(result.error?.offset).toBe(Buffer.byteLength(options));
   });
 
+  it('refuses conflicting Content-Length values rather than guess where the message ends', () => {
+    const result = new SipStreamFramer().push(Buffer.from('MESSAGE sip:x SIP/2.0\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\n'));
+    expect(result.error?.message).toBe('conflicting Content-Length values: "0", "40"');
+  });
+
   it('rejects garbage header lines with the stream offset', () => {
     const framer = new SipStreamFramer();
     const result = framer.push(Buffer.from('\r\nGET / HTTP/1.1\r\nno colon here\r\n\r\n'));

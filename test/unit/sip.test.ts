@@ -211,6 +211,11 @@ describe('SIP decoding of hostile input', () => {
     expect(error(`MESSAGE sip:x@y SIP/2.0${CRLF}Content-Length: 4294967295${CRLF}${CRLF}`)).toMatch(/exceeds limit/);
   });
 
+  it('rejects two different Content-Length values (the smuggling trick) but not a harmless repeat', () => {
+    expect(error(`MESSAGE sip:x@y SIP/2.0${CRLF}Content-Length: 2${CRLF}l: 5${CRLF}${CRLF}hello`)).toBe('conflicting Content-Length values: "2", "5"');
+    expect(sipBodyText(ok(`MESSAGE sip:x@y SIP/2.0${CRLF}Content-Length: 5${CRLF}l: 5${CRLF}${CRLF}hello`))).toBe('hello');
+  });
+
   it('bounds the header count and the header section size', () => {
     const many = Array.from({ length: MAX_SIP_HEADER_COUNT + 1 }, (_, i) => `X-H${i}: v`).join(CRLF);
     expect(error(`OPTIONS sip:x@y SIP/2.0${CRLF}${many}${CRLF}${CRLF}`)).toBe(`more than ${MAX_SIP_HEADER_COUNT} headers`);
