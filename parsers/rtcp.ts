@@ -248,6 +248,17 @@ const XR_RRT_WORDS = 2;
 const utf8 = new TextDecoder('utf-8');
 const NO_NUMBERS: readonly number[] = Object.freeze([]);
 
+/** SDES/BYE text: plain ASCII (the common case) without TextDecoder's per-call cost, else UTF-8. */
+function text(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return utf8.decode(b.subarray(start, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
@@ -310,10 +321,10 @@ function decodeSdes(b: Uint8Array, o: number, end: number, count: number): Body<
       if (type === SDES_PRIV && len > 0) {
         const prefixLen = b[textStart]!;
         if (prefixLen + 1 > len) return `SDES PRIV prefix length ${prefixLen} exceeds item length ${len} at offset ${textStart}`;
-        prefix = utf8.decode(b.subarray(textStart + 1, textStart + 1 + prefixLen));
+        prefix = text(b, textStart + 1, textStart + 1 + prefixLen);
         textStart += 1 + prefixLen;
       }
-      items.push({ type, text: utf8.decode(b.subarray(textStart, o + 2 + len)), prefix });
+      items.push({ type, text: text(b, textStart, o + 2 + len), prefix });
       o += 2 + len;
     }
     chunks.push({ ssrc, items });
@@ -329,7 +340,7 @@ function decodeBye(b: Uint8Array, o: number, end: number, count: number): Body<{
   if (o < end) {
     const len = b[o]!;
     if (o + 1 + len > end) return `BYE reason length ${len} exceeds packet at offset ${o}`;
-    reason = utf8.decode(b.subarray(o + 1, o + 1 + len));
+    reason = text(b, o + 1, o + 1 + len);
   }
   return { ssrcs: ssrcs.length === 0 ? NO_NUMBERS : ssrcs, reason };
 }
@@ -357,11 +368,14 @@ function xrBlock(b: Uint8Array, o: number, end: number): XrBlock {
     case 2:
     case 3: {
       if (blockLength < 2) return raw(`block type ${bt} needs at least 2 words, has ${blockLength}`);
-      const head = { bt, typeSpecific, blockLength, thinning: typeSpecific & 0x0f, ssrc: u32(b, c), beginSeq: u16(b, c + 4), endSeq: u16(b, c + 6) };
-      if (bt !== 3) return { ...head, kind: bt === 1 ? 'loss-rle' : 'duplicate-rle', chunks: rleChunks(b, c + 8, end) };
+      const thinning = typeSpecific & 0x0f;
+      const ssrc = u32(b, c);
+      const beginSeq = u16(b, c + 4);
+      const endSeq = u16(b, c + 6);
+      if (bt !== 3) return { bt, typeSpecific, blockLength, kind: bt === 1 ? 'loss-rle' : 'duplicate-rle', thinning, ssrc, beginSeq, endSeq, chunks: rleChunks(b, c + 8, end) };
       const times: number[] = [];
       for (let p = c + 8; p + 4 <= end; p += 4) times.push(u32(b, p));
-      return { ...head, kind: 'receipt-times', receiptTimes: times };
+      return { bt, typeSpecific, blockLength, kind: 'receipt-times', thinning, ssrc, beginSeq, endSeq, receiptTimes: times };
     }
     case 4:
       if (blockLength !== XR_RRT_WORDS) return raw(`RRT block length ${blockLength}, expected ${XR_RRT_WORDS}`);
@@ -453,24 +467,21 @@ function decodeXrBlocks(b: Uint8Array, o: number, end: number): Body<XrBlock[]> 
 
 /** Decodes the one packet at `o` (its total length is `len` bytes, padding included). */
 function decodePacket(b: Uint8Array, o: number, len: number, paddingCount: number): Body<RtcpPacket> {
-  const header: RtcpHeader = {
-    version: b[o]! >> 6,
-    padding: (b[o]! & 0x20) !== 0,
-    count: b[o]! & 0x1f,
-    packetType: b[o + 1]!,
-    length: u16(b, o + 2),
-    paddingCount,
-  };
+  // Header fields as locals, repeated in each literal: object spread is a slow path in V8.
+  const version = b[o]! >> 6;
+  const padding = (b[o]! & 0x20) !== 0;
+  const count = b[o]! & 0x1f;
+  const packetType = b[o + 1]!;
+  const length = u16(b, o + 2);
   const body = o + COMMON_HEADER_BYTES;
   const end = o + len - paddingCount;
-  const needSsrc = (what: string): string | null => (end - body < 4 ? `${what} has no sender SSRC at offset ${body}` : null);
-  switch (header.packetType) {
+  switch (packetType) {
     case RTCP_PT_SR: {
       if (end - body < 24) return `SR sender info truncated: ${end - body} of 24 bytes at offset ${body}`;
-      const r = reports(b, body + 24, end, header.count);
+      const r = reports(b, body + 24, end, count);
       if (typeof r === 'string') return r;
       return {
-        ...header,
+        version, padding, count, packetType, length, paddingCount,
         type: 'sr',
         ssrc: u32(b, body),
         ntpSec: u32(b, body + 4),
@@ -478,42 +489,41 @@ function decodePacket(b: Uint8Array, o: number, len: number, paddingCount: numbe
         rtpTimestamp: u32(b, body + 12),
         packetCount: u32(b, body + 16),
         octetCount: u32(b, body + 20),
-        ...r,
+        reports: r.reports,
+        profileExtension: r.profileExtension,
       };
     }
     case RTCP_PT_RR: {
-      const missing = needSsrc('RR');
-      if (missing) return missing;
-      const r = reports(b, body + 4, end, header.count);
+      if (end - body < 4) return `RR has no sender SSRC at offset ${body}`;
+      const r = reports(b, body + 4, end, count);
       if (typeof r === 'string') return r;
-      return { ...header, type: 'rr', ssrc: u32(b, body), ...r };
+      return { version, padding, count, packetType, length, paddingCount, type: 'rr', ssrc: u32(b, body), reports: r.reports, profileExtension: r.profileExtension };
     }
     case RTCP_PT_SDES: {
-      const chunks = decodeSdes(b, body, end, header.count);
-      return typeof chunks === 'string' ? chunks : { ...header, type: 'sdes', chunks };
+      const chunks = decodeSdes(b, body, end, count);
+      return typeof chunks === 'string' ? chunks : { version, padding, count, packetType, length, paddingCount, type: 'sdes', chunks };
     }
     case RTCP_PT_BYE: {
-      const bye = decodeBye(b, body, end, header.count);
-      return typeof bye === 'string' ? bye : { ...header, type: 'bye', ...bye };
+      const bye = decodeBye(b, body, end, count);
+      return typeof bye === 'string' ? bye : { version, padding, count, packetType, length, paddingCount, type: 'bye', ssrcs: bye.ssrcs, reason: bye.reason };
     }
     case RTCP_PT_APP:
       if (end - body < 8) return `APP header truncated: ${end - body} of 8 bytes at offset ${body}`;
       return {
-        ...header,
+        version, padding, count, packetType, length, paddingCount,
         type: 'app',
-        subtype: header.count,
+        subtype: count,
         ssrc: u32(b, body),
         name: String.fromCharCode(b[body + 4]!, b[body + 5]!, b[body + 6]!, b[body + 7]!),
         data: b.subarray(body + 8, end),
       };
     case RTCP_PT_XR: {
-      const missing = needSsrc('XR');
-      if (missing) return missing;
+      if (end - body < 4) return `XR has no sender SSRC at offset ${body}`;
       const blocks = decodeXrBlocks(b, body + 4, end);
-      return typeof blocks === 'string' ? blocks : { ...header, type: 'xr', ssrc: u32(b, body), blocks };
+      return typeof blocks === 'string' ? blocks : { version, padding, count, packetType, length, paddingCount, type: 'xr', ssrc: u32(b, body), blocks };
     }
     default:
-      return { ...header, type: 'other', body: b.subarray(body, end) };
+      return { version, padding, count, packetType, length, paddingCount, type: 'other', body: b.subarray(body, end) };
   }
 }
 
