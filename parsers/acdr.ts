@@ -231,9 +231,10 @@ export function decodeAcdr(bytes: Uint8Array): AcdrRecord | DecodeError {
     mtce: (extraData & FLAG_MTCE) !== 0,
     li: (extraData & FLAG_LI) !== 0,
   };
-  // Which flags take effect (spec §2.4): MII/IPv6 from v3; 0xAA is the legacy filler, never header_added.
+  // Which flags take effect (spec §2.4): MII/IPv6 from v3. 0xAA is the legacy filler: never
+  // header_added (spec), and we do not read its IPv6 bit either (tshark does, see the oracle test).
   const honourMii = flags.mii && version >= 3;
-  const honourIpv6 = flags.ipv6 && version >= 3;
+  const honourIpv6 = flags.ipv6 && version >= 3 && extraData !== LEGACY_FILLER;
   const headerAdded = flags.headerAdded && extraData !== LEGACY_FILLER && mediaType !== MEDIA_CONTROL;
 
   let headerExtLen: number | null = null;

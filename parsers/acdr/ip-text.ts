@@ -1,6 +1,6 @@
 /**
  * Address bytes → text, read straight from the datagram (no intermediate arrays), in the forms
- * tshark prints: dotted quad, and RFC 5952 compressed lower-case IPv6.
+ * tshark prints: dotted quad, and RFC 5952 compressed lower-case IPv6 (inet_ntop style).
  */
 
 export function ipv4Text(b: Uint8Array, o: number): string {
@@ -23,6 +23,11 @@ export function ipv6Text(b: Uint8Array, o: number): string {
       }
       runStart = -1;
     }
+  }
+  // Embedded IPv4 as inet_ntop (and so tshark) prints it: "::a.b.c.d" when exactly the first 96
+  // bits are zero, "::ffff:a.b.c.d" for IPv4-mapped addresses.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && b[o + 10] === 0xff && b[o + 11] === 0xff))) {
+    return `${bestLen === 6 ? '::' : '::ffff:'}${ipv4Text(b, o + 12)}`;
   }
   let text = '';
   for (let g = 0; g < 8; g++) {

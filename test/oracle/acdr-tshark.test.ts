@@ -11,7 +11,8 @@ import { decodeAcdr, decodeAcdrSignaling, type AcdrRecord } from '../../parsers/
 import { decodeRtp, decodeRtpExtensionElements } from '../../parsers/rtp.js';
 import { decodeTelephoneEvent } from '../../parsers/telephone-event.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
-import { acdrCorpus, udpCapture, type Sample } from '../fixtures/gen-acdr.js';
+import { ipv4Text, ipv6Text } from '../../parsers/acdr/ip-text.js';
+import { ACDR_FIXED_HEADER_BYTES, acdrCorpus, udpCapture, type Sample } from '../fixtures/gen-acdr.js';
 import { requireTshark, tsharkFields, type TsharkRow } from '../support/tshark.js';
 
 const ACDR_PORT = 50000;
@@ -228,11 +229,22 @@ function applyQuirks(sample: Sample, r: AcdrRecord, expected: Fields): void {
     for (const k of RTP_FIELDS) delete expected[k];
     expected['rtp.version'] = ['0'];
   }
-  // Not in §8: with an RTP-family extension shorter than its layout (E=3), tshark still reads the
-  // full "in" layout, past the extension into the RTP header. We keep the 3 bytes opaque.
-  if (sample.name === 'v9 RTP opaque short extension') {
-    delete expected['acdr.payload_header'];
-    Object.assign(expected, { 'acdr.ext.src_ip': ['1.2.3.128'], 'acdr.ext.src_port': ['0'], 'acdr.ext.dst_port': ['9472'], 'acdr.ext.iptos': ['0'] });
+  // Not in §8: tshark reads the full RTP "in" layout even when it does not fit in the extension:
+  // (a) with the legacy 0xAA filler it honours the IPv6 bit and reads a 16-byte address from a
+  //     9-byte extension; we read 0xAA as "no flags" and decode the IPv4 layout that fits;
+  // (b) with E=3 it reads on into the RTP header; we keep the 3 bytes opaque.
+  // Either way tshark's values are the bytes at the extension start, read past E.
+  const overread = sample.name === 'v9 RTP with legacy filler 0xAA and an IPv4 extension' ? 16 : sample.name === 'v9 RTP opaque short extension' ? 4 : 0;
+  if (overread) {
+    for (const k of ['acdr.payload_header', 'acdr.ext.src_ip', 'acdr.ext.src_port', 'acdr.ext.dst_port', 'acdr.ext.iptos']) delete expected[k];
+    const b = sample.bytes;
+    const p = ACDR_FIXED_HEADER_BYTES[r.version]! + overread;
+    Object.assign(expected, {
+      [overread === 16 ? 'acdr.ext.src_ip_v6' : 'acdr.ext.src_ip']: [overread === 16 ? ipv6Text(b, p - 16) : ipv4Text(b, p - 4)],
+      'acdr.ext.src_port': [String((b[p]! << 8) | b[p + 1]!)],
+      'acdr.ext.dst_port': [String((b[p + 2]! << 8) | b[p + 3]!)],
+      'acdr.ext.iptos': [String(b[p + 4])],
+    });
   }
 }
 

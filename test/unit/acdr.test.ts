@@ -327,3 +327,28 @@ describe('ACDR signaling payload', () => {
     expect(decodeAcdrSignaling(Uint8Array.of(1, 2, 3), 26)).toMatchObject({ message: 'ACDR signaling header too short: 3 of 6 bytes at offset 0' });
   });
 });
+
+describe('ACDR IPv6 address text', () => {
+  const farAddr = (addr: string): string | undefined => {
+    const e = ok(buildAcdr({ version: 9, extraData: 0x02, tracePoint: 0, mediaType: 1, headerExtension: acdrMediaExt({ farAddr: addr, farPort: 1, localPort: 2, ipTos: 0 }) }, RTP)).extension;
+    return e?.kind === 'media' ? e.farAddr : undefined;
+  };
+
+  it('compresses the longest zero run, first on a tie, like inet_ntop', () => {
+    expect(farAddr('2001:db8:0:1:0:0:0:5')).toBe('2001:db8:0:1::5');
+    expect(farAddr('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(farAddr('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2:3:4:5:6');
+    expect(farAddr('2001:db8:0:1:1:1:1:1')).toBe('2001:db8:0:1:1:1:1:1'); // a single zero group stays
+    expect(farAddr('::1')).toBe('::1');
+    expect(farAddr('::')).toBe('::');
+  });
+
+  it('prints IPv4-mapped and IPv4-compatible addresses with a dotted tail', () => {
+    expect(farAddr('::ffff:192.0.2.5')).toBe('::ffff:192.0.2.5');
+    expect(farAddr('::192.0.2.6')).toBe('::192.0.2.6');
+  });
+
+  it('reads the legacy 0xAA filler as no IPv6 flag, so a 9-byte extension stays IPv4', () => {
+    expect(ok(buildAcdr({ version: 9, extraData: 0xaa, tracePoint: 0, mediaType: 1, headerExtension: MEDIA_EXT }, RTP)).extension).toMatchObject({ farAddr: '192.0.2.77' });
+  });
+});
