@@ -112,7 +112,7 @@ export interface AcdrRecord {
 }
 
 /** Fixed header length per minor version (spec §2.2). */
-const FIXED_HEADER_BYTES = [15, 15, 15, 15, 15, 19, 19, 23, 24, 28] as const;
+const FIXED_HEADER_BYTES: readonly number[] = [15, 15, 15, 15, 15, 19, 19, 23, 24, 28];
 const MAX_VERSION = 9;
 const LEGACY_FILLER = 0xaa;
 const MII_HEADER_BYTES = 4;
@@ -209,7 +209,7 @@ export function decodeAcdr(bytes: Uint8Array): AcdrRecord | DecodeError {
   if (version > MAX_VERSION) {
     return decodeError(FORMAT, `ACDR version 0x${version.toString(16).padStart(2, '0')} not supported (major must be 0, minor 0-9)`, 0);
   }
-  const fixed = FIXED_HEADER_BYTES[version as 0]!;
+  const fixed = FIXED_HEADER_BYTES[version]!;
   if (end < fixed) return decodeError(FORMAT, `ACDR v${version} header too short: ${end} of ${fixed} bytes at offset 0`, 0);
 
   const wide = version === 9; // v9 widens the channel ids to 4 bytes, shifting everything after
@@ -333,7 +333,7 @@ export function looksLikeAcdr(bytes: Uint8Array): boolean {
   if (b.length === 0) return false;
   const version = b[0]!;
   if (version > MAX_VERSION) return false;
-  const fixed = FIXED_HEADER_BYTES[version as 0]!;
+  const fixed = FIXED_HEADER_BYTES[version]!;
   if (b.length < fixed) return false;
   const f = version === 9 ? 15 : 11;
   if (b[f + 1]! > ACDR_MAX_TRACE_POINT || b[f + 2]! > ACDR_MAX_MEDIA_TYPE) return false;

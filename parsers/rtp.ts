@@ -147,9 +147,3 @@ export function decodeRtpExtensionElements(ext: RtpHeaderExtension): RtpExtensio
   }
   return elements;
 }
-
-/** RTCP packet types 192-223 share the second byte's range with nothing in RTP (RFC 5761 §4). */
-export function isRtcpInRtpRange(secondByte: number): boolean {
-  const pt = secondByte & 0x7f;
-  return pt >= 64 && pt <= 95;
-}

@@ -352,3 +352,18 @@ describe('ACDR IPv6 address text', () => {
     expect(ok(buildAcdr({ version: 9, extraData: 0xaa, tracePoint: 0, mediaType: 1, headerExtension: MEDIA_EXT }, RTP)).extension).toMatchObject({ farAddr: '192.0.2.77' });
   });
 });
+
+describe('ACDR "header added" lengths that lie', () => {
+  it('bounds the inner payload by the record when the inner UDP and IP lengths overstate it', () => {
+    const inner = innerIpUdp({ srcAddr: '198.51.100.7', srcPort: 1, dstAddr: '192.0.2.10', dstPort: 2 }, RTP);
+    inner[2] = 0xff; // IPv4 total length
+    inner[24] = 0xff; // UDP length
+    const r = ok(buildAcdr({ version: 9, extraData: 0x08, tracePoint: 0, mediaType: 1 }, inner));
+    expect(hex(r.payload)).toBe(hex(RTP));
+  });
+
+  it('bounds the inner payload by the UDP length when the record carries trailing bytes', () => {
+    const r = ok(buildAcdr({ version: 9, extraData: 0x08, tracePoint: 0, mediaType: 1 }, Uint8Array.from([...innerIpUdp({ srcAddr: '198.51.100.7', srcPort: 1, dstAddr: '192.0.2.10', dstPort: 2 }, RTP), 0xee, 0xee])));
+    expect(hex(r.payload)).toBe(hex(RTP));
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRtp, decodeRtpExtensionElements, isRtcpInRtpRange, type RtpPacket } from '../../parsers/rtp.js';
+import { decodeRtp, decodeRtpExtensionElements, type RtpPacket } from '../../parsers/rtp.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { buildRtp, hexBytes, rtpOneByteExtension } from '../fixtures/gen-acdr.js';
 
@@ -43,11 +43,6 @@ describe('RTP header', () => {
     expect(!isDecodeError(elements) && elements?.map((e) => [e.id, Array.from(e.data)])).toEqual([[5, [0xa, 0xb, 0xc]]]);
     expect(decodeRtpExtensionElements({ profile: 0x1234, lengthWords: 0, data: new Uint8Array(0) })).toBeNull();
     expect(decodeRtpExtensionElements({ profile: 0x1000, lengthWords: 1, data: Uint8Array.of(5, 9, 1, 2) })).toMatchObject({ message: expect.stringContaining('exceeds extension') });
-  });
-
-  it('tells RTCP packet types apart from RTP payload types (rtcp-mux)', () => {
-    expect(isRtcpInRtpRange(200)).toBe(true);
-    expect(isRtcpInRtpRange(0x80 | 8)).toBe(false);
   });
 });
 
