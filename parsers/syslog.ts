@@ -53,6 +53,10 @@ const MAX_PRI = 191;
 /** Share of control bytes above which a datagram is binary garbage, not text. */
 const MAX_CONTROL_BYTE_RATIO = 0.1;
 const BOM = '\uFEFF';
+/** `decode()` without `stream` keeps no state between calls, so one decoder serves every datagram. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+/** Control characters that do not occur in text (tab, LF, CR and ESC do). */
+const CONTROL_CHAR = /[\x01-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]/;
 const MONTHS: Readonly<Record<string, number>> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
@@ -82,25 +86,36 @@ export interface DecodeSyslogOptions {
  */
 export function decodeSyslog(bytes: Uint8Array, options: DecodeSyslogOptions): SyslogMessage[] | DecodeError {
   if (bytes.length === 0) return decodeError(FORMAT, 'empty datagram', 0);
-  const garbageAt = binaryGarbageOffset(bytes);
+  const text = UTF8.decode(bytes);
+  const garbageAt = binaryGarbageOffset(bytes, text);
   if (garbageAt !== -1) {
     return decodeError(FORMAT, `not syslog text: binary bytes (first NUL or control byte at offset ${garbageAt})`, garbageAt);
   }
-  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  // Pure ASCII (the common case) lets string offsets stand for byte offsets; otherwise each line
+  // is decoded from its own bytes so `raw` stays exact.
+  const ascii = text.length === bytes.length;
   const messages: SyslogMessage[] = [];
   let current: MessageDraft | null = null;
-  for (const [start, end] of lineRanges(bytes)) {
-    const lineBytes = bytes.subarray(start, end);
-    const line = decoder.decode(lineBytes);
-    if (line.trim() === '') continue;
-    const startsMessage = current === null || PRI_START.test(line) || RFC3164_TIME.test(line) || AUDIOCODES_HEAD.test(line);
-    if (startsMessage) {
-      if (current) messages.push(finish(current, bytes));
-      current = { ...parseHeader(line, options.referenceMs, current), rawStart: start, rawEnd: end };
-    } else if (current) {
-      current.text += '\n' + line;
-      current.rawEnd = end;
+  let start = 0;
+  const n = bytes.length;
+  while (start < n) {
+    let lf = bytes.indexOf(0x0a, start);
+    if (lf === -1) lf = n;
+    let end = lf;
+    while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x00)) end--;
+    if (end > start) {
+      const line = ascii ? text.slice(start, end) : UTF8.decode(bytes.subarray(start, end));
+      if (line.trim() !== '') {
+        if (current === null || PRI_START.test(line) || RFC3164_TIME.test(line) || AUDIOCODES_HEAD.test(line)) {
+          if (current) messages.push(finish(current, bytes));
+          current = parseHeader(line, options.referenceMs, current, start, end);
+        } else {
+          current.text += '\n' + line;
+          current.rawEnd = end;
+        }
+      }
     }
+    start = lf + 1;
   }
   if (current) messages.push(finish(current, bytes));
   if (messages.length === 0) return decodeError(FORMAT, 'datagram holds only white space', 0);
@@ -108,37 +123,21 @@ export function decodeSyslog(bytes: Uint8Array, options: DecodeSyslogOptions): S
 }
 
 /** Offset of the first byte that makes this binary rather than text, or -1. */
-function binaryGarbageOffset(bytes: Uint8Array): number {
+function binaryGarbageOffset(bytes: Uint8Array, text: string): number {
+  const nul = bytes.indexOf(0);
+  // A trailing NUL terminator is common from C senders; anything else is binary.
+  if (nul !== -1 && nul < bytes.length - 2) return nul;
+  if (!CONTROL_CHAR.test(text)) return -1;
   let control = 0;
   let first = -1;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (b === 0) {
-      // A trailing NUL terminator is common from C senders; anything else is binary.
-      if (i >= bytes.length - 2) continue;
-      return i;
-    }
-    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x1b) {
+    if (b < 0x20 && b !== 0x00 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x1b) {
       control++;
       if (first === -1) first = i;
     }
   }
   return control > bytes.length * MAX_CONTROL_BYTE_RATIO ? first : -1;
-}
-
-/** Line ranges split at LF, without the CR of CRLF or a trailing NUL. */
-function* lineRanges(bytes: Uint8Array): Generator<[number, number]> {
-  let start = 0;
-  const n = bytes.length;
-  while (start <= n) {
-    let end = bytes.indexOf(0x0a, start);
-    const next = end === -1 ? n + 1 : end + 1;
-    if (end === -1) end = n;
-    let stop = end;
-    while (stop > start && (bytes[stop - 1] === 0x0d || bytes[stop - 1] === 0x00)) stop--;
-    if (stop > start) yield [start, stop];
-    start = next;
-  }
 }
 
 interface MessageDraft {
@@ -183,12 +182,12 @@ function finish(d: MessageDraft, bytes: Uint8Array): SyslogMessage {
   };
 }
 
-type Header = Omit<MessageDraft, 'rawStart' | 'rawEnd'>;
+type Header = MessageDraft;
 
-function parseHeader(line: string, referenceMs: number, previous: MessageDraft | null): Header {
+function parseHeader(line: string, referenceMs: number, previous: MessageDraft | null, rawStart: number, rawEnd: number): Header {
   const h: Header = {
     format: 'raw', facility: null, severity: null, timestamp: null, timestampMs: null, hostname: null,
-    app: null, pid: null, msgid: null, structuredData: null, text: line, warnings: [],
+    app: null, pid: null, msgid: null, structuredData: null, text: line, warnings: [], rawStart, rawEnd,
   };
   let rest = line;
   let hasPri = false;

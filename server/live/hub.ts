@@ -61,6 +61,12 @@ export class LiveHub {
     socket.on('disconnect', () => this.clients.delete(socket.id));
   }
 
+  /** False when nobody follows the live tail, so ingest can skip building live lines. */
+  get wantsLogs(): boolean {
+    for (const c of this.clients.values()) if (c.filter) return true;
+    return false;
+  }
+
   publishLog(line: LogLineJson): void {
     for (const c of this.clients.values()) {
       if (!c.filter || !matchesLiveLogFilter(c.filter, line)) continue;

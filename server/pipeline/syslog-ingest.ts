@@ -41,6 +41,7 @@ export class SyslogIngest {
       return;
     }
     const device = devices.touch(address, receivedAt);
+    const liveHub = live?.wantsLogs ? live : null;
     for (const m of decoded) {
       c.parsed++;
       const module = classifyModule(m.app, m.message);
@@ -68,7 +69,7 @@ export class SyslogIngest {
         structuredData: m.structuredData,
         warnings: m.warnings,
       };
-      if (writer.enqueue(record) && live) live.publishLog(logLineJson(record, address));
+      if (writer.enqueue(record) && liveHub) liveHub.publishLog(logLineJson(record, address));
     }
   }
 }

@@ -70,6 +70,8 @@ export interface StoreStats {
   readonly path: string;
   readonly sizeBytes: number;
   readonly logs: number;
+  /** Stored lines the search index has not reached yet (searches still find them). */
+  readonly searchIndexLag: number;
 }
 
 export interface RetentionPolicy {

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
 import { QueryError, type LogRecord, type Store } from '../../server/store/types.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
+import { plainTerms, SqliteDatabase } from '../../server/store/sqlite/database.js';
+import { packLogs, unpackLogs } from '../../server/store/sqlite/log-columns.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const stores: Store[] = [];
@@ -119,6 +121,38 @@ describe('SQLite store', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new DirectSqliteStore(file)).toThrow(/newer than this collector/);
+  });
+});
+
+describe('search behind the writes', () => {
+  it('finds lines the index has not reached yet, and the same lines once indexed', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-fts-')), 'db.sqlite');
+    const db = new SqliteDatabase(file);
+    db.write([rec(1, { message: 'Jitter buffer overflow ch 1' }), rec(2, { message: 'all fine' })], [device]);
+    db.indexPending(1);
+    db.write([rec(3, { message: 'jitter BUFFER overflow ch 3' }), rec(4, { message: 'registered 10.0.0.1' })], [device]);
+    expect(db.searchIndexLag()).toBe(3);
+    const search = (text: string) => db.queryLogs({ text, limit: 10 }).map((r) => r.id);
+    expect(search('jitter overflow')).toEqual([3, 1]);
+    expect(search('"buffer overflow"')).toEqual([3, 1]);
+    expect(search('10.0.0.1')).toEqual([4]);
+    expect(db.queryLogs({ text: 'jitter', limit: 10, afterId: 0 }).map((r) => r.id)).toEqual([1, 3]);
+    while (db.indexPending(1) > 0);
+    expect(db.searchIndexLag()).toBe(0);
+    expect(search('jitter overflow')).toEqual([3, 1]);
+    expect(search('10.0.0.1')).toEqual([4]);
+    db.close();
+  });
+
+  it('reads search words plainly for the scan', () => {
+    expect(plainTerms('"Buffer Overflow" AND jitt* NOT (x)')).toEqual(['buffer', 'overflow', 'jitt', 'x']);
+  });
+
+  it('packs a batch for the worker and unpacks it unchanged', () => {
+    const logs = [rec(1), rec(2, { facility: null, severity: null, deviceTs: null, seq: 7, structuredData: [{ id: 'a', params: { k: 'v' } }], warnings: ['no PRI'] })];
+    const { columns } = packLogs(logs);
+    const back = unpackLogs(structuredClone(columns));
+    expect(back.map((r) => ({ ...r, raw: [...r.raw] }))).toEqual(logs.map((r) => ({ ...r, raw: [...r.raw] })));
   });
 });
 

@@ -1,5 +1,8 @@
-/** The SQLite backend on the calling thread: for tests and tools that run from TypeScript source. */
-import { SqliteDatabase } from './database.js';
+/**
+ * The SQLite backend on the calling thread, for tests and tools that run from TypeScript source.
+ * It indexes each batch for search at once, so what it wrote is searchable when `write` resolves.
+ */
+import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
 import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
 
 export class DirectSqliteStore implements Store {
@@ -11,7 +14,10 @@ export class DirectSqliteStore implements Store {
 
   async nextIds() { return this.db.nextIds(); }
   async loadDevices() { return this.db.loadDevices(); }
-  async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) { this.db.write(batch.logs, batch.devices); }
+  async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
+    this.db.write(batch.logs, batch.devices);
+    while (this.db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
+  }
   async queryLogs(q: LogQuery) { return this.db.queryLogs(q); }
   async getLog(id: number) { return this.db.getLog(id); }
   async enforceRetention(p: RetentionPolicy, nowMs: number) { return this.db.enforceRetention(p, nowMs); }

@@ -3,8 +3,10 @@
  * is refused rather than guessed at.
  */
 export const MIGRATIONS: readonly string[] = [
-  // 1: devices, logs, full-text index over log text.
+  // 1: devices, logs, full-text index over log text (filled behind the writes, see database.ts).
   `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
   CREATE TABLE devices (
     id INTEGER PRIMARY KEY,
     address TEXT NOT NULL UNIQUE,

@@ -3,6 +3,7 @@
  * never stall the sockets on the main thread.
  */
 import { Worker } from 'node:worker_threads';
+import { packLogs } from './log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
@@ -44,21 +45,24 @@ export class WorkerSqliteStore implements Store {
     });
   }
 
-  private call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {
+  private call<T>(method: StoreMethod, args: unknown[] = [], transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextRequestId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies StoreRequest);
+      this.worker.postMessage({ id, method, args } satisfies StoreRequest, transfer);
     });
   }
 
   nextIds() { return this.call<{ log: number; device: number }>('nextIds'); }
   loadDevices() { return this.call<DeviceRecord[]>('loadDevices'); }
-  write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) { return this.call<void>('write', batch); }
-  queryLogs(q: LogQuery) { return this.call<StoredLog[]>('queryLogs', q); }
-  getLog(id: number) { return this.call<StoredLog | null>('getLog', id); }
-  enforceRetention(p: RetentionPolicy, nowMs: number) { return this.call<RetentionResult>('enforceRetention', p, nowMs); }
+  write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
+    const { columns, transfer } = packLogs(batch.logs);
+    return this.call<void>('write', [{ logs: columns, devices: batch.devices }], transfer);
+  }
+  queryLogs(q: LogQuery) { return this.call<StoredLog[]>('queryLogs', [q]); }
+  getLog(id: number) { return this.call<StoredLog | null>('getLog', [id]); }
+  enforceRetention(p: RetentionPolicy, nowMs: number) { return this.call<RetentionResult>('enforceRetention', [p, nowMs]); }
   stats() { return this.call<StoreStats>('stats'); }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@
  * answered in order, so a write acknowledged here is committed before any later query runs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteDatabase } from './database.js';
+import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
+import { unpackLogs, type LogColumns } from './log-columns.js';
 import { QueryError } from '../types.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
@@ -31,14 +32,33 @@ port.on('message', (req: StoreRequest) => {
   }
   port.postMessage(res);
   if (req.method === 'close') port.close();
+  else if (req.method === 'write') scheduleIndexing();
 });
+
+let indexing = false;
+/** Indexes for search in small steps, letting queued requests run between steps. */
+function scheduleIndexing(): void {
+  if (indexing) return;
+  indexing = true;
+  const step = () => {
+    let more = false;
+    try {
+      more = db.indexPending(FTS_INDEX_CHUNK_ROWS) === FTS_INDEX_CHUNK_ROWS;
+    } catch {
+      // Disk trouble: the next write retries; queries still scan the unindexed tail.
+    }
+    if (more) setImmediate(step);
+    else indexing = false;
+  };
+  setImmediate(step);
+}
 
 function dispatch(req: StoreRequest): unknown {
   const a = req.args as never[];
   switch (req.method) {
     case 'nextIds': return db.nextIds();
     case 'loadDevices': return db.loadDevices();
-    case 'write': { const b = a[0] as unknown as { logs: never; devices: never }; db.write(b.logs, b.devices); return null; }
+    case 'write': { const b = a[0] as unknown as { logs: LogColumns; devices: never }; db.write(unpackLogs(b.logs), b.devices); return null; }
     case 'queryLogs': return db.queryLogs(a[0]!);
     case 'getLog': return db.getLog(a[0]!);
     case 'enforceRetention': return db.enforceRetention(a[0]!, a[1]!);

@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: runs every benchmark case and writes one JSON report plus a human summary.
+ * `npm run bench -- --smoke` runs each case for about a second (CI keeps the suite from rotting);
+ * `--case NAME` runs one case.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
+import type { BenchOptions, CaseResult } from './harness.js';
+import { syslogCase } from './syslog-case.js';
+
+const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
+  syslog: syslogCase,
+};
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
+if (only && !CASES[only]) {
+  process.stderr.write(`unknown case ${only}; cases: ${Object.keys(CASES).join(', ')}\n`);
+  process.exit(2);
+}
+
+const results: CaseResult[] = [];
+for (const [name, run] of Object.entries(CASES)) {
+  if (only && name !== only) continue;
+  process.stderr.write(`bench: ${name}${smoke ? ' (smoke)' : ''}…\n`);
+  results.push(await run({ smoke }));
+}
+
+const report = {
+  collector: PACKAGE_VERSION,
+  at: new Date().toISOString(),
+  smoke,
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+  cases: results,
+};
+const outDir = path.join(PACKAGE_ROOT, 'test', 'artifacts');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `bench-${smoke ? 'smoke' : 'full'}.json`);
+writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+process.stderr.write(`\nSummary (${report.machine.cpus} cores, ${report.machine.cpuModel}, Node ${process.version}):\n`);
+for (const c of results) {
+  const headline = Object.entries(c.result).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v}`).join(', ');
+  process.stderr.write(`  ${c.name}: ${headline}; peak RSS ${c.peakRssMb ?? '?'} MB${c.ratio != null ? `; ${c.ratio}× the reference` : ''}\n`);
+}
+process.stderr.write(`report written to ${path.relative(process.cwd(), file)}\n`);
