@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../support/ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';
 
@@ -16,8 +16,15 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Proc { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> }
 
+const started: ChildProcess[] = [];
+afterEach(() => {
+  // A failed assertion must not leave a collector running.
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 function run(args: string[], opts: { uid?: number; gid?: number } = {}): Proc {
   const child = spawn(process.execPath, ['bin/ipp-collector.js', ...args], { cwd: REPO, ...opts });
+  started.push(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => { out += d; });
