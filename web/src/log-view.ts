@@ -25,6 +25,8 @@ export interface ViewStatus {
   trimmed: number;
   /** Lines added below the visible area while the user is scrolled up. */
   unseen: number;
+  /** At the bottom, so new lines scroll into view. */
+  following: boolean;
 }
 
 function previewOf(message: string): { text: string; truncated: boolean } {
@@ -98,6 +100,16 @@ export class LogView {
   private trimmed = 0;
   private unseen = 0;
   private selected: Element | null = null;
+  /** Where the selected row sat in the viewport when clicked. */
+  private selectedOffsetPx = 0;
+  /** Sizes at the last scroll we saw: a scroll with other sizes came from layout, not the user. */
+  private seenScrollHeight = 0;
+  private seenClientHeight = 0;
+  private draggingScrollbar = false;
+  private readonly endDrag = (): void => {
+    this.draggingScrollbar = false;
+  };
+  private readonly resizeObserver = new ResizeObserver(() => this.keepPosition());
 
   constructor(
     private readonly onSelect: (line: LogLine) => void,
@@ -109,14 +121,21 @@ export class LogView {
     this.jump = el('button', { type: 'button', class: 'jump', hidden: true });
     this.element = el('div', { class: 'log-view' }, this.scroller, this.emptyState, this.jump);
 
-    this.scroller.addEventListener('scroll', () => {
-      const s = this.scroller;
-      this.stickToBottom = s.scrollHeight - s.scrollTop - s.clientHeight <= BOTTOM_SLACK_PX;
-      if (this.stickToBottom && this.unseen > 0) {
-        this.unseen = 0;
-        this.report();
-      }
+    this.scroller.addEventListener('scroll', () => this.onScroll());
+    // Intent to scroll up is read from input, not inferred from scroll events: during a flood
+    // every frame moves scrollTop, and a user's scroll would be lost among ours.
+    this.scroller.addEventListener('wheel', (ev) => ev.deltaY < 0 && this.unstick(), { passive: true });
+    this.scroller.addEventListener('keydown', (ev) => {
+      if (ev.key === 'ArrowUp' || ev.key === 'PageUp' || ev.key === 'Home') this.unstick();
     });
+    this.scroller.addEventListener('pointerdown', (ev) => {
+      if (ev.target === this.scroller) this.draggingScrollbar = true;
+    });
+    window.addEventListener('pointerup', this.endDrag);
+    window.addEventListener('pointercancel', this.endDrag);
+    // Width changes (detail panel, window resize) rewrap rows and move everything: keep the
+    // bottom pinned when following, else keep the selected row where the user clicked it.
+    this.resizeObserver.observe(this.scroller);
     this.list.addEventListener('click', (ev) => {
       const row = ev.target instanceof Element ? ev.target.closest('.row') : null;
       const line = row ? this.lineOf.get(row) : undefined;
@@ -126,9 +145,17 @@ export class LogView {
       this.selected?.classList.remove('selected');
       row.classList.add('selected');
       this.selected = row;
+      this.selectedOffsetPx = (row as HTMLElement).offsetTop - this.scroller.scrollTop;
       this.onSelect(line);
     });
     this.jump.addEventListener('click', () => this.scrollToBottom());
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.resizeObserver.disconnect();
+    window.removeEventListener('pointerup', this.endDrag);
+    window.removeEventListener('pointercancel', this.endDrag);
   }
 
   setEmptyMessage(...content: (Node | string)[]): void {
@@ -210,6 +237,42 @@ export class LogView {
     this.report();
   }
 
+  private onScroll(): void {
+    const s = this.scroller;
+    const layoutChanged = s.scrollHeight !== this.seenScrollHeight || s.clientHeight !== this.seenClientHeight;
+    this.seenScrollHeight = s.scrollHeight;
+    this.seenClientHeight = s.clientHeight;
+    const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight <= BOTTOM_SLACK_PX;
+    if (atBottom) {
+      if (!this.stickToBottom || this.unseen > 0) {
+        this.stickToBottom = true;
+        this.unseen = 0;
+        this.report();
+      }
+      return;
+    }
+    if (!this.stickToBottom) return;
+    // Rows rewrapped under us: stay pinned. A drag of the scrollbar is the user's, though.
+    if (layoutChanged && !this.draggingScrollbar) {
+      s.scrollTop = s.scrollHeight;
+      return;
+    }
+    this.unstick();
+  }
+
+  /** The user scrolled up: stop following at once, before a flood's next frame pins us again. */
+  private unstick(): void {
+    if (!this.stickToBottom) return;
+    this.stickToBottom = false;
+    this.report();
+  }
+
+  private keepPosition(): void {
+    const s = this.scroller;
+    if (this.stickToBottom) s.scrollTop = s.scrollHeight;
+    else if (this.selected instanceof HTMLElement) s.scrollTop = this.selected.offsetTop - this.selectedOffsetPx;
+  }
+
   private enqueue(item: Item): void {
     if (this.paused) {
       this.pauseBuffer.push(item);
@@ -288,13 +351,14 @@ export class LogView {
 
   private report(): void {
     this.jump.hidden = this.unseen === 0;
-    this.jump.textContent = `↓ ${count(this.unseen)} new lines`;
+    this.jump.textContent = `↓ ${count(this.unseen)} new line${this.unseen === 1 ? '' : 's'}`;
     this.onStatus({
       rows: this.list.childElementCount,
       paused: this.paused,
       buffered: this.bufferedLines + this.pausedOverflow,
       trimmed: this.trimmed,
       unseen: this.unseen,
+      following: this.stickToBottom,
     });
   }
 }

@@ -201,6 +201,7 @@ export class LogsPage {
   destroy(): void {
     this.generation++;
     this.live.unsubscribe();
+    this.view.dispose();
     for (const d of this.disposers) d();
   }
 
@@ -275,10 +276,12 @@ export class LogsPage {
 
   private onBatch(lines: LogLine[], missed: number, invalid: number): void {
     if (!this.filters || this.filters.q) return;
-    if (missed > 0) this.view.appendMarker(`${count(missed)} lines skipped (too fast to display)`, 'skip');
-    if (invalid > 0) this.view.appendMarker(`${count(invalid)} lines had an unexpected shape and are not shown`, 'warn');
     if (this.early) this.early.push(lines);
     else this.view.append(lines);
+    // The server drops the newest lines when a client's queue is full, so the gap sits after
+    // the lines it still had queued: after this batch is the nearest place we know of.
+    if (missed > 0) this.view.appendMarker(`${count(missed)} lines skipped (too fast to display)`, 'skip');
+    if (invalid > 0) this.view.appendMarker(`${count(invalid)} lines had an unexpected shape and are not shown`, 'warn');
     if (lines.some((l) => !this.knownDevices.has(l.device.address))) this.scheduleDeviceRefresh();
   }
 
@@ -473,7 +476,7 @@ export class LogsPage {
     this.pauseButton.textContent = s.paused ? `Resume (${count(s.buffered)} new)` : 'Pause';
     const parts = [`${count(s.rows)} rows`];
     if (s.trimmed > 0) parts.push(`${count(s.trimmed)} older lines left the view (it keeps the newest ${count(MAX_ROWS)})`);
-    if (!this.filters?.q) parts.push(s.paused ? 'paused' : s.unseen > 0 ? 'scrolled up: auto-scroll resumes at the bottom' : 'following');
+    if (!this.filters?.q) parts.push(s.paused ? 'paused' : s.following ? 'following' : 'scrolled up: auto-scroll resumes at the bottom');
     this.status.textContent = parts.join(' · ');
   }
 }
