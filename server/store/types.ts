@@ -94,8 +94,15 @@ export interface Store {
   getLog(id: number): Promise<StoredLog | null>;
   enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
+  /** Another domain's tables (recordings, quality, …; see sqlite/domains.ts), every method async. */
+  domain<T extends object>(name: string): Async<T>;
   close(): Promise<void>;
 }
+
+/** A synchronous domain class seen through the store: each method returns a promise of its result. */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
 
 /** Thrown for a bad query (e.g. FTS syntax): the API turns it into a 400, not a 500. */
 export class QueryError extends Error {}

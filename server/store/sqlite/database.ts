@@ -4,7 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.js';
+import { DOMAINS } from './domains.js';
+import { LOGS_SCHEMA, migrate } from './migrations.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult,
   type StoreStats, type StoredLog,
@@ -41,6 +42,8 @@ export class SqliteDatabase {
   private readonly insertFts: Statement;
   private readonly upsertDevice: Statement;
   private ftsIndexedUpto: number;
+  /** The other domains' tables, by name (see domains.ts). */
+  readonly domains: Readonly<Record<string, object>>;
 
   constructor(readonly file: string) {
     this.db = new Database(file);
@@ -49,7 +52,8 @@ export class SqliteDatabase {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    migrate(this.db, file, [LOGS_SCHEMA, ...Object.values(DOMAINS).map((d) => d.schema)]);
+    this.domains = Object.fromEntries(Object.entries(DOMAINS).map(([name, d]) => [name, d.open(this.db)]));
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
       device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -60,19 +64,6 @@ export class SqliteDatabase {
       hostname = excluded.hostname, last_seen = excluded.last_seen, logs = excluded.logs, seq_gaps = excluded.seq_gaps,
       seq_out_of_order = excluded.seq_out_of_order, modules = excluded.modules`);
     this.ftsIndexedUpto = (this.db.prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'").get() as { value: number }).value;
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new Error(`database ${this.file} has schema version ${version}, newer than this collector knows (${MIGRATIONS.length}); upgrade the collector`);
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
   }
 
   nextIds(): { log: number; device: number } {

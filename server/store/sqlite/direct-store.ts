@@ -3,7 +3,7 @@
  * It indexes each batch for search at once, so what it wrote is searchable when `write` resolves.
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+import type { Async, DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
 
 export class DirectSqliteStore implements Store {
   private readonly db: SqliteDatabase;
@@ -22,5 +22,13 @@ export class DirectSqliteStore implements Store {
   async getLog(id: number) { return this.db.getLog(id); }
   async enforceRetention(p: RetentionPolicy, nowMs: number) { return this.db.enforceRetention(p, nowMs); }
   async stats() { return this.db.stats(); }
+
+  domain<T extends object>(name: string): Async<T> {
+    const target = this.db.domains[name] as Record<string, (...args: unknown[]) => unknown> | undefined;
+    if (!target) throw new Error(`no store domain "${name}"`);
+    return new Proxy({}, {
+      get: (_, method: string) => async (...args: unknown[]) => target[method]!.apply(target, args),
+    }) as Async<T>;
+  }
   async close() { this.db.close(); }
 }

@@ -1,42 +1,71 @@
 /**
- * Schema versions, applied in order inside one transaction each. A database from a newer version
- * is refused rather than guessed at.
+ * Schemas by domain (logs, recordings, quality, …), each with its own version in `schema_versions`,
+ * so each domain's tables evolve on their own. Migrations of a schema run in order, one
+ * transaction each; a database from a newer collector is refused rather than guessed at.
  */
-export const MIGRATIONS: readonly string[] = [
-  // 1: devices, logs, full-text index over log text (filled behind the writes, see database.ts).
-  `
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-  INSERT INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
-  CREATE TABLE devices (
-    id INTEGER PRIMARY KEY,
-    address TEXT NOT NULL UNIQUE,
-    mac TEXT, model TEXT, firmware TEXT, hostname TEXT,
-    first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-    logs INTEGER NOT NULL DEFAULT 0,
-    seq_gaps INTEGER NOT NULL DEFAULT 0,
-    seq_out_of_order INTEGER NOT NULL DEFAULT 0,
-    modules TEXT NOT NULL DEFAULT '{}'
-  );
-  CREATE TABLE logs (
-    id INTEGER PRIMARY KEY,
-    received_at INTEGER NOT NULL,
-    device_id INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    format TEXT NOT NULL,
-    facility INTEGER, severity INTEGER,
-    device_time TEXT, device_ts INTEGER,
-    hostname TEXT, app TEXT, pid TEXT, msgid TEXT,
-    module TEXT NOT NULL,
-    seq INTEGER, sid TEXT,
-    message TEXT NOT NULL,
-    raw BLOB NOT NULL,
-    sd TEXT, warnings TEXT
-  );
-  CREATE INDEX logs_received_at ON logs(received_at);
-  CREATE INDEX logs_device ON logs(device_id, id);
-  CREATE INDEX logs_module ON logs(module, id);
-  CREATE INDEX logs_sid ON logs(sid) WHERE sid IS NOT NULL;
-  -- Contentless with delete support: the text lives once, in logs; retention deletes by rowid range.
-  CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='', contentless_delete=1, tokenize='unicode61');
-  `,
-];
+import type { Database as Db } from 'better-sqlite3';
+
+export interface Schema {
+  readonly name: string;
+  readonly migrations: readonly string[];
+}
+
+export const LOGS_SCHEMA: Schema = {
+  name: 'logs',
+  migrations: [
+    // 1: devices, logs, full-text index over log text (filled behind the writes, see database.ts).
+    `
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('fts_indexed_upto', 0);
+    CREATE TABLE devices (
+      id INTEGER PRIMARY KEY,
+      address TEXT NOT NULL UNIQUE,
+      mac TEXT, model TEXT, firmware TEXT, hostname TEXT,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+      logs INTEGER NOT NULL DEFAULT 0,
+      seq_gaps INTEGER NOT NULL DEFAULT 0,
+      seq_out_of_order INTEGER NOT NULL DEFAULT 0,
+      modules TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE logs (
+      id INTEGER PRIMARY KEY,
+      received_at INTEGER NOT NULL,
+      device_id INTEGER NOT NULL,
+      source TEXT NOT NULL,
+      format TEXT NOT NULL,
+      facility INTEGER, severity INTEGER,
+      device_time TEXT, device_ts INTEGER,
+      hostname TEXT, app TEXT, pid TEXT, msgid TEXT,
+      module TEXT NOT NULL,
+      seq INTEGER, sid TEXT,
+      message TEXT NOT NULL,
+      raw BLOB NOT NULL,
+      sd TEXT, warnings TEXT
+    );
+    CREATE INDEX logs_received_at ON logs(received_at);
+    CREATE INDEX logs_device ON logs(device_id, id);
+    CREATE INDEX logs_module ON logs(module, id);
+    CREATE INDEX logs_sid ON logs(sid) WHERE sid IS NOT NULL;
+    -- Contentless with delete support: the text lives once, in logs; retention deletes by rowid range.
+    CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='', contentless_delete=1, tokenize='unicode61');
+    `,
+  ],
+};
+
+export function migrate(db: Db, file: string, schemas: readonly Schema[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const current = db.prepare('SELECT version FROM schema_versions WHERE name = ?');
+  const record = db.prepare('INSERT INTO schema_versions (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version');
+  for (const schema of schemas) {
+    const version = (current.get(schema.name) as { version: number } | undefined)?.version ?? 0;
+    if (version > schema.migrations.length) {
+      throw new Error(`database ${file} has ${schema.name} schema version ${version}, newer than this collector knows (${schema.migrations.length}); upgrade the collector`);
+    }
+    for (let v = version; v < schema.migrations.length; v++) {
+      db.transaction(() => {
+        db.exec(schema.migrations[v]!);
+        record.run(schema.name, v + 1);
+      })();
+    }
+  }
+}

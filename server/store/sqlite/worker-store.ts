@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { packLogs } from './log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
 import {
-  QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
+  QueryError, type Async, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
   type StoreStats, type StoredLog,
 } from '../types.js';
 
@@ -64,6 +64,12 @@ export class WorkerSqliteStore implements Store {
   getLog(id: number) { return this.call<StoredLog | null>('getLog', [id]); }
   enforceRetention(p: RetentionPolicy, nowMs: number) { return this.call<RetentionResult>('enforceRetention', [p, nowMs]); }
   stats() { return this.call<StoreStats>('stats'); }
+
+  domain<T extends object>(name: string): Async<T> {
+    return new Proxy({}, {
+      get: (_, method: string) => (...args: unknown[]) => this.call('domainCall', [name, method, args]),
+    }) as Async<T>;
+  }
 
   async close(): Promise<void> {
     if (this.exited) return;

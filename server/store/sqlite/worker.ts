@@ -9,7 +9,7 @@ import { QueryError } from '../types.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
 export type StoreResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; queryError: boolean };
-export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'getLog' | 'enforceRetention' | 'stats' | 'close';
+export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'getLog' | 'enforceRetention' | 'stats' | 'domainCall' | 'close';
 
 const port = parentPort;
 if (!port) throw new Error('store worker started outside a worker thread');
@@ -63,6 +63,13 @@ function dispatch(req: StoreRequest): unknown {
     case 'getLog': return db.getLog(a[0]!);
     case 'enforceRetention': return db.enforceRetention(a[0]!, a[1]!);
     case 'stats': return db.stats();
+    case 'domainCall': {
+      const [name, method, args] = a as unknown as [string, string, unknown[]];
+      const target = db.domains[name] as Record<string, unknown> | undefined;
+      const fn = target?.[method];
+      if (typeof fn !== 'function' || method === 'constructor') throw new Error(`no store method ${name}.${method}`);
+      return (fn as (...x: unknown[]) => unknown).apply(target, args);
+    }
     case 'close': db.close(); return null;
   }
 }

@@ -1,0 +1,15 @@
+/**
+ * The store's domains beyond logs (recordings, quality reports, crashes, …). Each domain brings a
+ * schema and a synchronous class over the shared connection; the worker answers calls to it by
+ * name, and `Store.domain(name)` gives its promise-based face. Adding a domain is one entry here.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import type { Schema } from './migrations.js';
+
+export interface StoreDomain {
+  readonly schema: Schema;
+  /** Builds the domain's tables object over an open, migrated connection. */
+  open(db: Db): object;
+}
+
+export const DOMAINS: Readonly<Record<string, StoreDomain>> = {};
