@@ -343,6 +343,31 @@ describe('Logs page', () => {
     await screenshot(page, 'logs-flood');
   });
 
+  it('pages back through search results with "Load older"', async () => {
+    await page.goto(`${collector.webUrl}/#/logs?module=dsp&q=flood`);
+    await expect.poll(() => page.locator('.rows .row').count(), { timeout: SEEN_TIMEOUT_MS }).toBe(100);
+    const newest = await rowTexts();
+    await page.getByRole('button', { name: 'Load older' }).click();
+    await expect.poll(() => page.locator('.rows .row').count(), { timeout: SEEN_TIMEOUT_MS }).toBe(200);
+    // Older lines go on top; what was shown stays, in order, at the bottom.
+    expect((await rowTexts()).slice(100)).toEqual(newest);
+    expect(await page.locator('.banner').textContent()).toContain('200 lines');
+  });
+
+  it('lists the phones on the Devices page and links each to its own logs', async () => {
+    await page.locator('header.top nav a', { hasText: 'Devices' }).click();
+    const row = page.locator('table.grid tbody tr', { hasText: '127.0.0.3' });
+    await row.waitFor({ timeout: SEEN_TIMEOUT_MS });
+    expect(await row.textContent()).toContain('AC445HD-0A0017');
+    await screenshot(page, 'devices');
+    await row.getByRole('link', { name: 'Logs' }).click();
+    await expect.poll(() => page.$$eval('.rows .row:not(.marker) .c-dev', (c) => [...new Set(c.map((x) => x.textContent))]), {
+      timeout: SEEN_TIMEOUT_MS,
+    }).toEqual(['127.0.0.3']);
+    expect(hashParams().get('device')).toBe('127.0.0.3');
+    expect(await page.locator('select[name="device"]').inputValue()).toBe('127.0.0.3');
+  });
+
   it('raised no console errors, page errors or CSP violations', () => {
     expect(browser.errors).toEqual([]);
   });
