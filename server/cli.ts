@@ -1,74 +1,16 @@
-/** `ipp-collector`: the command line. Errors people can fix are one line, not a stack trace. */
-import { Command, Option } from 'commander';
-import { CONFIG_NAMES, ConfigError, resolveConfig, type CollectorConfig } from './config.js';
-import { startCollector } from './collector.js';
+/**
+ * `ipp-collector`: the command line. Each command lives in server/commands/ and registers itself
+ * here with one line.
+ */
+import { Command } from 'commander';
 import { PACKAGE_VERSION } from './package-root.js';
+import { registerServe } from './commands/serve.js';
 
 const program = new Command('ipp-collector')
   .description('Collector and live dashboard for AudioCodes 400HD IP phone diagnostics (syslog, debug recordings, voice-quality reports, crash dumps).')
   .version(PACKAGE_VERSION)
   .showHelpAfterError();
 
-const serve = program.command('serve', { isDefault: false })
-  .description('receive phone diagnostics and serve the dashboard')
-  .option('--config <file>', 'JSON config file (env IPP_CONFIG); keys are the option names in camelCase, e.g. {"webPort": 8080}');
-/** Commander names each option after its flag (`--store-batch` → storeBatch); map back to config keys. */
-const optionKeys = CONFIG_NAMES.map((c) => {
-  const option = new Option(c.flag, `${c.help} (env ${c.env})`);
-  serve.addOption(option);
-  return { attribute: option.attributeName(), key: c.key };
-});
-serve.addHelpText('after', `
-Settings come from, highest first: flags, environment variables, the config file, defaults.
-Defaults: --data-dir ./data --web-port 8080 --syslog-port 514 --syslog-tcp-port 514, all addresses.
-A port of 0 disables that listener.`);
-
-serve.action(async (opts: Record<string, string>) => {
-  let config: CollectorConfig;
-  try {
-    const flags = Object.fromEntries(optionKeys.filter((o) => opts[o.attribute] !== undefined).map((o) => [o.key, opts[o.attribute]!]));
-    config = resolveConfig(flags, process.env, opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
-  }
-  let collector;
-  try {
-    collector = await startCollector(config);
-  } catch (err) {
-    fail(`cannot start: ${(err as Error).message}`);
-  }
-  const out = process.stdout;
-  out.write(`ipp-collector ${PACKAGE_VERSION}, data in ${config.dataDir}\n`);
-  for (const l of collector.listeners) {
-    if (l.state === 'listening') out.write(`  ${l.name.padEnd(11)} listening on ${l.transport.toUpperCase()} ${l.address} port ${l.port}\n`);
-    else if (l.state === 'failed') process.stderr.write(`  ${l.name.padEnd(11)} NOT listening: ${l.error}\n`);
-  }
-  if (collector.webUrl) out.write(`dashboard: ${collector.webUrl}\n`);
-  if (collector.listeners.every((l) => l.state !== 'listening')) {
-    await collector.stop();
-    fail('no listener could start; see the messages above');
-  }
-
-  const shutdown = (signal: string) => {
-    process.stderr.write(`${signal}: writing what was received, then stopping…\n`);
-    collector.stop().then(
-      () => {
-        const totals = Object.entries(collector.counters.snapshot())
-          .map(([name, c]) => `${name}: ${c.parsed} parsed, ${c.stored} stored, ${c.dropped} dropped, ${c.malformed} malformed`);
-        process.stderr.write(`stopped cleanly. ${totals.join('; ') || 'nothing received'}\n`);
-        process.exit(0);
-      },
-      (err: Error) => { process.stderr.write(`stop failed: ${err.message}\n`); process.exit(1); },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-});
-
-function fail(message: string): never {
-  process.stderr.write(`ipp-collector: ${message}\n`);
-  process.exit(2);
-}
+registerServe(program);
 
 await program.parseAsync(process.argv);

@@ -1,11 +1,12 @@
 /** The express app: the JSON API under /api and the built dashboard for everything else. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { WEB_ROOT } from '../package-root.js';
-import { apiRouter, type ApiDeps } from './routes.js';
+import { apiFallback, apiRouter, type ApiDeps } from './routes.js';
 
-export function createHttpApp(deps: ApiDeps): Express {
+/** `areaRouters` are the API routers of the other domains (recordings, calls, crashes, …), mounted under /api. */
+export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -15,7 +16,9 @@ export function createHttpApp(deps: ApiDeps): Express {
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
+  for (const r of areaRouters) app.use('/api', r);
   app.use('/api', apiRouter(deps));
+  app.use('/api', apiFallback());
   app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: '1h' }));
   const index = path.join(WEB_ROOT, 'index.html');
   // Deep links (/logs?…, /devices/7) are routes of the single page: serve it for any other GET.

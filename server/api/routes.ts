@@ -138,6 +138,12 @@ export function apiRouter(d: ApiDeps): Router {
     res.type('application/octet-stream').attachment(`log-${row.id}.txt`).send(Buffer.from(row.raw));
   }));
 
+  return r;
+}
+
+/** The end of /api: unknown routes, and errors any API router passed on (400 for bad input). */
+export function apiFallback(): Router {
+  const r = Router();
   r.use((_req, res) => {
     res.status(404).json({ error: 'no such API route' });
   });
