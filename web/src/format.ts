@@ -1,33 +1,15 @@
 // Labels and formatting shared by pages.
+import { PHONE_MODULE_LABELS, PHONE_MODULES } from '../../parsers/phone-module.js';
+import { SEVERITY_NAMES } from '../../parsers/syslog.js';
 
-/** Module ids as the server classifies them, with the labels the phone's web page uses. */
-export const MODULE_LABELS: ReadonlyMap<string, string> = new Map([
-  ['nxphone', 'Process - nxphone'],
-  ['voip_task', 'Process - voip_task'],
-  ['control_center', 'Process - control_center'],
-  ['b2goe', 'Process - b2goe'],
-  ['lighttpd', 'Process - lighttpd'],
-  ['ac_watchdog', 'Process - ac_watchdog'],
-  ['sip_call_control', 'SIP Call Control (MTF)'],
-  ['sip_stack', 'SIP stack'],
-  ['ice_stack', 'ICE'],
-  ['sipe', 'SIPE'],
-  ['lcd_display', 'LCD display'],
-  ['web_server', 'Web server'],
-  ['ieee802_1x', '802.1X'],
-  ['kernel', 'Kernel'],
-  ['dsp', 'DSP'],
-  ['lib', 'lib'],
-  ['cgi', 'cgi'],
-  ['other', 'Other'],
-]);
+/** Module ids in the phone's web-page order, with its labels: one table shared with the server. */
+export const MODULE_LABELS: ReadonlyMap<string, string> = new Map(PHONE_MODULES.map((m) => [m, PHONE_MODULE_LABELS[m]]));
 
 export function moduleLabel(id: string): string {
   return MODULE_LABELS.get(id) ?? id;
 }
 
-/** RFC 5424 severity names, indexed by number. */
-export const SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export { SEVERITY_NAMES };
 
 export function severityName(severity: number | null): string {
   if (severity === null) return '—';

@@ -126,13 +126,14 @@ export class LogsPage {
       name: 'q',
       placeholder: 'Search history: words, "a phrase", prefix*',
       'aria-label': 'Search history',
+      title: 'Full-text search of stored lines (press / to focus)',
       autocomplete: 'off',
       spellcheck: false,
     });
     const searchForm = el('form', { class: 'search', role: 'search' }, this.searchInput, el('button', { type: 'submit' }, 'Search'));
     searchForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      this.onControlsChanged('push');
+      this.onControlsChanged('push', this.searchInput.value.trim() !== '');
     });
 
     this.pauseButton = el('button', { type: 'button', class: 'pause', 'aria-pressed': 'false' }, 'Pause');
@@ -205,7 +206,7 @@ export class LogsPage {
     for (const d of this.disposers) d();
   }
 
-  private onControlsChanged(mode: 'push' | 'replace' = 'replace'): void {
+  private onControlsChanged(mode: 'push' | 'replace' = 'replace', rerun = false): void {
     const f: LogFilters = { modules: [] };
     if (this.deviceSelect.value) f.device = this.deviceSelect.value;
     for (const [id, { box }] of this.moduleBoxes) if (box.checked) f.modules.push(id);
@@ -214,9 +215,9 @@ export class LogsPage {
     const q = this.searchInput.value.trim();
     if (q) f.q = q;
     // Entering or leaving a search is a step the Back button should undo.
-    const modeChange = Boolean(f.q) !== Boolean(this.filters?.q) || f.q !== this.filters?.q;
-    setRoute('/logs', paramsFromFilters(f), modeChange ? 'push' : mode);
-    if (!this.filters || !sameFilters(f, this.filters)) this.apply(f);
+    setRoute('/logs', paramsFromFilters(f), f.q !== this.filters?.q ? 'push' : mode);
+    // Submitting the same search again runs it again: the store has grown since.
+    if (!this.filters || !sameFilters(f, this.filters) || rerun) this.apply(f);
   }
 
   private apply(f: LogFilters): void {
