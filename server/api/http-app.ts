@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { WEB_ROOT } from '../package-root.js';
-import { apiFallback, apiRouter, type ApiDeps } from './routes.js';
+import { apiErrorHandler, apiNotFound, apiRouter, type ApiDeps } from './routes.js';
 
 /** `areaRouters` are the API routers of the other domains (recordings, calls, crashes, …), mounted under /api. */
 export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[] = []): Express {
@@ -18,7 +18,8 @@ export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[] = []
   });
   for (const r of areaRouters) app.use('/api', r);
   app.use('/api', apiRouter(deps));
-  app.use('/api', apiFallback());
+  app.use('/api', apiNotFound);
+  app.use('/api', apiErrorHandler);
   app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: '1h' }));
   const index = path.join(WEB_ROOT, 'index.html');
   // Deep links (/logs?…, /devices/7) are routes of the single page: serve it for any other GET.

@@ -141,20 +141,21 @@ export function apiRouter(d: ApiDeps): Router {
   return r;
 }
 
-/** The end of /api: unknown routes, and errors any API router passed on (400 for bad input). */
-export function apiFallback(): Router {
-  const r = Router();
-  r.use((_req, res) => {
-    res.status(404).json({ error: 'no such API route' });
-  });
-  r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof BadRequest || err instanceof QueryError) {
-      res.status(400).json({ error: err.message });
-      return;
-    }
-    res.status(500).json({ error: `internal error: ${(err as Error).message}` });
-  });
-  return r;
+/** Unknown API routes. */
+export function apiNotFound(_req: Request, res: Response): void {
+  res.status(404).json({ error: 'no such API route' });
+}
+
+/**
+ * Errors any API router passed on: 400 for bad input, 500 otherwise, always JSON. Mounted on the
+ * app itself: a router is plain middleware, which errors skip.
+ */
+export function apiErrorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  if (err instanceof BadRequest || err instanceof QueryError) {
+    res.status(400).json({ error: err.message });
+    return;
+  }
+  res.status(500).json({ error: `internal error: ${(err as Error).message}` });
 }
 
 /** Severity by number (0-7) or by name (err, warning, …). */
