@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
 import type { CollectorConfig } from './config.js';
 import { Counters } from './counters.js';
 import { createHttpApp } from './api/http-app.js';
@@ -61,7 +62,9 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     now,
   };
 
-  const web = await startWeb(config, deps);
+  // Each area (recordings, calls, crashes, …) adds its API router here.
+  const areaRouters: Router[] = [];
+  const web = await startWeb(config, deps, areaRouters);
   if (web.server) {
     live = new LiveHub(web.server, config.liveMaxQueuedPerClient);
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
@@ -118,9 +121,9 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   };
 }
 
-async function startWeb(config: CollectorConfig, deps: ApiDeps): Promise<{ server: http.Server | null; listener: Listener; url: string | null }> {
+async function startWeb(config: CollectorConfig, deps: ApiDeps, areaRouters: readonly Router[]): Promise<{ server: http.Server | null; listener: Listener; url: string | null }> {
   if (config.webPort === 0) return { server: null, listener: disabledListener('web', 'tcp'), url: null };
-  const server = http.createServer(createHttpApp(deps));
+  const server = http.createServer(createHttpApp(deps, areaRouters));
   return new Promise((resolve) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const error = explainBindError(err, 'tcp', config.webPort, '--web-port');
