@@ -74,7 +74,8 @@ export class HealthStrip {
     for (const c of ['received', 'parsed', 'malformed', 'dropped', 'stored']) head.append(el('th', {}, c));
     // A row per receiving listener from the start, zeros included, so the strip does not grow
     // when a source sees its first packet.
-    const sources = new Set([...h.listeners.filter((l) => l.name !== 'web').map((l) => l.name), ...Object.keys(h.counters)]);
+    const receiving = h.listeners.filter((l) => l.name !== 'web' && l.state !== 'disabled').map((l) => l.name);
+    const sources = new Set([...receiving, ...Object.keys(h.counters)]);
     const rows = [...sources].map((source) => [source, h.counters[source] ?? ZERO] as const).map(([source, c]) =>
       el(
         'tr',
