@@ -46,8 +46,10 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     flushIntervalMs: config.storeFlushIntervalMs,
     maxQueued: config.storeMaxQueuedLines,
   });
+  writer.lastStoredId = ids.log - 1;
 
   let live: LiveHub | null = null;
+  let ingest: SyslogIngest | null = null;
   const listeners: Listener[] = [];
   const deps: ApiDeps = {
     version: PACKAGE_VERSION,
@@ -66,26 +68,27 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const areaRouters: Router[] = [];
   const web = await startWeb(config, deps, areaRouters);
   if (web.server) {
-    live = new LiveHub(web.server, config.liveMaxQueuedPerClient);
+    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1);
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
   }
   listeners.push(web.listener);
 
-  const ingest = new SyslogIngest({ devices, writer, live, counters, firstLogId: ids.log, now });
+  const syslog = new SyslogIngest({ devices, writer, live, counters, firstLogId: ids.log, now });
+  ingest = syslog;
   listeners.push(
     config.syslogPort === 0
       ? disabledListener('syslog-udp', 'udp')
       : await startUdpListener({
         name: 'syslog-udp', bind: config.bind, port: config.syslogPort, flag: '--syslog-port',
         receiveBufferBytes: config.udpReceiveBufferBytes,
-        onDatagram: (data, from) => ingest.handle('syslog-udp', data, from),
+        onDatagram: (data, from) => syslog.handle('syslog-udp', data, from),
       }),
     config.syslogTcpPort === 0
       ? disabledListener('syslog-tcp', 'tcp')
       : await startTcpSyslogListener({
         name: 'syslog-tcp', bind: config.bind, port: config.syslogTcpPort, flag: '--syslog-tcp-port',
         maxConnections: MAX_TCP_SYSLOG_CONNECTIONS,
-        onFrame: (frame, from) => ingest.handle('syslog-tcp', frame, from),
+        onFrame: (frame, from) => syslog.handle('syslog-tcp', frame, from),
         onFramingError: (reason, from, head) => {
           const c = counters.source('syslog-tcp');
           c.received++;

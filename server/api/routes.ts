@@ -42,7 +42,7 @@ export async function healthSnapshot(d: ApiDeps) {
     counters: d.counters.snapshot(),
     recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
     live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
-    store: { ...stats, writeQueue: d.writer.queued, lastError: d.writer.lastError },
+    store: { ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, lastError: d.writer.lastError },
   };
 }
 
@@ -102,6 +102,8 @@ export function apiRouter(d: ApiDeps): Router {
     }
     const limit = optionalInt(q, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
     const cursor = optionalInt(q, 'cursor', 1, Number.MAX_SAFE_INTEGER);
+    const after = optionalInt(q, 'after', 0, Number.MAX_SAFE_INTEGER);
+    if (cursor !== undefined && after !== undefined) throw new BadRequest('give cursor (older lines) or after (newer lines), not both');
     const rows = await d.store.queryLogs({
       ...(deviceId !== undefined ? { deviceId } : {}),
       ...optionalField('modules', optionalList(q, 'module', MODULE_SET)),
@@ -110,12 +112,16 @@ export function apiRouter(d: ApiDeps): Router {
       ...optionalField('toMs', optionalTime(q, 'to')),
       ...optionalField('text', optionalString(q, 'q', 512)),
       ...optionalField('beforeId', cursor),
+      ...optionalField('afterId', after),
       limit,
     });
     const addressOf = (id: number) => d.devices.byId(id)?.address ?? '';
     res.json({
       logs: rows.map((row) => logLineJson(row, addressOf(row.deviceId))),
-      nextCursor: rows.length === limit ? String(rows[rows.length - 1]!.id) : null,
+      // Older pages continue with `cursor`; newer ones (after=…, oldest first) with `after`.
+      ...(after === undefined
+        ? { nextCursor: rows.length === limit ? String(rows[rows.length - 1]!.id) : null }
+        : { nextAfter: rows.length === limit ? String(rows[rows.length - 1]!.id) : null }),
     });
   }));
 

@@ -29,7 +29,11 @@ export class LiveHub {
   /** Lines missed by all clients together, for /api/health. */
   droppedTotal = 0;
 
-  constructor(http: HttpServer, private readonly maxQueuedPerClient: number) {
+  /**
+   * @param lastLogId the highest log id ingest has handed out: a subscriber gets it back, so it
+   * can fetch from the store everything before its subscription, even lines not yet written.
+   */
+  constructor(http: HttpServer, private readonly maxQueuedPerClient: number, private readonly lastLogId: () => number) {
     this.io = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
     this.io.on('connection', (socket) => this.onConnection(socket));
     this.timer = setInterval(() => this.push(), PUSH_INTERVAL_MS);
@@ -50,9 +54,10 @@ export class LiveHub {
   private onConnection(socket: Socket): void {
     const client: Client = { socket, filter: null, queue: [], missed: 0 };
     this.clients.set(socket.id, client);
-    socket.on('logs:subscribe', (filter: unknown) => {
+    socket.on('logs:subscribe', (filter: unknown, ack?: unknown) => {
       client.filter = parseLiveLogFilter(filter);
       client.queue = [];
+      if (typeof ack === 'function') ack({ lastId: this.lastLogId() });
     });
     socket.on('logs:unsubscribe', () => {
       client.filter = null;

@@ -29,6 +29,11 @@ export class SyslogIngest {
     this.nextLogId = deps.firstLogId;
   }
 
+  /** The highest id handed out so far (0 before the first line of an empty store). */
+  get lastLogId(): number {
+    return this.nextLogId - 1;
+  }
+
   handle(source: LogSource, bytes: Buffer, address: string): void {
     const { counters, devices, writer, live } = this.deps;
     const receivedAt = this.deps.now();

@@ -21,6 +21,8 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   lastError: string | null = null;
+  /** Every line up to this id is committed (ids are handed out in order and written in order). */
+  lastStoredId = 0;
 
   constructor(
     private readonly store: Store,
@@ -68,6 +70,7 @@ export class BatchWriter {
       await this.store.write({ logs: batch, devices });
       this.lastError = null;
       for (const r of batch) this.counters.source(r.source).stored++;
+      if (batch.length > 0) this.lastStoredId = batch[batch.length - 1]!.id;
     } catch (err) {
       this.lastError = (err as Error).message;
       // Put the lines back in front so order is kept for the retry.

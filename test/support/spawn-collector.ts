@@ -78,9 +78,6 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
     '--web-port', String(ports.web),
     '--syslog-port', String(ports.syslogUdp),
     '--syslog-tcp-port', String(ports.syslogTcp),
-    '--recording-port', '0',
-    '--sip-port', '0',
-    '--no-auth',
     ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });

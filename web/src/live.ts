@@ -17,6 +17,8 @@ export interface LiveBatch {
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 type ConnectionListener = (state: ConnectionState) => void;
 
+const SUBSCRIBE_ACK_TIMEOUT_MS = 3000;
+
 export class LiveConnection {
   private readonly socket: Socket;
   private filter: LiveFilter | null = null;
@@ -56,9 +58,20 @@ export class LiveConnection {
     for (const l of this.connectionListeners) l(state);
   }
 
-  subscribe(filter: LiveFilter): void {
+  /**
+   * Starts the live tail. Resolves with the server's `lastId`: lines up to it came before the
+   * subscription (the caller reads them from history), later ones come live. Null when offline.
+   */
+  async subscribe(filter: LiveFilter): Promise<number | null> {
     this.filter = filter;
-    if (this.socket.connected) this.socket.emit('logs:subscribe', filter);
+    if (!this.socket.connected) return null;
+    try {
+      const ack: unknown = await this.socket.timeout(SUBSCRIBE_ACK_TIMEOUT_MS).emitWithAck('logs:subscribe', filter);
+      const lastId = (ack as { lastId?: unknown } | null)?.lastId;
+      return typeof lastId === 'number' ? lastId : null;
+    } catch {
+      return null;
+    }
   }
 
   unsubscribe(): void {

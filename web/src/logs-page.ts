@@ -1,7 +1,7 @@
 // The Logs page: a live tail of every phone's syslog, filtered by device, module and severity,
 // and a full-text search of stored history. The URL holds the filters so a view can be pasted
 // into a ticket; `q` in the URL means history mode.
-import { ApiError, fetchDevices, fetchLogs } from './api.js';
+import { ApiError, fetchDevices, fetchHealth, fetchLogs } from './api.js';
 import { clear, el } from './dom.js';
 import { count, MODULE_LABELS, moduleLabel, SEVERITY_NAMES } from './format.js';
 import { LineDetail } from './line-detail.js';
@@ -255,11 +255,15 @@ export class LogsPage {
     if (f.device) sub.device = f.device;
     if (f.modules.length > 0) sub.modules = f.modules;
     if (f.severity !== undefined) sub.severity = f.severity;
-    this.live.subscribe(sub);
+    const lastId = await this.live.subscribe(sub);
+    if (gen !== this.generation) return;
     this.renderEmptyState();
 
     let backlog: LogLine[] = [];
     try {
+      // Lines received just before the subscription may still be on their way to the store.
+      if (lastId !== null) await waitForStore(lastId, gen, () => this.generation);
+      if (gen !== this.generation) return;
       const page = await fetchLogs({ ...f, q: undefined, limit: BACKLOG_LINES });
       if (gen !== this.generation) return;
       backlog = page.logs.reverse();
@@ -479,5 +483,18 @@ export class LogsPage {
     if (s.trimmed > 0) parts.push(`${count(s.trimmed)} older lines left the view (it keeps the newest ${count(MAX_ROWS)})`);
     if (!this.filters?.q) parts.push(s.paused ? 'paused' : s.following ? 'following' : 'scrolled up: auto-scroll resumes at the bottom');
     this.status.textContent = parts.join(' · ');
+  }
+}
+
+const STORE_CATCH_UP_POLL_MS = 100;
+const STORE_CATCH_UP_MAX_MS = 5000;
+
+/** Waits until the store has written every line up to `lastId` (usually at once, at most a flush). */
+async function waitForStore(lastId: number, gen: number, current: () => number): Promise<void> {
+  const deadline = Date.now() + STORE_CATCH_UP_MAX_MS;
+  while (Date.now() < deadline && gen === current()) {
+    const h = await fetchHealth().catch(() => null);
+    if (!h || h.store.lastStoredId === undefined || h.store.lastStoredId >= lastId) return;
+    await new Promise((r) => setTimeout(r, STORE_CATCH_UP_POLL_MS));
   }
 }

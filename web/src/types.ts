@@ -57,7 +57,7 @@ export interface Health {
   listeners: Listener[];
   counters: Record<string, SourceCounters>;
   live: { clients: number; dropped: number };
-  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastError: string | null };
+  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; lastError: string | null };
 }
 
 export interface Device {
