@@ -91,32 +91,92 @@ export function satisfaction(r: number): Satisfaction {
 
 export type Verdict = 'good' | 'fair' | 'poor';
 
-// Our own thresholds (spec §6.3 "proposed mapping"), loosely after Microsoft CQD's "Poor" classifier.
-const POOR_LOSS_PCT = 10;
-const POOR_RTT_MS = 500;
-const POOR_JITTER_MS = 30;
-const POOR_MOS = 3.1;
-const FAIR_LOSS_PCT = 3;
-const FAIR_RTT_MS = 300;
-const FAIR_JITTER_MS = 20;
-const FAIR_MOS = 3.6;
+/**
+ * Where a stream turns fair or poor. Defaults: the spec's proposed mapping for RFC 6035 / XR data
+ * (§6.3, our own thresholds, loosely after Microsoft CQD) and, for QoE data, Microsoft's CQD "Poor"
+ * classifier (same loss, round-trip and jitter limits, plus degradation and concealment).
+ */
+export interface VerdictThresholds {
+  readonly poorLossPct: number;
+  readonly poorRttMs: number;
+  readonly poorJitterMs: number;
+  readonly poorMos: number;
+  /** Microsoft CQD: NetworkMOS DegradationAvg, MOS units. */
+  readonly poorDegradationMos: number;
+  /** Microsoft CQD: RatioConcealedSamplesAvg, 0–1. */
+  readonly poorConcealedRatio: number;
+  readonly fairLossPct: number;
+  readonly fairRttMs: number;
+  readonly fairJitterMs: number;
+  readonly fairMos: number;
+}
+
+export const DEFAULT_VERDICT_THRESHOLDS: VerdictThresholds = {
+  poorLossPct: 10,
+  poorRttMs: 500,
+  poorJitterMs: 30,
+  poorMos: 3.1,
+  poorDegradationMos: 1.0,
+  poorConcealedRatio: 0.07,
+  fairLossPct: 3,
+  fairRttMs: 300,
+  fairJitterMs: 20,
+  fairMos: 3.6,
+};
 
 export interface VerdictInput {
   readonly lossPct?: number;
   readonly rttMs?: number;
   readonly jitterMs?: number;
   readonly mos?: number;
+  readonly degradationMos?: number;
+  readonly concealedRatio?: number;
 }
 
+/**
+ * `rfc6035`: §6.3 (poor also when MOS < poorMos). `ms-cqd`: Microsoft's classifier decides poor
+ * (MOS is not one of its rows; degradation and concealment are); fair still follows §6.3.
+ */
+export type VerdictClassifier = 'rfc6035' | 'ms-cqd';
+
+export interface VerdictFinding {
+  readonly verdict: Verdict;
+  /** Why, one phrase per metric past its limit ("loss 12 % > 10 %"); empty when good. */
+  readonly reasons: readonly string[];
+}
+
+const fmt = (v: number): string => String(Math.round(v * 100) / 100);
+
 /** Poor if any metric is poor, else fair if any is fair, else good; unknown metrics are ignored. */
-export function verdict(m: VerdictInput): Verdict {
-  const over = (v: number | undefined, limit: number) => v !== undefined && v > limit;
-  const under = (v: number | undefined, limit: number) => v !== undefined && v < limit;
-  if (over(m.lossPct, POOR_LOSS_PCT) || over(m.rttMs, POOR_RTT_MS) || over(m.jitterMs, POOR_JITTER_MS) || under(m.mos, POOR_MOS)) {
-    return 'poor';
-  }
-  if (over(m.lossPct, FAIR_LOSS_PCT) || over(m.rttMs, FAIR_RTT_MS) || over(m.jitterMs, FAIR_JITTER_MS) || under(m.mos, FAIR_MOS)) {
-    return 'fair';
-  }
-  return 'good';
+export function judge(m: VerdictInput, t: VerdictThresholds = DEFAULT_VERDICT_THRESHOLDS, classifier: VerdictClassifier = 'rfc6035'): VerdictFinding {
+  const checks = (level: 'poor' | 'fair'): string[] => {
+    const out: string[] = [];
+    const over = (v: number | undefined, limit: number, what: string, unit: string) => {
+      if (v !== undefined && v > limit) out.push(`${what} ${fmt(v)}${unit} > ${fmt(limit)}${unit}`);
+    };
+    const poor = level === 'poor';
+    over(m.lossPct, poor ? t.poorLossPct : t.fairLossPct, 'loss', ' %');
+    over(m.rttMs, poor ? t.poorRttMs : t.fairRttMs, 'round trip', ' ms');
+    over(m.jitterMs, poor ? t.poorJitterMs : t.fairJitterMs, 'jitter', ' ms');
+    if (!poor || classifier === 'rfc6035') {
+      const limit = poor ? t.poorMos : t.fairMos;
+      if (m.mos !== undefined && m.mos < limit) out.push(`MOS ${fmt(m.mos)} < ${fmt(limit)}`);
+    }
+    if (poor && classifier === 'ms-cqd') {
+      over(m.degradationMos, t.poorDegradationMos, 'degradation', ' MOS');
+      if (m.concealedRatio !== undefined && m.concealedRatio > t.poorConcealedRatio) {
+        out.push(`concealed ${fmt(m.concealedRatio * 100)} % > ${fmt(t.poorConcealedRatio * 100)} %`);
+      }
+    }
+    return out;
+  };
+  const poor = checks('poor');
+  if (poor.length > 0) return { verdict: 'poor', reasons: poor };
+  const fair = checks('fair');
+  if (fair.length > 0) return { verdict: 'fair', reasons: fair };
+  return { verdict: 'good', reasons: [] };
+}
+
+export function verdict(m: VerdictInput, t: VerdictThresholds = DEFAULT_VERDICT_THRESHOLDS): Verdict {
+  return judge(m, t).verdict;
 }

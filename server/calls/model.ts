@@ -102,8 +102,15 @@ export interface CallKeys {
   readonly remoteId?: string;
   readonly deviceId?: number;
   readonly ssrcs?: readonly number[];
+  /** RTP addresses and ports the call's streams used (either end). */
+  readonly media?: readonly MediaEndpoint[];
   readonly startMs?: number;
   readonly endMs?: number;
+}
+
+export interface MediaEndpoint {
+  readonly addr: string;
+  readonly port: number;
 }
 
 export interface Call {
@@ -129,4 +136,45 @@ export interface Call {
   readonly verdictReason: string | null;
   /** Set for data that came from an imported capture, so it can be told apart and removed. */
   readonly importId: number | null;
+}
+
+/** What a source knows of a call beyond its keys; unknown fields leave the stored values alone. */
+export interface CallInfo {
+  readonly codec?: string;
+  /** True while the call is known to go on (a recording still growing); reports end it. */
+  readonly active?: boolean;
+  readonly importId?: number;
+}
+
+/** A stream as a source describes it; matched to a stored stream by direction and SSRC or addresses. */
+export interface StreamSpec {
+  readonly direction: StreamDirection;
+  readonly ssrc?: number;
+  readonly localAddr?: string;
+  readonly localPort?: number;
+  readonly remoteAddr?: string;
+  readonly remotePort?: number;
+  readonly payloadType?: number;
+  readonly codec?: string;
+}
+
+/** A sample before it is tied to a stored call and stream. */
+export interface SampleRecord {
+  readonly source: QualitySource;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly metrics: QualityMetrics;
+}
+
+/**
+ * Everything one report (or one recorded call) says, before correlation and storage: what the
+ * SIP receiver stores, and what `analyze` prints without a store.
+ */
+export interface CallRecord {
+  readonly keys: CallKeys;
+  readonly info: CallInfo;
+  readonly segments: readonly CallSegment[];
+  readonly streams: readonly (StreamSpec & { readonly samples: readonly SampleRecord[] })[];
+  /** Samples that describe the call as a whole (no stream named). */
+  readonly callSamples: readonly SampleRecord[];
 }

@@ -5,6 +5,7 @@
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { Schema } from './migrations.js';
+import { CALLS_SCHEMA, CallsTables } from './calls.js';
 
 export interface StoreDomain {
   readonly schema: Schema;
@@ -12,4 +13,6 @@ export interface StoreDomain {
   open(db: Db): object;
 }
 
-export const DOMAINS: Readonly<Record<string, StoreDomain>> = {};
+export const DOMAINS: Readonly<Record<string, StoreDomain>> = {
+  calls: { schema: CALLS_SCHEMA, open: (db) => new CallsTables(db) },
+};

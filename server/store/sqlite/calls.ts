@@ -1,0 +1,436 @@
+/**
+ * The `calls` store domain: calls, their streams, segments and quality samples (server/calls/model.ts),
+ * and the correlation that decides which stored call a report or recording speaks of. Correlation
+ * runs here, synchronously inside one transaction, so two reports of the same call arriving together
+ * can never create two calls (the worker answers one request at a time).
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { VerdictThresholds } from '../../analysis/e-model.js';
+import type {
+  Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, QualityMetrics, QualitySample, QualitySource,
+  StreamSpec, Verdict,
+} from '../../calls/model.js';
+import { summarize } from '../../calls/summary.js';
+import type { Schema } from './migrations.js';
+
+export const CALLS_SCHEMA: Schema = {
+  name: 'calls',
+  migrations: [
+    // 1: calls with their summary columns (list filters and sorts need no join), streams, segments, samples.
+    `
+    CREATE TABLE calls (
+      id INTEGER PRIMARY KEY,
+      device_id INTEGER,
+      sip_call_id TEXT, recording_session TEXT, local_id TEXT, remote_id TEXT,
+      start_ms INTEGER NOT NULL, end_ms INTEGER, duration_ms INTEGER,
+      active INTEGER NOT NULL DEFAULT 0,
+      codec TEXT,
+      sources TEXT NOT NULL DEFAULT '[]',
+      worst_mos REAL, avg_mos REAL, max_loss_pct REAL, max_jitter_ms REAL,
+      verdict TEXT NOT NULL DEFAULT 'unknown', verdict_reason TEXT,
+      import_id INTEGER
+    );
+    CREATE INDEX calls_start ON calls(start_ms);
+    CREATE INDEX calls_device ON calls(device_id, start_ms);
+    CREATE INDEX calls_sip_call_id ON calls(sip_call_id) WHERE sip_call_id IS NOT NULL;
+    CREATE INDEX calls_recording ON calls(recording_session) WHERE recording_session IS NOT NULL;
+    CREATE INDEX calls_verdict ON calls(verdict, start_ms);
+    CREATE TABLE call_streams (
+      id INTEGER PRIMARY KEY,
+      call_id INTEGER NOT NULL,
+      direction TEXT NOT NULL,
+      ssrc INTEGER,
+      local_addr TEXT, local_port INTEGER, remote_addr TEXT, remote_port INTEGER,
+      payload_type INTEGER, codec TEXT,
+      sources TEXT NOT NULL DEFAULT '[]',
+      verdict TEXT NOT NULL DEFAULT 'unknown', verdict_reason TEXT
+    );
+    CREATE INDEX call_streams_call ON call_streams(call_id);
+    CREATE INDEX call_streams_ssrc ON call_streams(ssrc) WHERE ssrc IS NOT NULL;
+    CREATE INDEX call_streams_local ON call_streams(local_addr, local_port);
+    CREATE INDEX call_streams_remote ON call_streams(remote_addr, remote_port);
+    CREATE TABLE call_segments (
+      id INTEGER PRIMARY KEY,
+      call_id INTEGER NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER,
+      reason TEXT NOT NULL, codec TEXT,
+      UNIQUE (call_id, start_ms, end_ms, reason)
+    );
+    CREATE TABLE call_samples (
+      id INTEGER PRIMARY KEY,
+      call_id INTEGER NOT NULL,
+      stream_id INTEGER,
+      direction TEXT,
+      source TEXT NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+      metrics TEXT NOT NULL
+    );
+    CREATE INDEX call_samples_call ON call_samples(call_id, start_ms);
+    `,
+  ],
+};
+
+/** How far apart two time ranges may be and still count as the same call (clocks differ, reports lag). */
+export const CORRELATION_SLACK_MS = 5000;
+const MAX_CANDIDATES = 8;
+
+export type CallSort = 'start' | 'duration' | 'worstMos' | 'avgMos' | 'loss' | 'jitter';
+
+export interface CallQuery {
+  readonly deviceId?: number;
+  /** Calls that overlap [fromMs, toMs]. */
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  readonly verdicts?: readonly Verdict[];
+  /** Calls whose worst MOS is at least this. */
+  readonly minMos?: number;
+  /** Calls whose worst MOS is below this (to find the bad ones). */
+  readonly maxMos?: number;
+  /** Substring of the SIP Call-ID, local or remote id. */
+  readonly text?: string;
+  readonly sort?: CallSort;
+  readonly order?: 'asc' | 'desc';
+  readonly offset?: number;
+  readonly limit: number;
+}
+
+export interface CallPage {
+  readonly calls: Call[];
+  /** Calls matching the filters, over all pages. */
+  readonly total: number;
+}
+
+export interface CallDetail {
+  readonly call: Call;
+  readonly streams: CallStream[];
+}
+
+export interface IngestResult {
+  readonly call: Call;
+  /** The samples as stored, with their call and stream ids. */
+  readonly samples: QualitySample[];
+}
+
+const SORT_COLUMNS: Readonly<Record<CallSort, string>> = {
+  start: 'start_ms',
+  duration: 'duration_ms',
+  worstMos: 'worst_mos',
+  avgMos: 'avg_mos',
+  loss: 'max_loss_pct',
+  jitter: 'max_jitter_ms',
+};
+
+interface CallRow {
+  id: number; device_id: number | null; sip_call_id: string | null; recording_session: string | null;
+  local_id: string | null; remote_id: string | null; start_ms: number; end_ms: number | null; active: number;
+  codec: string | null; sources: string; worst_mos: number | null; avg_mos: number | null; max_loss_pct: number | null;
+  max_jitter_ms: number | null; verdict: string; verdict_reason: string | null; import_id: number | null;
+}
+
+interface StreamRow {
+  id: number; call_id: number; direction: string; ssrc: number | null; local_addr: string | null; local_port: number | null;
+  remote_addr: string | null; remote_port: number | null; payload_type: number | null; codec: string | null;
+  sources: string; verdict: string; verdict_reason: string | null;
+}
+
+interface SampleRow {
+  call_id: number; stream_id: number | null; direction: string | null; source: string; start_ms: number; end_ms: number; metrics: string;
+}
+
+export class CallsTables {
+  private readonly s: Record<string, Statement>;
+
+  constructor(private readonly db: Db) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      callById: p('SELECT * FROM calls WHERE id = ?'),
+      bySipCallId: p('SELECT * FROM calls WHERE sip_call_id = ? AND import_id IS ? ORDER BY start_ms DESC LIMIT 1'),
+      byRecording: p('SELECT * FROM calls WHERE recording_session = ? AND import_id IS ? ORDER BY start_ms DESC LIMIT 1'),
+      byIds: p(`SELECT * FROM calls WHERE local_id = ? AND remote_id = ? AND import_id IS ? AND start_ms <= ? AND COALESCE(end_ms, start_ms) >= ?
+                ORDER BY start_ms DESC LIMIT ${MAX_CANDIDATES}`),
+      byDevice: p(`SELECT * FROM calls WHERE device_id = ? AND import_id IS ? AND start_ms <= ? AND COALESCE(end_ms, start_ms) >= ?
+                   ORDER BY start_ms DESC LIMIT ${MAX_CANDIDATES}`),
+      bySsrc: p(`SELECT c.* FROM call_streams s JOIN calls c ON c.id = s.call_id
+                 WHERE s.ssrc = ? AND c.import_id IS ? AND c.start_ms <= ? AND COALESCE(c.end_ms, c.start_ms) >= ?
+                 ORDER BY c.start_ms DESC LIMIT ${MAX_CANDIDATES}`),
+      byMedia: p(`SELECT c.* FROM call_streams s JOIN calls c ON c.id = s.call_id
+                  WHERE ((s.local_addr = ? AND s.local_port = ?) OR (s.remote_addr = ? AND s.remote_port = ?))
+                    AND c.import_id IS ? AND c.start_ms <= ? AND COALESCE(c.end_ms, c.start_ms) >= ?
+                  ORDER BY c.start_ms DESC LIMIT ${MAX_CANDIDATES}`),
+      insertCall: p(`INSERT INTO calls (device_id, sip_call_id, recording_session, local_id, remote_id, start_ms, end_ms, duration_ms, active, codec, import_id)
+                     VALUES (@deviceId, @sipCallId, @recordingSession, @localId, @remoteId, @startMs, @endMs, @durationMs, @active, @codec, @importId)`),
+      updateCall: p(`UPDATE calls SET device_id = @deviceId, sip_call_id = @sipCallId, recording_session = @recordingSession,
+                     local_id = @localId, remote_id = @remoteId, start_ms = @startMs, end_ms = @endMs, duration_ms = @durationMs,
+                     active = @active, codec = @codec WHERE id = @id`),
+      updateSummary: p(`UPDATE calls SET sources = @sources, worst_mos = @worstMos, avg_mos = @avgMos, max_loss_pct = @maxLossPct,
+                        max_jitter_ms = @maxJitterMs, verdict = @verdict, verdict_reason = @verdictReason WHERE id = @id`),
+      streamsOf: p('SELECT * FROM call_streams WHERE call_id = ? ORDER BY id'),
+      insertStream: p(`INSERT INTO call_streams (call_id, direction, ssrc, local_addr, local_port, remote_addr, remote_port, payload_type, codec)
+                       VALUES (@callId, @direction, @ssrc, @localAddr, @localPort, @remoteAddr, @remotePort, @payloadType, @codec)`),
+      updateStream: p(`UPDATE call_streams SET ssrc = @ssrc, local_addr = @localAddr, local_port = @localPort, remote_addr = @remoteAddr,
+                       remote_port = @remotePort, payload_type = @payloadType, codec = @codec WHERE id = @id`),
+      streamVerdict: p('UPDATE call_streams SET sources = ?, verdict = ?, verdict_reason = ? WHERE id = ?'),
+      segmentsOf: p('SELECT start_ms, end_ms, reason, codec FROM call_segments WHERE call_id = ? ORDER BY start_ms, id'),
+      insertSegment: p('INSERT OR IGNORE INTO call_segments (call_id, start_ms, end_ms, reason, codec) VALUES (?, ?, ?, ?, ?)'),
+      insertSample: p('INSERT INTO call_samples (call_id, stream_id, direction, source, start_ms, end_ms, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      samplesOf: p('SELECT call_id, stream_id, direction, source, start_ms, end_ms, metrics FROM call_samples WHERE call_id = ? ORDER BY start_ms, id'),
+    };
+  }
+
+  /**
+   * The stored call these keys speak of, or a new one. Tried in order: the reported call's SIP
+   * Call-ID, the recording session, an SSRC of a stream, an RTP address:port of a stream, the
+   * local/remote ids, the device; all but the first two only among calls overlapping the keys'
+   * time range. A candidate that contradicts a key (another Call-ID, session or device) is skipped.
+   * The found call learns the keys it lacked and widens its time range.
+   */
+  findOrCreateCall(keys: CallKeys, info: CallInfo = {}): Call {
+    return this.db.transaction(() => this.callFor(keys, info))();
+  }
+
+  /** Adds or updates a stream of the call (matched by direction, then SSRC or addresses). */
+  addStream(callId: number, spec: StreamSpec): CallStream {
+    return this.db.transaction(() => this.streamFor(callId, spec))();
+  }
+
+  /** Adds a segment unless the same one is already there (a retransmitted report). */
+  addSegment(callId: number, segment: CallSegment): void {
+    this.s.insertSegment!.run(callId, segment.startMs, segment.endMs, segment.reason, segment.codec);
+  }
+
+  addSamples(samples: readonly QualitySample[]): void {
+    this.db.transaction(() => {
+      for (const x of samples) this.insertSample(x);
+    })();
+  }
+
+  /** Recomputes the call's summary, its verdict and its streams' verdicts from all its samples. */
+  recompute(callId: number, thresholds: VerdictThresholds): Call {
+    return this.db.transaction(() => this.recomputeNow(callId, thresholds))();
+  }
+
+  /** One report or recorded call, correlated and stored in one transaction. */
+  ingest(record: CallRecord, thresholds: VerdictThresholds): IngestResult {
+    return this.db.transaction(() => {
+      const call = this.callFor(record.keys, record.info);
+      for (const seg of record.segments) this.addSegment(call.id, seg);
+      const samples: QualitySample[] = [];
+      for (const st of record.streams) {
+        const stream = this.streamFor(call.id, st);
+        for (const x of st.samples) samples.push({ callId: call.id, streamId: stream.id, direction: stream.direction, ...x });
+      }
+      for (const x of record.callSamples) samples.push({ callId: call.id, streamId: null, direction: null, ...x });
+      for (const x of samples) this.insertSample(x);
+      return { call: this.recomputeNow(call.id, thresholds), samples };
+    })();
+  }
+
+  getCall(id: number): CallDetail | null {
+    const row = this.s.callById!.get(id) as CallRow | undefined;
+    if (!row) return null;
+    return { call: this.toCall(row), streams: (this.s.streamsOf!.all(id) as StreamRow[]).map(toStream) };
+  }
+
+  samples(callId: number): QualitySample[] {
+    return (this.s.samplesOf!.all(callId) as SampleRow[]).map(toSample);
+  }
+
+  listCalls(q: CallQuery): CallPage {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.deviceId !== undefined) { where.push('device_id = ?'); args.push(q.deviceId); }
+    if (q.fromMs !== undefined) { where.push('COALESCE(end_ms, start_ms) >= ?'); args.push(q.fromMs); }
+    if (q.toMs !== undefined) { where.push('start_ms <= ?'); args.push(q.toMs); }
+    if (q.verdicts && q.verdicts.length > 0) { where.push(`verdict IN (${q.verdicts.map(() => '?').join(',')})`); args.push(...q.verdicts); }
+    if (q.minMos !== undefined) { where.push('worst_mos >= ?'); args.push(q.minMos); }
+    if (q.maxMos !== undefined) { where.push('worst_mos < ?'); args.push(q.maxMos); }
+    if (q.text !== undefined && q.text !== '') {
+      const like = `%${q.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push("(sip_call_id LIKE ? ESCAPE '\\' OR local_id LIKE ? ESCAPE '\\' OR remote_id LIKE ? ESCAPE '\\')");
+      args.push(like, like, like);
+    }
+    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const column = SORT_COLUMNS[q.sort ?? 'start'];
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    // Calls without the value sort last either way; id keeps pages stable among equal values.
+    const orderSql = `ORDER BY ${column} IS NULL, ${column} ${dir}, id ${dir}`;
+    const rows = this.db.prepare(`SELECT * FROM calls ${whereSql} ${orderSql} LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset ?? 0) as CallRow[];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM calls ${whereSql}`).get(...args) as { n: number }).n;
+    return { calls: rows.map((r) => this.toCall(r)), total };
+  }
+
+  private callFor(keys: CallKeys, info: CallInfo): Call {
+    const found = this.correlate(keys, info.importId ?? null);
+    const startMs = minDefined(found?.start_ms, keys.startMs, keys.endMs) ?? 0;
+    const endMs = maxDefined(found?.end_ms ?? undefined, keys.endMs) ?? null;
+    const values = {
+      deviceId: found?.device_id ?? keys.deviceId ?? null,
+      sipCallId: found?.sip_call_id ?? keys.sipCallId ?? null,
+      recordingSession: found?.recording_session ?? keys.recordingSession ?? null,
+      localId: found?.local_id ?? keys.localId ?? null,
+      remoteId: found?.remote_id ?? keys.remoteId ?? null,
+      startMs,
+      endMs,
+      durationMs: endMs === null ? null : Math.max(0, endMs - startMs),
+      active: (info.active ?? (found ? found.active === 1 : false)) ? 1 : 0,
+      codec: info.codec ?? found?.codec ?? null,
+    };
+    if (found) {
+      this.s.updateCall!.run({ ...values, id: found.id });
+      return this.toCall(this.s.callById!.get(found.id) as CallRow);
+    }
+    const id = Number(this.s.insertCall!.run({ ...values, importId: info.importId ?? null }).lastInsertRowid);
+    return this.toCall(this.s.callById!.get(id) as CallRow);
+  }
+
+  private correlate(keys: CallKeys, importId: number | null): CallRow | undefined {
+    if (keys.sipCallId !== undefined) {
+      const row = this.s.bySipCallId!.get(keys.sipCallId, importId) as CallRow | undefined;
+      if (row && compatible(row, keys)) return row;
+    }
+    if (keys.recordingSession !== undefined) {
+      const row = this.s.byRecording!.get(keys.recordingSession, importId) as CallRow | undefined;
+      if (row && compatible(row, keys)) return row;
+    }
+    const from = minDefined(keys.startMs, keys.endMs);
+    const to = maxDefined(keys.startMs, keys.endMs);
+    if (from === undefined || to === undefined) return undefined;
+    const window = [to + CORRELATION_SLACK_MS, from - CORRELATION_SLACK_MS] as const;
+    const pick = (rows: unknown[]) => (rows as CallRow[]).find((r) => compatible(r, keys));
+    for (const ssrc of keys.ssrcs ?? []) {
+      const row = pick(this.s.bySsrc!.all(ssrc, importId, ...window));
+      if (row) return row;
+    }
+    for (const m of keys.media ?? []) {
+      const row = pick(this.s.byMedia!.all(m.addr, m.port, m.addr, m.port, importId, ...window));
+      if (row) return row;
+    }
+    if (keys.localId !== undefined && keys.remoteId !== undefined) {
+      const row = pick(this.s.byIds!.all(keys.localId, keys.remoteId, importId, ...window));
+      if (row) return row;
+    }
+    if (keys.deviceId !== undefined) return pick(this.s.byDevice!.all(keys.deviceId, importId, ...window));
+    return undefined;
+  }
+
+  private streamFor(callId: number, spec: StreamSpec): CallStream {
+    const rows = (this.s.streamsOf!.all(callId) as StreamRow[]).filter((r) => r.direction === spec.direction);
+    const sameAddrs = (r: StreamRow) =>
+      (spec.localPort === undefined || r.local_port === null || r.local_port === spec.localPort) &&
+      (spec.remotePort === undefined || r.remote_port === null || r.remote_port === spec.remotePort) &&
+      (spec.localAddr === undefined || r.local_addr === null || r.local_addr === spec.localAddr) &&
+      (spec.remoteAddr === undefined || r.remote_addr === null || r.remote_addr === spec.remoteAddr);
+    const match = spec.ssrc !== undefined
+      ? rows.find((r) => r.ssrc === spec.ssrc) ?? rows.find((r) => r.ssrc === null && sameAddrs(r))
+      : rows.find(sameAddrs);
+    const values = {
+      ssrc: match?.ssrc ?? spec.ssrc ?? null,
+      localAddr: match?.local_addr ?? spec.localAddr ?? null,
+      localPort: match?.local_port ?? spec.localPort ?? null,
+      remoteAddr: match?.remote_addr ?? spec.remoteAddr ?? null,
+      remotePort: match?.remote_port ?? spec.remotePort ?? null,
+      payloadType: match?.payload_type ?? spec.payloadType ?? null,
+      codec: match?.codec ?? spec.codec ?? null,
+    };
+    let id: number;
+    if (match) {
+      this.s.updateStream!.run({ ...values, id: match.id });
+      id = match.id;
+    } else {
+      id = Number(this.s.insertStream!.run({ ...values, callId, direction: spec.direction }).lastInsertRowid);
+    }
+    return toStream((this.s.streamsOf!.all(callId) as StreamRow[]).find((r) => r.id === id)!);
+  }
+
+  private insertSample(x: QualitySample): void {
+    this.s.insertSample!.run(x.callId, x.streamId, x.direction, x.source, x.startMs, x.endMs, JSON.stringify(x.metrics));
+  }
+
+  private recomputeNow(callId: number, thresholds: VerdictThresholds): Call {
+    const summary = summarize(this.samples(callId), thresholds);
+    for (const [streamId, v] of summary.streams) this.s.streamVerdict!.run(JSON.stringify(v.sources), v.verdict, v.reason, streamId);
+    this.s.updateSummary!.run({
+      id: callId,
+      sources: JSON.stringify(summary.sources),
+      worstMos: summary.worstMos,
+      avgMos: summary.avgMos,
+      maxLossPct: summary.maxLossPct,
+      maxJitterMs: summary.maxJitterMs,
+      verdict: summary.verdict,
+      verdictReason: summary.verdictReason,
+    });
+    return this.toCall(this.s.callById!.get(callId) as CallRow);
+  }
+
+  private toCall(r: CallRow): Call {
+    const segments = (this.s.segmentsOf!.all(r.id) as Array<{ start_ms: number; end_ms: number | null; reason: CallSegment['reason']; codec: string | null }>)
+      .map((s) => ({ startMs: s.start_ms, endMs: s.end_ms, reason: s.reason, codec: s.codec }));
+    return {
+      id: r.id,
+      deviceId: r.device_id,
+      sipCallId: r.sip_call_id,
+      recordingSession: r.recording_session,
+      localId: r.local_id,
+      remoteId: r.remote_id,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      active: r.active === 1,
+      codec: r.codec,
+      sources: JSON.parse(r.sources) as QualitySource[],
+      segments,
+      worstMos: r.worst_mos,
+      avgMos: r.avg_mos,
+      maxLossPct: r.max_loss_pct,
+      maxJitterMs: r.max_jitter_ms,
+      verdict: r.verdict as Verdict,
+      verdictReason: r.verdict_reason,
+      importId: r.import_id,
+    };
+  }
+}
+
+/** A candidate contradicts the keys when both name a Call-ID, session or device and they differ. */
+function compatible(r: CallRow, k: CallKeys): boolean {
+  const clash = <T>(a: T | null, b: T | undefined) => a !== null && b !== undefined && a !== b;
+  return !clash(r.sip_call_id, k.sipCallId) && !clash(r.recording_session, k.recordingSession) && !clash(r.device_id, k.deviceId);
+}
+
+function toStream(r: StreamRow): CallStream {
+  return {
+    id: r.id,
+    callId: r.call_id,
+    direction: r.direction as CallStream['direction'],
+    ssrc: r.ssrc,
+    localAddr: r.local_addr,
+    localPort: r.local_port,
+    remoteAddr: r.remote_addr,
+    remotePort: r.remote_port,
+    payloadType: r.payload_type,
+    codec: r.codec,
+    sources: JSON.parse(r.sources) as QualitySource[],
+    verdict: r.verdict as Verdict,
+    verdictReason: r.verdict_reason,
+  };
+}
+
+function toSample(r: SampleRow): QualitySample {
+  return {
+    callId: r.call_id,
+    streamId: r.stream_id,
+    direction: r.direction as QualitySample['direction'],
+    source: r.source as QualitySource,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    metrics: JSON.parse(r.metrics) as QualityMetrics,
+  };
+}
+
+function minDefined(...v: Array<number | undefined>): number | undefined {
+  const d = v.filter((x): x is number => x !== undefined);
+  return d.length > 0 ? Math.min(...d) : undefined;
+}
+
+function maxDefined(...v: Array<number | undefined>): number | undefined {
+  const d = v.filter((x): x is number => x !== undefined);
+  return d.length > 0 ? Math.max(...d) : undefined;
+}
