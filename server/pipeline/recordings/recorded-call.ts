@@ -1,0 +1,120 @@
+/** One recorded call (an ACDR session from one phone) with its streams and reported quality. */
+import { verdict } from '../../analysis/e-model.js';
+import type { StreamDirection, Verdict } from '../../calls/model.js';
+import { CallRtcpState, type StreamRef } from './rtcp-quality.js';
+import { RecordedStream, type StreamIdentity } from './recorded-stream.js';
+import type { SenderState } from './sender-state.js';
+import type { CallEndReason, RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from './types.js';
+
+export class RecordedCall {
+  readonly streams = new Map<string, RecordedStream>();
+  readonly rtcp = new CallRtcpState();
+  readonly otherRecords = new Map<string, number>();
+  startMs = Number.POSITIVE_INFINITY;
+  endMs = Number.NEGATIVE_INFINITY;
+  /** Arrival-clock time of the last datagram: inactivity is judged on it. */
+  lastArrivalMs = 0;
+  datagrams = 0;
+  bytes = 0;
+  recordingGaps = 0;
+  undecodedMedia = 0;
+  endReason: CallEndReason | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    readonly sessionId: string,
+    readonly sender: SenderState,
+    readonly deviceId: number | null,
+  ) {}
+
+  get active(): boolean {
+    return this.endReason === null;
+  }
+
+  noteTime(deviceMs: number, arrivalMs: number, bytes: number): void {
+    if (deviceMs < this.startMs) this.startMs = deviceMs;
+    if (deviceMs > this.endMs) this.endMs = deviceMs;
+    this.lastArrivalMs = arrivalMs;
+    this.datagrams++;
+    this.bytes += bytes;
+  }
+
+  stream(key: string, nextId: () => number, identity: () => StreamIdentity): RecordedStream {
+    let s = this.streams.get(key);
+    if (!s) {
+      s = new RecordedStream(nextId(), this.id, identity());
+      this.streams.set(key, s);
+    }
+    return s;
+  }
+
+  countOther(mediaTypeName: string): void {
+    this.otherRecords.set(mediaTypeName, (this.otherRecords.get(mediaTypeName) ?? 0) + 1);
+  }
+
+  /** The RTP stream an RTCP report speaks of, by SSRC (the first recorded with it). */
+  streamBySsrc(ssrc: number, direction: StreamDirection | null = null): StreamRef | null {
+    let found: RecordedStream | null = null;
+    for (const s of this.streams.values()) {
+      if (s.identity.ssrc !== ssrc >>> 0) continue;
+      if (direction === null || s.identity.direction === direction) { found = s; break; }
+      found ??= s;
+    }
+    return found ? { id: found.id, clockRate: found.clockRate } : null;
+  }
+
+  summary(): RecordedCallSummary {
+    const streams = [...this.streams.values()].map((s) => s.summary());
+    return summarise(this, streams);
+  }
+
+  series(): RecordedCallSeries {
+    return { callId: this.id, streams: [...this.streams.values()].map((s) => s.series()), samples: [...this.rtcp.samples] };
+  }
+}
+
+function summarise(c: RecordedCall, streams: RecordedStreamSummary[]): RecordedCallSummary {
+  const mos = streams.flatMap((s) => (s.mos === null ? [] : [s.mos]));
+  const minMos = streams.flatMap((s) => (s.minMos === null ? [] : [s.minMos]));
+  const worstMos = minMos.length ? Math.min(...minMos) : null;
+  const avgMos = mos.length ? mos.reduce((a, b) => a + b, 0) / mos.length : null;
+  const maxLossPct = streams.length ? Math.max(...streams.map((s) => Math.max(0, s.lostPercent))) : null;
+  const maxJitterMs = streams.length ? Math.max(...streams.map((s) => s.maxJitterMs)) : null;
+  const meanJitterMs = streams.length ? Math.max(...streams.map((s) => s.meanJitterMs)) : undefined;
+  const rtts = c.rtcp.samples.flatMap((s) => (s.metrics.roundTripMs === undefined ? [] : [s.metrics.roundTripMs]));
+  let v: Verdict = 'unknown';
+  if (streams.length > 0) {
+    v = verdict({
+      lossPct: maxLossPct ?? undefined,
+      jitterMs: meanJitterMs,
+      mos: worstMos ?? undefined,
+      rttMs: rtts.length ? Math.max(...rtts) : undefined,
+    });
+  }
+  const undecodable = new Set<string>();
+  for (const s of streams) if (!s.audio) undecodable.add(s.codec ?? `PT ${s.payloadType}`);
+  return {
+    id: c.id,
+    sessionId: c.sessionId,
+    deviceAddr: c.sender.address,
+    deviceId: c.deviceId,
+    startMs: c.startMs,
+    endMs: c.endMs,
+    active: c.active,
+    endReason: c.endReason,
+    datagrams: c.datagrams,
+    bytes: c.bytes,
+    recordingGaps: c.recordingGaps,
+    otherRecords: Object.fromEntries(c.otherRecords),
+    undecodedMedia: c.undecodedMedia,
+    undecodableCodecs: [...undecodable],
+    ssrcs: [...new Set(streams.map((s) => s.ssrc))],
+    worstMos,
+    avgMos,
+    maxLossPct,
+    maxJitterMs,
+    verdict: v,
+    streams,
+  };
+}

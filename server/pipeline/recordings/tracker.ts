@@ -1,0 +1,208 @@
+/**
+ * Groups ACDR debug-recording datagrams into recorded calls and streams. One tracker serves live
+ * ingest (arrival = collector clock) and `ipp-collector analyze` (arrival = capture time), so the
+ * grouping exists once.
+ *
+ * Calls: per sender (phone address) and ACDR session id (`board:reset:session`); media records
+ * without a session go to the sender's `none` session. Streams: trace point, direction, SSRC and
+ * far end (spec §7). A call ends when no datagram came for the inactivity time, or shortly after
+ * an RTCP BYE. Per datagram the work is O(1) and nothing per packet is kept: the sink decides what
+ * to do with the bytes (the live ingest batches them to the store).
+ */
+import { decodeAcdr, type AcdrRecord } from '../../../parsers/acdr.js';
+import { isDecodeError, type DecodeError } from '../../../parsers/decode-error.js';
+import { decodeRtcp } from '../../../parsers/rtcp.js';
+import { decodeRtp } from '../../../parsers/rtp.js';
+import type { StreamDirection } from '../../calls/model.js';
+import { RecordedCall } from './recorded-call.js';
+import { SenderState } from './sender-state.js';
+import type { StreamIdentity } from './recorded-stream.js';
+import type { CallEndReason } from './types.js';
+
+/** After an RTCP BYE the call still takes the last packets in flight for this long. */
+export const BYE_GRACE_MS = 2000;
+const NO_SESSION = 'none';
+
+/** Trace points whose records the phone received ('rx'); spec §2.5 (in-layout) plus Dsp2Tdm (to the handset). */
+const RX_TRACE_POINTS = new Set([0, 4, 9, 18, 20, 27, 35]);
+
+export interface RecordingSink {
+  /** A datagram that belongs to a call (bytes are the exact datagram, valid only during the call). */
+  datagram(callId: number, arrivalMs: number, srcPort: number, bytes: Uint8Array): void;
+  /** Something about the call changed (coalesce: this fires per datagram). */
+  callChanged(call: RecordedCall): void;
+  callEnded(call: RecordedCall): void;
+}
+
+export interface TrackerOptions {
+  readonly inactivityMs: number;
+  readonly firstCallId: number;
+  readonly firstStreamId: number;
+  readonly sink: RecordingSink;
+  /** The collector's device id for a sender address, when it knows one. */
+  readonly deviceId?: (address: string) => number | null;
+}
+
+export type TrackResult = 'call' | 'no-call' | DecodeError;
+
+export class RecordingTracker {
+  private readonly senders = new Map<string, SenderState>();
+  private readonly calls = new Map<string, RecordedCall>();
+  private readonly byId = new Map<number, RecordedCall>();
+  private nextCallId: number;
+  private nextStreamId: number;
+  private readonly newStreamId = () => this.nextStreamId++;
+
+  constructor(private readonly o: TrackerOptions) {
+    this.nextCallId = o.firstCallId;
+    this.nextStreamId = o.firstStreamId;
+  }
+
+  /** 'no-call' for valid records that belong to no call (system messages without a session). */
+  handle(bytes: Uint8Array, arrivalMs: number, fromAddr: string, fromPort: number): TrackResult {
+    const rec = decodeAcdr(bytes);
+    if (isDecodeError(rec)) return rec;
+    const media = rec.payloadKind === 'rtp' || rec.payloadKind === 'pcm' || rec.payloadKind === 'rtcp';
+    if (!media && rec.session === null) return 'no-call';
+
+    let sender = this.senders.get(fromAddr);
+    if (!sender) {
+      sender = new SenderState(fromAddr);
+      this.senders.set(fromAddr, sender);
+    }
+    const gap = rec.sequence === null ? 0 : sender.noteSequence(rec.sequence);
+    const deviceMs = sender.deviceTimeMs(rec.version, rec.timestampUs, arrivalMs);
+    const call = this.callFor(sender, rec, arrivalMs);
+    call.recordingGaps += gap;
+    call.noteTime(deviceMs, arrivalMs, bytes.length);
+    this.o.sink.datagram(call.id, arrivalMs, fromPort, bytes);
+
+    if (rec.payloadKind === 'rtcp') this.rtcp(call, rec, deviceMs, arrivalMs);
+    else if (media) this.rtp(call, rec, deviceMs);
+    else call.countOther(rec.mediaTypeName);
+    this.o.sink.callChanged(call);
+    return 'call';
+  }
+
+  /** Ends the calls that went quiet; `nowMs` on the same clock as the arrival times. */
+  sweep(nowMs: number): void {
+    for (const call of this.calls.values()) {
+      const idle = nowMs - call.lastArrivalMs;
+      if (idle > this.o.inactivityMs) this.end(call, 'inactivity');
+      else if (call.rtcp.byeSeen && idle > BYE_GRACE_MS) this.end(call, 'bye');
+    }
+  }
+
+  /** Ends every call in progress (shutdown, end of a capture). */
+  endAll(reason: CallEndReason): void {
+    for (const call of [...this.calls.values()]) this.end(call, reason);
+  }
+
+  activeCalls(): RecordedCall[] {
+    return [...this.calls.values()];
+  }
+
+  activeCall(id: number): RecordedCall | undefined {
+    return this.byId.get(id);
+  }
+
+  get activeCount(): number {
+    return this.calls.size;
+  }
+
+  /** Recording loss over all senders. */
+  recordingGaps(): number {
+    let n = 0;
+    for (const s of this.senders.values()) n += s.recordingGaps;
+    return n;
+  }
+
+  private end(call: RecordedCall, reason: CallEndReason): void {
+    call.endReason = reason;
+    this.calls.delete(call.key);
+    this.byId.delete(call.id);
+    this.o.sink.callEnded(call);
+  }
+
+  private callFor(sender: SenderState, rec: AcdrRecord, arrivalMs: number): RecordedCall {
+    const sessionId = rec.session?.fullSessionId ?? NO_SESSION;
+    const key = `${sender.address}|${sessionId}`;
+    let call = this.calls.get(key);
+    if (!call) {
+      call = new RecordedCall(this.nextCallId++, key, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
+      call.lastArrivalMs = arrivalMs;
+      this.calls.set(key, call);
+      this.byId.set(call.id, call);
+    }
+    return call;
+  }
+
+  private rtp(call: RecordedCall, rec: AcdrRecord, deviceMs: number): void {
+    const rtp = decodeRtp(rec.payload);
+    if (isDecodeError(rtp)) {
+      call.undecodedMedia++;
+      return;
+    }
+    const direction = directionOf(rec);
+    const far = farEnd(rec, direction);
+    const key = `${rec.tracePoint}|${direction}|${rtp.ssrc}|${far.addr ?? ''}|${far.port ?? ''}`;
+    const stream = call.stream(key, this.newStreamId, (): StreamIdentity => ({
+      kind: rec.payloadKind === 'pcm' ? 'pcm' : 'rtp',
+      tracePoint: rec.tracePoint,
+      tracePointName: rec.tracePointName,
+      direction,
+      mediaType: rec.mediaType,
+      ssrc: rtp.ssrc >>> 0,
+      localPort: far.localPort,
+      farAddr: far.addr,
+      farPort: far.port,
+    }));
+    stream.add({
+      arrivalMs: deviceMs,
+      seq: rtp.sequence,
+      rtpTimestamp: rtp.timestamp,
+      ssrc: rtp.ssrc,
+      payloadType: rtp.payloadType,
+      marker: rtp.marker,
+      payloadBytes: rtp.payload.length,
+    });
+  }
+
+  private rtcp(call: RecordedCall, rec: AcdrRecord, deviceMs: number, arrivalMs: number): void {
+    const compound = decodeRtcp(rec.payload);
+    if (isDecodeError(compound)) {
+      call.undecodedMedia++;
+      return;
+    }
+    const direction = directionOf(rec);
+    call.rtcp.add(compound, direction, deviceMs, (ssrc) => call.streamBySsrc(ssrc));
+    if (call.rtcp.byeSeen) call.lastArrivalMs = arrivalMs;
+  }
+}
+
+export function directionOf(rec: AcdrRecord): StreamDirection {
+  const ext = rec.extension;
+  if (ext && (ext.kind === 'media' || ext.kind === 't38-gen3')) return ext.direction === 'in' ? 'rx' : 'tx';
+  return RX_TRACE_POINTS.has(rec.tracePoint) ? 'rx' : 'tx';
+}
+
+export interface FarEnd {
+  readonly addr: string | null;
+  readonly port: number | null;
+  readonly localPort: number | null;
+  /** The phone's own address when the record carries its original IP header. */
+  readonly localAddr: string | null;
+}
+
+/** Far end from the header extension (spec §4.2) or, for "header added" records, the inner IP/UDP header. */
+export function farEnd(rec: AcdrRecord, direction: StreamDirection): FarEnd {
+  const ext = rec.extension;
+  if (ext?.kind === 'media') return { addr: ext.farAddr, port: ext.farPort, localPort: ext.localPort, localAddr: null };
+  const inner = rec.inner;
+  if (inner) {
+    return direction === 'rx'
+      ? { addr: inner.srcAddr, port: inner.srcPort, localPort: inner.dstPort, localAddr: inner.dstAddr }
+      : { addr: inner.dstAddr, port: inner.dstPort, localPort: inner.srcPort, localAddr: inner.srcAddr };
+  }
+  return { addr: null, port: null, localPort: null, localAddr: null };
+}
