@@ -1,0 +1,127 @@
+/**
+ * Reads a classic pcap file frame by frame with `pcap-parser` (streaming: the file is never held
+ * whole), and hands out the UDP datagrams in it. pcapng and nanosecond pcap are refused with a
+ * message that says so (`pcap-parser` reads microsecond libpcap 2.4 only).
+ */
+import pcapParser, { type PcapPacket } from 'pcap-parser';
+import { isDecodeError } from '../../parsers/decode-error.js';
+import { decodeIpUdp, decodeUdp, type LinkFrame } from '../../parsers/ip-udp.js';
+import { FragmentReassembler } from './reassembly.js';
+
+export interface CapturedFrame {
+  /** 1-based, as Wireshark numbers frames. */
+  readonly frame: number;
+  readonly timeMs: number;
+  readonly linkType: number;
+  readonly data: Buffer;
+  /** The frame's length on the wire (more than `data` when the capture cut it). */
+  readonly originalLength: number;
+}
+
+export interface CapturedUdp {
+  readonly frame: number;
+  readonly timeMs: number;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+}
+
+/** Packets parsed ahead of the reader before the file stream is paused. */
+const MAX_BUFFERED_FRAMES = 2048;
+
+export class CaptureError extends Error {}
+
+/** Every frame of a classic pcap file, in order. Throws CaptureError for files it cannot read. */
+export async function* readPcapFrames(file: string): AsyncGenerator<CapturedFrame> {
+  const parser = pcapParser.parse(file);
+  const queue: CapturedFrame[] = [];
+  let linkType = -1;
+  let frame = 0;
+  let done = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    wake?.();
+    wake = null;
+  };
+  let headers = 0;
+  parser.on('globalHeader', (h) => { linkType = h.linkLayerType; });
+  parser.on('packetHeader', () => { headers++; });
+  parser.on('packet', (p: PcapPacket) => {
+    frame++;
+    queue.push({
+      frame,
+      timeMs: p.header.timestampSeconds * 1000 + p.header.timestampMicroseconds / 1000,
+      linkType,
+      data: p.data,
+      originalLength: p.header.originalLength,
+    });
+    if (queue.length >= MAX_BUFFERED_FRAMES) parser.stream.pause();
+    signal();
+  });
+  parser.on('error', (err) => {
+    failure ??= new CaptureError(explain(file, err));
+    done = true;
+    signal();
+  });
+  parser.on('end', () => {
+    done = true;
+    signal();
+  });
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next) {
+        if (queue.length < MAX_BUFFERED_FRAMES / 2 && parser.stream.isPaused() && !done) parser.stream.resume();
+        yield next;
+        continue;
+      }
+      if (failure) throw failure;
+      if (done) break;
+      await new Promise<void>((r) => { wake = r; });
+    }
+    const leftover = parser.buffer?.length ?? 0;
+    if (leftover > 0 || headers > frame) throw new CaptureError(`${file}: cut off after frame ${frame} (an incomplete frame follows)`);
+  } finally {
+    parser.stream.destroy();
+  }
+}
+
+function explain(file: string, err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${file}: no such file`;
+  const magic = /unknown magic number: ([0-9a-f]+)/.exec(err.message)?.[1];
+  if (magic === '0a0d0d0a') return `${file} is pcapng; save it as classic pcap (editcap -F pcap in.pcapng out.pcap)`;
+  if (magic === 'a1b23c4d' || magic === '4d3cb2a1') return `${file} is nanosecond pcap; convert it (editcap -F pcap --set-time-resolution... or -F libpcap)`;
+  if (magic !== undefined) return `${file} is not a pcap file (magic ${magic})`;
+  return `${file}: ${err.message}`;
+}
+
+/** The UDP datagram in a frame, reassembling IP fragments; null for frames that hold none (yet). */
+export function udpOfFrame(f: CapturedFrame, decoded: LinkFrame, fragments: FragmentReassembler): CapturedUdp | null {
+  const ip = decoded.ip;
+  if (!ip) return null;
+  let udp = decoded.udp;
+  if (ip.moreFragments || ip.fragmentOffset > 0) {
+    const whole = fragments.add(ip, f.timeMs);
+    if (!whole) return null;
+    const reassembled = decodeUdp(whole);
+    if (typeof reassembled === 'string') return null;
+    udp = reassembled;
+  }
+  if (!udp) return null;
+  return { frame: f.frame, timeMs: f.timeMs, src: ip.src, srcPort: udp.srcPort, dst: ip.dst, dstPort: udp.dstPort, payload: udp.payload };
+}
+
+/** Every UDP datagram of a classic pcap file (fragments reassembled); frames that aren't UDP are skipped. */
+export async function* readPcapUdp(file: string): AsyncGenerator<CapturedUdp> {
+  const fragments = new FragmentReassembler();
+  for await (const f of readPcapFrames(file)) {
+    const decoded = decodeIpUdp(f.linkType, f.data);
+    if (isDecodeError(decoded)) continue;
+    const udp = udpOfFrame(f, decoded, fragments);
+    if (udp) yield udp;
+  }
+}
