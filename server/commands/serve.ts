@@ -38,6 +38,7 @@ A port of 0 disables that listener.`);
     out.write(`ipp-collector ${PACKAGE_VERSION}, data in ${config.dataDir}\n`);
     for (const l of collector.listeners) {
       if (l.state === 'listening') out.write(`  ${l.name.padEnd(11)} listening on ${l.transport.toUpperCase()} ${l.address} port ${l.port}\n`);
+      if (l.warning) process.stderr.write(`  ${l.name.padEnd(11)} note: ${l.warning}\n`);
       else if (l.state === 'failed') process.stderr.write(`  ${l.name.padEnd(11)} NOT listening: ${l.error}\n`);
     }
     if (collector.webUrl) out.write(`dashboard: ${collector.webUrl}\n`);

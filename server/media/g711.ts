@@ -49,3 +49,34 @@ export function decodeAlaw(codes: Uint8Array): Int16Array {
 export function g711LawForPayloadType(payloadType: number): G711Law | undefined {
   return payloadType === 0 ? 'ulaw' : payloadType === 8 ? 'alaw' : undefined;
 }
+
+const MULAW_CLIP = 32635;
+const ALAW_SEGMENT_ENDS = [0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff, 0x3fff, 0x7fff] as const;
+
+/** Sun g711.c's linear2ulaw: bias, find the segment, keep 4 mantissa bits, invert. */
+function linearToMulaw(sample: number): number {
+  const sign = sample < 0 ? 0x80 : 0;
+  const magnitude = Math.min(Math.abs(sample), MULAW_CLIP) + MULAW_BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (magnitude & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (magnitude >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+/** Sun g711.c's linear2alaw on the 13-bit magnitude, then the even-bit inversion. */
+function linearToAlaw(sample: number): number {
+  const positive = sample >= 0;
+  const magnitude = (positive ? sample : -sample - 1) >> 3;
+  let segment = 0;
+  while (segment < 8 && magnitude > ALAW_SEGMENT_ENDS[segment]! >> 3) segment++;
+  const code = segment >= 8 ? 0x7f : (segment << 4) | ((magnitude >> (segment < 2 ? 1 : segment)) & 0x0f);
+  return (code | (positive ? 0x80 : 0)) ^ ALAW_EVEN_BIT_INVERSION;
+}
+
+/** One code word per linear sample (the inverse of `decodeG711`, up to G.711's quantisation). */
+export function encodeG711(law: G711Law, samples: Int16Array): Uint8Array {
+  const encode = law === 'ulaw' ? linearToMulaw : linearToAlaw;
+  const out = new Uint8Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = encode(samples[i]!);
+  return out;
+}

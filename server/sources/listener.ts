@@ -8,6 +8,9 @@ export interface ListenerStatus {
   readonly port: number;
   readonly state: ListenerState;
   readonly error?: string;
+  /** UDP: the kernel receive buffer actually granted, and a hint when it is less than asked for. */
+  readonly receiveBufferBytes?: number;
+  readonly warning?: string;
 }
 
 export interface Listener {

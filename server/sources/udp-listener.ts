@@ -44,8 +44,19 @@ function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6';
       // Errors after bind (e.g. ICMP unreachable on some platforms) must not kill the process.
       socket.on('error', () => undefined);
       const bound = socket.address();
-      const status: ListenerStatus = { name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening' };
+      // Linux reports twice the size it was asked for (bookkeeping overhead included).
+      const granted = Math.round(socket.getRecvBufferSize() / 2);
+      const status: ListenerStatus = {
+        name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening', receiveBufferBytes: granted,
+        ...(granted < o.receiveBufferBytes
+          ? { warning: `the kernel granted a ${mb(granted)} receive buffer of the ${mb(o.receiveBufferBytes)} asked for; bursts above it are lost before the collector sees them. Raise the cap: sysctl -w net.core.rmem_max=${o.receiveBufferBytes}` }
+          : {}),
+      };
       resolve({ status, close: () => new Promise<void>((r) => socket.close(() => r())) });
     });
   });
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 1048576) * 10) / 10} MB`;
 }

@@ -6,6 +6,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { Schema } from './migrations.js';
 import { CALLS_SCHEMA, CallsTables } from './calls.js';
+import { RECORDINGS_SCHEMA, RecordingsTables } from './recordings.js';
 
 export interface StoreDomain {
   readonly schema: Schema;
@@ -15,4 +16,5 @@ export interface StoreDomain {
 
 export const DOMAINS: Readonly<Record<string, StoreDomain>> = {
   calls: { schema: CALLS_SCHEMA, open: (db) => new CallsTables(db) },
+  recordings: { schema: RECORDINGS_SCHEMA, open: (db) => new RecordingsTables(db) },
 };

@@ -35,22 +35,36 @@ port.on('message', (req: StoreRequest) => {
   else if (req.method === 'write') scheduleIndexing();
 });
 
-let indexing = false;
-/** Indexes for search in small steps, letting queued requests run between steps. */
+/**
+ * Search indexing yields to ingest: it runs when no batch has arrived for a moment, and only
+ * interleaves with a steady stream of batches once the unindexed tail is long enough to make the
+ * scan that covers it slow.
+ */
+const INDEX_WHEN_IDLE_FOR_MS = 50;
+const INDEX_ANYWAY_ABOVE_LAG_ROWS = 200_000;
+let indexTimer: NodeJS.Timeout | null = null;
+let lastWriteAt = 0;
+
 function scheduleIndexing(): void {
-  if (indexing) return;
-  indexing = true;
-  const step = () => {
-    let more = false;
-    try {
+  lastWriteAt = Date.now();
+  if (indexTimer) return;
+  indexTimer = setTimeout(indexStep, INDEX_WHEN_IDLE_FOR_MS);
+}
+
+function indexStep(): void {
+  indexTimer = null;
+  let more = false;
+  try {
+    const idle = Date.now() - lastWriteAt >= INDEX_WHEN_IDLE_FOR_MS;
+    if (idle || db.searchIndexLag() > INDEX_ANYWAY_ABOVE_LAG_ROWS) {
       more = db.indexPending(FTS_INDEX_CHUNK_ROWS) === FTS_INDEX_CHUNK_ROWS;
-    } catch {
-      // Disk trouble: the next write retries; queries still scan the unindexed tail.
+    } else {
+      more = true;
     }
-    if (more) setImmediate(step);
-    else indexing = false;
-  };
-  setImmediate(step);
+  } catch {
+    // Disk trouble: the next write retries; queries still scan the unindexed tail.
+  }
+  if (more) indexTimer = setTimeout(indexStep, Date.now() - lastWriteAt >= INDEX_WHEN_IDLE_FOR_MS ? 0 : INDEX_WHEN_IDLE_FOR_MS);
 }
 
 function dispatch(req: StoreRequest): unknown {
