@@ -8,21 +8,36 @@ import type { Router } from 'express';
 import type { CollectorConfig } from './config.js';
 import { Counters } from './counters.js';
 import { createHttpApp } from './api/http-app.js';
+import { callsRouter } from './api/calls-routes.js';
+import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
+import { recordingsRouter } from './api/recordings-routes.js';
+import { CallCorrelator } from './calls/correlator.js';
 import { LiveHub } from './live/hub.js';
 import { PACKAGE_VERSION } from './package-root.js';
 import { DeviceRegistry } from './pipeline/device-registry.js';
+import { startQualityReports } from './pipeline/quality/start-reports.js';
 import { SyslogIngest } from './pipeline/syslog-ingest.js';
+import { RecordingIngest, RECORDINGS_SOURCE } from './pipeline/recordings/recording-ingest.js';
 import { disabledListener, explainBindError, type Listener, type ListenerStatus } from './sources/listener.js';
 import { startTcpSyslogListener } from './sources/tcp-syslog-listener.js';
 import { startUdpListener } from './sources/udp-listener.js';
 import { BatchWriter } from './store/batch-writer.js';
+import { crashesRouter } from './api/crashes-routes.js';
+import { CrashService } from './crashes/service.js';
+import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
+import { startDumpDropFolder } from './sources/dump-drop-folder.js';
 import { openStore } from './store/open-store.js';
+import type { RecordingsTables } from './store/sqlite/recordings.js';
 import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;
 const RETENTION_INTERVAL_MS = 60_000;
 const MAX_TCP_SYSLOG_CONNECTIONS = 1000;
+/** Recording datagrams per store write: large, so 100,000/s is a few writes a second. */
+const RECORDING_BATCH_DATAGRAMS = 20_000;
+/** Recording datagrams waiting for the store beyond this are not stored (counted as dropped). */
+const RECORDING_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
 
 export interface RunningCollector {
   readonly config: CollectorConfig;
@@ -66,11 +81,24 @@ export async function startCollector(config: CollectorConfig, now: () => number 
 
   // Each area (recordings, calls, crashes, …) adds its API router here.
   const areaRouters: Router[] = [];
+  // Calls from every quality source meet in one correlator.
+  const correlator = new CallCorrelator(store, config, now);
+  areaRouters.push(callsRouter({ correlator, devices }));
+  let recordings: RecordingIngest | null = null;
+  areaRouters.push(recordingsRouter({ store, ingest: () => recordings, recordingPort: config.recordingPort, collectorAddr: config.bind }));
+  const crashes = new CrashService({
+    dataDir: config.dataDir, store, devices, counters, now,
+    limits: { ...DEFAULT_UNWRAP_LIMITS, maxTotalBytes: config.dumpMaxUnpackedMb * 1024 * 1024, maxEntries: config.dumpMaxArchiveEntries },
+    onUpdate: (update) => live?.broadcast('crashes:update', update),
+  });
+  areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
   const web = await startWeb(config, deps, areaRouters);
   if (web.server) {
     live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1);
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
   }
+  const liveCalls = live ? new LiveCalls(live) : null;
+  if (liveCalls) correlator.listen(liveCalls);
   listeners.push(web.listener);
 
   const syslog = new SyslogIngest({ devices, writer, live, counters, firstLogId: ids.log, now });
@@ -97,7 +125,31 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       }),
   );
 
+  const dropFolder = config.dumpDropDir
+    ? await startDumpDropFolder({ dir: config.dumpDropDir, crashes, maxBytes: config.dumpMaxUploadMb * 1024 * 1024, onError: (m) => { writer.lastError = m; } })
+    : null;
+
+  if (config.recordingPort !== 0) {
+    recordings = await RecordingIngest.start({
+      store, counters, live, correlator, inactivityMs: config.recordingCallTimeoutS * 1000,
+      batchDatagrams: RECORDING_BATCH_DATAGRAMS, flushIntervalMs: config.storeFlushIntervalMs, maxQueuedBytes: RECORDING_MAX_QUEUED_BYTES,
+      deviceId: (address) => devices.get(address)?.id ?? null, now,
+    });
+  }
+  const recordingIngest = recordings;
+  listeners.push(recordingIngest === null
+    ? disabledListener(RECORDINGS_SOURCE, 'udp')
+    : await startUdpListener({
+      name: RECORDINGS_SOURCE, bind: config.bind, port: config.recordingPort, flag: '--recording-port',
+      receiveBufferBytes: config.udpReceiveBufferBytes,
+      onDatagram: (data, from, fromPort) => recordingIngest.handle(data, from, fromPort),
+    }));
+
+  listeners.push(...await startQualityReports({ config, correlator, devices, writer, counters, now }));
+
   const retention = setInterval(() => {
+    store.domain<RecordingsTables>('recordings').enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
+      .catch((err: Error) => { if (recordings) recordings.lastError = `retention: ${err.message}`; });
     store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
       .catch((err: Error) => { writer.lastError = `retention: ${err.message}`; });
   }, RETENTION_INTERVAL_MS);
@@ -113,8 +165,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
+        await dropFolder?.close();
         await Promise.all(listeners.filter((l) => l.status.name !== 'web').map((l) => l.close()));
         await writer.close();
+        liveCalls?.close();
+        await recordings?.close();
         await live?.close();
         await web.listener.close();
         await store.close();

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_VERDICT_THRESHOLDS } from './analysis/e-model.js';
 
 export interface CollectorConfig {
   readonly dataDir: string;
@@ -11,6 +12,19 @@ export interface CollectorConfig {
   readonly webPort: number;
   readonly syslogPort: number;
   readonly syslogTcpPort: number;
+  /** SIP port for voice-quality reports (PUBLISH vq-rtcpxr, SERVICE QoE), UDP and TCP (0 disables). */
+  readonly sipPort: number;
+  /** Verdict thresholds (spec §6.3 for RFC 6035/XR data, Microsoft CQD's classifier for QoE data). */
+  readonly poorLossPct: number;
+  readonly poorRttMs: number;
+  readonly poorJitterMs: number;
+  readonly poorMos: number;
+  readonly poorDegradationMos: number;
+  readonly poorConcealedRatio: number;
+  readonly fairLossPct: number;
+  readonly fairRttMs: number;
+  readonly fairJitterMs: number;
+  readonly fairMos: number;
   /** Lines kept at most this many days. */
   readonly retentionDays: number;
   /** The database is trimmed, oldest lines first, to stay under this size. */
@@ -26,6 +40,20 @@ export interface CollectorConfig {
   readonly liveMaxQueuedPerClient: number;
   /** Kernel receive buffer asked for on each UDP socket (bytes); the OS may cap it. */
   readonly udpReceiveBufferBytes: number;
+  /** UDP port for ACDR debug recordings from the phones (0 disables). */
+  readonly recordingPort: number;
+  /** A recorded call ends after this many seconds without a datagram (or 2 s after an RTCP BYE). */
+  readonly recordingCallTimeoutS: number;
+  /** Stored recording datagrams are trimmed, oldest calls first, to stay under this size. */
+  readonly recordingsMaxMb: number;
+  /** Folder watched for crash dumps copied in by hand ('' = off). */
+  readonly dumpDropDir: string;
+  /** Largest crash upload accepted, before unpacking (MiB). */
+  readonly dumpMaxUploadMb: number;
+  /** Most bytes one upload may unpack to, all archive layers together (MiB): the decompression-bomb guard. */
+  readonly dumpMaxUnpackedMb: number;
+  /** Most tar/zip entries one upload may hold. */
+  readonly dumpMaxArchiveEntries: number;
 }
 
 export const DEFAULT_CONFIG: CollectorConfig = {
@@ -34,6 +62,8 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   webPort: 8080,
   syslogPort: 514,
   syslogTcpPort: 514,
+  sipPort: 5060,
+  ...DEFAULT_VERDICT_THRESHOLDS,
   retentionDays: 30,
   retentionMaxMb: 2048,
   onlineWindowS: 300,
@@ -42,6 +72,13 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   storeMaxQueuedLines: 500_000,
   liveMaxQueuedPerClient: 2000,
   udpReceiveBufferBytes: 32 * 1024 * 1024,
+  recordingPort: 50000,
+  recordingCallTimeoutS: 30,
+  recordingsMaxMb: 4096,
+  dumpDropDir: '',
+  dumpMaxUploadMb: 1024,
+  dumpMaxUnpackedMb: 2048,
+  dumpMaxArchiveEntries: 10_000,
 };
 
 type Key = keyof CollectorConfig;
@@ -53,6 +90,17 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'webPort', flag: '--web-port <port>', env: 'IPP_WEB_PORT', help: 'HTTP port for the dashboard and API (0 disables)' },
   { key: 'syslogPort', flag: '--syslog-port <port>', env: 'IPP_SYSLOG_PORT', help: 'UDP syslog port (0 disables)' },
   { key: 'syslogTcpPort', flag: '--syslog-tcp-port <port>', env: 'IPP_SYSLOG_TCP_PORT', help: 'TCP syslog port, RFC 6587 framing (0 disables)' },
+  { key: 'sipPort', flag: '--sip-port <port>', env: 'IPP_SIP_PORT', help: 'SIP port (UDP and TCP) for voice-quality reports: PUBLISH vq-rtcpxr, SERVICE QoE (0 disables)' },
+  { key: 'poorLossPct', flag: '--poor-loss-pct <pct>', env: 'IPP_POOR_LOSS_PCT', help: 'verdict: a stream is poor above this packet loss' },
+  { key: 'poorRttMs', flag: '--poor-rtt-ms <ms>', env: 'IPP_POOR_RTT_MS', help: 'verdict: poor above this round trip' },
+  { key: 'poorJitterMs', flag: '--poor-jitter-ms <ms>', env: 'IPP_POOR_JITTER_MS', help: 'verdict: poor above this jitter' },
+  { key: 'poorMos', flag: '--poor-mos <mos>', env: 'IPP_POOR_MOS', help: 'verdict: poor below this MOS (RFC 6035/XR/recordings)' },
+  { key: 'poorDegradationMos', flag: '--poor-degradation <mos>', env: 'IPP_POOR_DEGRADATION', help: 'verdict: QoE stream poor above this network MOS degradation' },
+  { key: 'poorConcealedRatio', flag: '--poor-concealed <ratio>', env: 'IPP_POOR_CONCEALED', help: 'verdict: QoE stream poor above this concealed-samples ratio (0-1)' },
+  { key: 'fairLossPct', flag: '--fair-loss-pct <pct>', env: 'IPP_FAIR_LOSS_PCT', help: 'verdict: fair (not good) above this packet loss' },
+  { key: 'fairRttMs', flag: '--fair-rtt-ms <ms>', env: 'IPP_FAIR_RTT_MS', help: 'verdict: fair above this round trip' },
+  { key: 'fairJitterMs', flag: '--fair-jitter-ms <ms>', env: 'IPP_FAIR_JITTER_MS', help: 'verdict: fair above this jitter' },
+  { key: 'fairMos', flag: '--fair-mos <mos>', env: 'IPP_FAIR_MOS', help: 'verdict: fair below this MOS' },
   { key: 'retentionDays', flag: '--retention-days <days>', env: 'IPP_RETENTION_DAYS', help: 'delete log lines older than this' },
   { key: 'retentionMaxMb', flag: '--retention-max-mb <mb>', env: 'IPP_RETENTION_MAX_MB', help: 'trim the oldest lines to keep the database under this size' },
   { key: 'onlineWindowS', flag: '--online-window <seconds>', env: 'IPP_ONLINE_WINDOW_S', help: 'a device heard from within this window is online' },
@@ -61,6 +109,13 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'storeMaxQueuedLines', flag: '--store-max-queued <lines>', env: 'IPP_STORE_MAX_QUEUED', help: 'lines waiting for the store beyond which new ones are dropped and counted' },
   { key: 'liveMaxQueuedPerClient', flag: '--live-max-queued <lines>', env: 'IPP_LIVE_MAX_QUEUED', help: 'live lines queued per browser before it misses lines' },
   { key: 'udpReceiveBufferBytes', flag: '--udp-rcvbuf <bytes>', env: 'IPP_UDP_RCVBUF', help: 'UDP socket receive buffer to ask the OS for' },
+  { key: 'recordingPort', flag: '--recording-port <port>', env: 'IPP_RECORDING_PORT', help: 'UDP port for debug recordings (ACDR) from the phones (0 disables)' },
+  { key: 'recordingCallTimeoutS', flag: '--recording-call-timeout <seconds>', env: 'IPP_RECORDING_CALL_TIMEOUT_S', help: 'a recorded call ends after this long without a datagram (or 2 s after an RTCP BYE)' },
+  { key: 'recordingsMaxMb', flag: '--recordings-max-mb <mb>', env: 'IPP_RECORDINGS_MAX_MB', help: 'trim the oldest recorded calls to keep their stored datagrams under this size' },
+  { key: 'dumpDropDir', flag: '--dump-drop-dir <dir>', env: 'IPP_DUMP_DROP_DIR', help: 'folder watched for crash dumps copied in (processed/ and failed/ inside it; empty = off)' },
+  { key: 'dumpMaxUploadMb', flag: '--dump-max-upload-mb <mb>', env: 'IPP_DUMP_MAX_UPLOAD_MB', help: 'largest crash dump upload accepted' },
+  { key: 'dumpMaxUnpackedMb', flag: '--dump-max-unpacked-mb <mb>', env: 'IPP_DUMP_MAX_UNPACKED_MB', help: 'most one crash upload may unpack to (decompression-bomb guard)' },
+  { key: 'dumpMaxArchiveEntries', flag: '--dump-max-entries <n>', env: 'IPP_DUMP_MAX_ENTRIES', help: 'most archive entries one crash upload may hold' },
 ];
 
 export class ConfigError extends Error {}

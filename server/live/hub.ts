@@ -26,6 +26,7 @@ export class LiveHub {
   private readonly clients = new Map<string, Client>();
   private readonly timer: NodeJS.Timeout;
   private healthTimer: NodeJS.Timeout | null = null;
+  private readonly connectHandlers: Array<(socket: Socket) => void> = [];
   /** Lines missed by all clients together, for /api/health. */
   droppedTotal = 0;
 
@@ -51,7 +52,17 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /**
+   * Lets another area (calls, recordings, …) handle its own events on every connection, present
+   * and future; it keeps its own subscriptions and pushes with `socket.emit`.
+   */
+  onConnect(handler: (socket: Socket) => void): void {
+    this.connectHandlers.push(handler);
+    for (const socket of this.io.sockets.sockets.values()) handler(socket);
+  }
+
   private onConnection(socket: Socket): void {
+    for (const handler of this.connectHandlers) handler(socket);
     const client: Client = { socket, filter: null, queue: [], missed: 0 };
     this.clients.set(socket.id, client);
     socket.on('logs:subscribe', (filter: unknown, ack?: unknown) => {
@@ -82,6 +93,11 @@ export class LiveHub {
         c.queue.push(line);
       }
     }
+  }
+
+  /** One event to every browser; a browser that is not reading misses it (volatile), ingest never waits. */
+  broadcast(event: string, payload: unknown): void {
+    if (this.clients.size > 0) this.io.volatile.emit(event, payload);
   }
 
   private push(): void {

@@ -88,8 +88,8 @@ export class RecordingTracker {
   sweep(nowMs: number): void {
     for (const call of this.calls.values()) {
       const idle = nowMs - call.lastArrivalMs;
-      if (idle > this.o.inactivityMs) this.end(call, 'inactivity');
-      else if (call.rtcp.byeSeen && idle > BYE_GRACE_MS) this.end(call, 'bye');
+      if (call.rtcp.byeSeen && idle > BYE_GRACE_MS) this.end(call, 'bye');
+      else if (idle > this.o.inactivityMs) this.end(call, 'inactivity');
     }
   }
 
