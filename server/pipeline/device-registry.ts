@@ -3,7 +3,7 @@
  * about themselves. The registry is the authority in memory; changed devices go to the store with
  * the next batch.
  */
-import type { DeviceFacts } from '../../parsers/device-facts.js';
+import { normaliseMac, type DeviceFacts } from '../../parsers/device-facts.js';
 import type { DeviceRecord } from '../store/types.js';
 
 /** A sequence number this far below the last one means the phone restarted its counter. */
@@ -74,6 +74,22 @@ export class DeviceRegistry {
     this.byDeviceId.set(d.id, d);
   }
 
+  /** The device that told us this MAC (any separator style), e.g. a vq report's LocalMAC. */
+  byMac(mac: string): DeviceRecord | undefined {
+    if (!isMac(mac)) return undefined;
+    const wanted = normaliseMac(mac);
+    for (const d of this.byAddress.values()) if (d.mac === wanted) return d;
+    return undefined;
+  }
+
+  /** Records a MAC a device reported about itself, unless one is already known. */
+  learnMac(id: number, mac: string): void {
+    const d = this.byDeviceId.get(id);
+    if (!d || d.mac || !isMac(mac)) return;
+    d.mac = normaliseMac(mac);
+    this.dirty.add(d);
+  }
+
   get(address: string): DeviceRecord | undefined {
     return this.byAddress.get(address);
   }
@@ -100,4 +116,9 @@ export class DeviceRegistry {
     this.dirty.clear();
     return out;
   }
+}
+
+/** Twelve hex digits, whatever separates them (reports are hostile text). */
+function isMac(text: string): boolean {
+  return /^[0-9A-Fa-f]{12}$/.test(text.replace(/[:.-]/g, ''));
 }
