@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from './package-root.js';
+import { registerAnalyze } from './commands/analyze.js';
 import { registerServe } from './commands/serve.js';
 
 const program = new Command('ipp-collector')
@@ -12,5 +13,6 @@ const program = new Command('ipp-collector')
   .showHelpAfterError();
 
 registerServe(program);
+registerAnalyze(program);
 
 await program.parseAsync(process.argv);
