@@ -21,7 +21,8 @@ export const CRASHES_SCHEMA: Schema = {
       received_at INTEGER NOT NULL,
       source TEXT NOT NULL,
       status TEXT NOT NULL,
-      problems TEXT NOT NULL
+      problems TEXT NOT NULL,
+      crash_ids TEXT NOT NULL DEFAULT '[]'
     );
     CREATE TABLE crash_groups (
       hash TEXT PRIMARY KEY,
@@ -177,12 +178,12 @@ export class CrashesTables {
 
   findDump(sha256: string): DumpRecord | null {
     const row = this.db.prepare('SELECT * FROM crash_dumps WHERE sha256 = ?').get(sha256) as DumpRow | undefined;
-    return row ? this.toDump(row) : null;
+    return row ? toDump(row) : null;
   }
 
   getDump(id: number): DumpRecord | null {
     const row = this.db.prepare('SELECT * FROM crash_dumps WHERE id = ?').get(id) as DumpRow | undefined;
-    return row ? this.toDump(row) : null;
+    return row ? toDump(row) : null;
   }
 
   /**
@@ -217,6 +218,7 @@ export class CrashesTables {
         crashIds.push(id);
         created.push(id);
       }
+      this.db.prepare('UPDATE crash_dumps SET crash_ids = ? WHERE id = ?').run(JSON.stringify(crashIds), dumpId);
       return { dumpId, crashIds, created };
     })();
   }
@@ -224,10 +226,6 @@ export class CrashesTables {
   getCrash(id: number): CrashRecord | null {
     const row = this.db.prepare('SELECT * FROM crashes WHERE id = ?').get(id) as CrashRow | undefined;
     return row ? toCrash(row) : null;
-  }
-
-  crashesOfDump(dumpId: number): CrashRecord[] {
-    return (this.db.prepare('SELECT * FROM crashes WHERE dump_id = ? ORDER BY id').all(dumpId) as CrashRow[]).map(toCrash);
   }
 
   crashIdsWithModule(module: string): number[] {
@@ -332,15 +330,6 @@ export class CrashesTables {
       return !after || a < after.address ? row : null;
     });
   }
-
-  private toDump(row: DumpRow): DumpRecord {
-    const crashIds = (this.db.prepare('SELECT id FROM crashes WHERE dump_id = ? ORDER BY id').all(row.id) as Array<{ id: number }>).map((r) => r.id);
-    return {
-      id: row.id, sha256: row.sha256, name: row.name, size: row.size, kind: row.kind, deviceId: row.device_id, deviceRef: row.device_ref,
-      model: row.model, firmware: row.firmware, ticket: row.ticket, note: row.note, receivedAt: row.received_at, source: row.source,
-      status: row.status as DumpRecord['status'], problems: JSON.parse(row.problems) as DumpRecord['problems'], crashIds,
-    };
-  }
 }
 
 function filterSql(f: CrashFilter): { where: string; args: unknown[] } {
@@ -359,7 +348,7 @@ function filterSql(f: CrashFilter): { where: string; args: unknown[] } {
 interface DumpRow {
   id: number; sha256: string; name: string; size: number; kind: string; device_id: number | null; device_ref: string | null;
   model: string | null; firmware: string | null; ticket: string | null; note: string | null; received_at: number; source: string;
-  status: string; problems: string;
+  status: string; problems: string; crash_ids: string;
 }
 
 interface CrashRow {
@@ -385,5 +374,14 @@ function toSymbolFile(r: SymbolFileRow): SymbolFileRecord {
   return {
     id: r.id, sha256: r.sha256, name: r.name, module: r.module, buildId: r.build_id, firmware: r.firmware, imageBase: r.image_base,
     symbolTable: r.symbol_table, functions: r.functions, size: r.size, receivedAt: r.received_at,
+  };
+}
+
+function toDump(row: DumpRow): DumpRecord {
+  const crashIds = JSON.parse(row.crash_ids) as number[];
+  return {
+    id: row.id, sha256: row.sha256, name: row.name, size: row.size, kind: row.kind, deviceId: row.device_id, deviceRef: row.device_ref,
+    model: row.model, firmware: row.firmware, ticket: row.ticket, note: row.note, receivedAt: row.received_at, source: row.source,
+    status: row.status as DumpRecord['status'], problems: JSON.parse(row.problems) as DumpRecord['problems'], crashIds,
   };
 }

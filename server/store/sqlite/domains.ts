@@ -6,6 +6,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { Schema } from './migrations.js';
 import { CALLS_SCHEMA, CallsTables } from './calls.js';
+import { CRASHES_SCHEMA, CrashesTables } from './crashes.js';
 import { RECORDINGS_SCHEMA, RecordingsTables } from './recordings.js';
 
 export interface StoreDomain {
@@ -17,4 +18,5 @@ export interface StoreDomain {
 export const DOMAINS: Readonly<Record<string, StoreDomain>> = {
   calls: { schema: CALLS_SCHEMA, open: (db) => new CallsTables(db) },
   recordings: { schema: RECORDINGS_SCHEMA, open: (db) => new RecordingsTables(db) },
+  crashes: { schema: CRASHES_SCHEMA, open: (db) => new CrashesTables(db) },
 };
