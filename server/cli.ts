@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from './package-root.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerDecode } from './commands/decode.js';
 import { registerServe } from './commands/serve.js';
 
 const program = new Command('ipp-collector')
@@ -13,6 +14,7 @@ const program = new Command('ipp-collector')
   .showHelpAfterError();
 
 registerServe(program);
+registerDecode(program);
 registerAnalyze(program);
 
 await program.parseAsync(process.argv);
