@@ -7,6 +7,7 @@ import { PACKAGE_VERSION } from './package-root.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDecode } from './commands/decode.js';
 import { registerServe } from './commands/serve.js';
+import { registerSimulate } from './commands/simulate.js';
 
 const program = new Command('ipp-collector')
   .description('Collector and live dashboard for AudioCodes 400HD IP phone diagnostics (syslog, debug recordings, voice-quality reports, crash dumps).')
@@ -16,5 +17,6 @@ const program = new Command('ipp-collector')
 registerServe(program);
 registerDecode(program);
 registerAnalyze(program);
+registerSimulate(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,87 @@
+/** `ipp-collector simulate`: act as a fleet of 400HD phones, live or into a reproducible pcap. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SCENARIOS, type ScenarioName } from '../simulator/scenarios.js';
+import { simulateLive, simulateToPcap, type SimulateOptions, type SimulationResult } from '../simulator/run.js';
+import { fail } from './fail.js';
+
+/** The fixed instant a capture starts at unless --start says otherwise (so captures reproduce). */
+export const DEFAULT_CAPTURE_START = '2026-01-01T09:00:00Z';
+
+interface SimulateFlags {
+  target: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
+  pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean;
+}
+
+function int(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name}: "${raw}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function positive(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name}: "${raw}" is not a positive number`);
+  return n;
+}
+
+export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
+  if (!(SCENARIOS as readonly string[]).includes(f.scenario)) fail(`--scenario: "${f.scenario}" is not one of ${SCENARIOS.join(', ')}`);
+  const start = f.start ?? (f.pcap ? DEFAULT_CAPTURE_START : undefined);
+  const startMs = start === undefined ? Date.now() : Date.parse(start);
+  if (!Number.isFinite(startMs)) fail(`--start: "${start}" is not an ISO 8601 time`);
+  return {
+    target: f.target,
+    phones: int('phones', f.phones, 1, 60_000),
+    callsPerHour: positive('calls-per-hour', f.callsPerHour),
+    durationMs: Math.round(positive('duration', f.duration) * 1000),
+    seed: int('seed', f.seed, 0, 0xffffffff),
+    scenario: f.scenario as ScenarioName,
+    startMs,
+    ports: { syslog: int('syslog-port', f.syslogPort, 1, 65535), recording: int('recording-port', f.recordingPort, 1, 65535), sip: int('sip-port', f.sipPort, 1, 65535) },
+  };
+}
+
+export function summarise(r: SimulationResult): string {
+  const rate = r.elapsedMs > 0 ? Math.round((r.datagrams / r.elapsedMs) * 1000) : 0;
+  const counts = Object.entries(r.log.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${r.datagrams} datagrams (${counts}) from ${r.log.phones.length} phones, ${r.log.calls.length} calls, ` +
+    `${r.log.impairments.length} impairments in ${(r.elapsedMs / 1000).toFixed(1)} s (${rate} datagrams/s)`;
+}
+
+export function registerSimulate(program: Command): void {
+  program.command('simulate')
+    .description('act as AudioCodes 400HD phones: syslog, debug recordings (ACDR), vq-rtcpxr PUBLISH and MS-QoE SERVICE reports')
+    .requiredOption('--target <host>', 'collector host or IPv4 address')
+    .option('--phones <n>', 'number of phones', '10')
+    .option('--calls-per-hour <r>', 'calls each phone starts per hour, on average', '12')
+    .option('--duration <s>', 'length of the simulated time, seconds', '300')
+    .option('--seed <x>', 'PRNG seed: same seed, same traffic', '1')
+    .option('--scenario <name>', `impairments: ${SCENARIOS.join(', ')} (see docs/simulator.md)`, 'mixed')
+    .option('--pcap <file>', 'write a pcap on the virtual clock instead of sending (plus FILE.events.json)')
+    .option('--events <file>', 'write the event log (impairments, calls, counts) as JSON here')
+    .option('--start <iso>', `wall-clock time of the simulation start (default: now live, ${DEFAULT_CAPTURE_START} for --pcap)`)
+    .option('--syslog-port <p>', 'collector syslog UDP port', '514')
+    .option('--recording-port <p>', 'collector debug-recording UDP port', '50000')
+    .option('--sip-port <p>', 'collector SIP UDP port', '5060')
+    .option('--fast', 'live: send as fast as possible instead of in real time (benchmarks)')
+    .action(async (flags: SimulateFlags) => {
+      const o = parseSimulateFlags(flags);
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      let result: SimulationResult;
+      try {
+        result = flags.pcap ? await simulateToPcap(o, flags.pcap) : await simulateLive(o, { fast: flags.fast === true, signal: controller.signal });
+      } catch (err) {
+        fail(`simulation failed: ${(err as Error).message}`, 1);
+      }
+      const eventsFile = flags.events ?? (flags.pcap ? flags.pcap.replace(/(\.pcap)?$/, '.events.json') : undefined);
+      if (eventsFile) writeFileSync(eventsFile, JSON.stringify(result.log, null, 1) + '\n');
+      for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
+      process.stdout.write(`${summarise(result)}${flags.pcap ? `, written to ${flags.pcap}` : ''}${eventsFile ? `; events in ${eventsFile}` : ''}\n`);
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+    });
+}

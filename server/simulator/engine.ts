@@ -1,0 +1,140 @@
+/**
+ * The virtual timeline: merges every phone's and every call's sources by time (a binary heap with
+ * an insertion-order tie-break, so equal times always come out the same way) and hands datagrams
+ * to a sink in time order. A call's sources are created only when its INVITE is due, so memory
+ * follows concurrent calls, not the length of the run.
+ */
+import { callScript } from './call-script.js';
+import { CallMedia, type ObservedBurst } from './media.js';
+import { phoneScript } from './phone-script.js';
+import type { SimCall, SimPhone, SimPlan } from './plan.js';
+import type { RxStats } from './rx-stats.js';
+import { DATAGRAM_KINDS, PhoneRuntime, type Datagram, type DatagramKind, type Source } from './runtime.js';
+
+/** What the receiving side of a call saw; kept after the call so the event log can state it. */
+export interface CallObservation {
+  readonly rx: RxStats;
+  readonly bursts: readonly ObservedBurst[];
+}
+
+interface Entry {
+  readonly source: Source;
+  readonly order: number;
+}
+
+class SourceHeap {
+  private readonly items: Entry[] = [];
+  private counter = 0;
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(source: Source): void {
+    if (source.at === Infinity) return;
+    const items = this.items;
+    items.push({ source, order: this.counter++ });
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  peekAt(): number {
+    return this.items[0]?.source.at ?? Infinity;
+  }
+
+  pop(): Source | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && before(items[l]!, items[m]!)) m = l;
+        if (r < items.length && before(items[r]!, items[m]!)) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top.source;
+  }
+}
+
+function before(a: Entry, b: Entry): boolean {
+  return a.source.at < b.source.at || (a.source.at === b.source.at && a.order < b.order);
+}
+
+export interface EngineOptions {
+  readonly plan: SimPlan;
+  /** Host the reports name as the collector (PUBLISH Request-URI). */
+  readonly collectorHost: string;
+  /** The port each phone's SIP comes from (fixed in a capture, the bound socket's port live). */
+  readonly sipPortOf: (phone: SimPhone) => number;
+}
+
+export class SimulationEngine {
+  readonly counts: Record<DatagramKind, number> = Object.fromEntries(DATAGRAM_KINDS.map((k) => [k, 0])) as Record<DatagramKind, number>;
+  /** By call index, for every call started so far. */
+  readonly observed = new Map<number, CallObservation>();
+  private readonly heap = new SourceHeap();
+  private readonly runtimes: PhoneRuntime[];
+  private readonly calls: readonly SimCall[];
+  private nextCall = 0;
+  private readonly epochMs: number;
+
+  constructor(private readonly o: EngineOptions) {
+    const { plan } = o;
+    this.epochMs = plan.options.startMs;
+    this.calls = plan.calls;
+    this.runtimes = plan.phones.map((p) => new PhoneRuntime(p, o.sipPortOf(p)));
+    for (const rt of this.runtimes) this.heap.push(phoneScript(rt.phone, rt, this.epochMs, plan.options.durationMs, plan.options.seed));
+  }
+
+  /** Virtual time of the next datagram; Infinity when the run is over. */
+  nextAtMs(): number {
+    return Math.min(this.heap.peekAt(), this.calls[this.nextCall]?.inviteMs ?? Infinity);
+  }
+
+  get done(): boolean {
+    return this.nextAtMs() === Infinity;
+  }
+
+  /** Appends datagrams due at or before `untilMs`, in time order, stopping after about `max`. */
+  pull(untilMs: number, out: Datagram[], max = Infinity): void {
+    const start = out.length;
+    while (out.length - start < max) {
+      const call = this.calls[this.nextCall];
+      if (call && call.inviteMs <= this.heap.peekAt() && call.inviteMs <= untilMs) {
+        this.startCall(call);
+        continue;
+      }
+      const next = this.heap.peekAt();
+      if (next > untilMs || next === Infinity) break;
+      const source = this.heap.pop()!;
+      const before = out.length;
+      source.step(out);
+      for (let i = before; i < out.length; i++) this.counts[out[i]!.kind]++;
+      this.heap.push(source);
+    }
+  }
+
+  private startCall(call: SimCall): void {
+    this.nextCall++;
+    const rt = this.runtimes[call.phone.index]!;
+    const media = new CallMedia(call, rt, this.epochMs);
+    this.observed.set(call.index, { rx: media.rx, bursts: media.bursts });
+    this.heap.push(callScript(call, rt, media, this.epochMs, this.o.collectorHost));
+    this.heap.push(media.tx);
+    this.heap.push(media.receive);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Runs a simulation into one of two sinks: a classic pcap file on the virtual clock (byte-for-byte
+ * reproducible for a seed), or real UDP datagrams to a collector, paced in real time (or as fast
+ * as possible, for benchmarks). Both sinks get the same datagrams from the same engine.
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { ethernetFrame, ipUdpPacket } from '../export/ip-udp.js';
+import { LINKTYPE_ETHERNET, pcapGlobalHeader, pcapRecord, pcapTime } from '../export/pcap-writer.js';
+import { SimulationEngine } from './engine.js';
+import { eventLog, type EventLog } from './event-log.js';
+import { planSimulation, type SimOptions, type SimPhone } from './plan.js';
+import type { Datagram, TargetPort } from './runtime.js';
+
+export interface TargetPorts {
+  readonly syslog: number;
+  readonly recording: number;
+  readonly sip: number;
+}
+
+export interface SimulateOptions extends Omit<SimOptions, 'loopback'> {
+  /** Collector host name or IPv4 address. */
+  readonly target: string;
+  readonly ports: TargetPorts;
+}
+
+export interface SimulationResult {
+  readonly log: EventLog;
+  readonly datagrams: number;
+  readonly elapsedMs: number;
+  /** Notes for the user (address fallbacks and the like). */
+  readonly notes: readonly string[];
+}
+
+/** The ports a phone sends from in a capture (live, the bound socket's port is used). */
+const CAPTURE_SOURCE_PORTS: Readonly<Record<TargetPort, number>> = { syslog: 514, recording: 50000, sip: 5060 };
+const COLLECTOR_MAC = '02:00:00:00:00:02';
+const PCAP_FLUSH_BYTES = 4 * 1024 * 1024;
+/** Datagrams handed to the kernel and not yet confirmed, beyond which the sender waits. */
+const MAX_IN_FLIGHT = 20_000;
+const BATCH_MAX = 2000;
+const MAX_IDLE_SLEEP_MS = 50;
+
+async function resolveIpv4(host: string): Promise<string> {
+  if (isIPv4(host)) return host;
+  return (await lookup(host, { family: 4 })).address;
+}
+
+function targetOf(o: SimulateOptions, addr: string): EventLog['target'] {
+  return { host: addr, syslogPort: o.ports.syslog, recordingPort: o.ports.recording, sipPort: o.ports.sip };
+}
+
+/** Writes the whole run to `file` as Ethernet/IPv4/UDP frames with virtual-clock timestamps. */
+export async function simulateToPcap(o: SimulateOptions, file: string): Promise<SimulationResult> {
+  const targetAddr = await resolveIpv4(o.target);
+  const plan = planSimulation({ ...o, loopback: targetAddr.startsWith('127.') });
+  const engine = new SimulationEngine({ plan, collectorHost: targetAddr, sipPortOf: () => CAPTURE_SOURCE_PORTS.sip });
+  const started = performance.now();
+  const fd = openSync(file, 'w');
+  let ipId = 0;
+  let total = 0;
+  try {
+    writeSync(fd, pcapGlobalHeader(LINKTYPE_ETHERNET));
+    const batch: Datagram[] = [];
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    while (!engine.done) {
+      batch.length = 0;
+      engine.pull(Infinity, batch, BATCH_MAX);
+      for (const d of batch) {
+        const ip = ipUdpPacket({ srcAddr: d.phone.addr, srcPort: CAPTURE_SOURCE_PORTS[d.port], dstAddr: targetAddr, dstPort: o.ports[d.port] }, d.bytes, ipId);
+        ipId = (ipId + 1) & 0xffff;
+        const rec = pcapRecord({ ...pcapTime(o.startMs + d.atMs), data: ethernetFrame(ip, d.phone.mac, COLLECTOR_MAC) });
+        pending.push(rec);
+        pendingBytes += rec.length;
+      }
+      total += batch.length;
+      if (pendingBytes >= PCAP_FLUSH_BYTES) {
+        writeSync(fd, Buffer.concat(pending));
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pending.length > 0) writeSync(fd, Buffer.concat(pending));
+  } finally {
+    closeSync(fd);
+  }
+  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes: [] };
+}
+
+export interface LiveOptions {
+  /** Ignore the virtual clock and send as fast as the socket takes it (benchmarks). */
+  readonly fast?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** One UDP socket per phone on its own loopback alias where the OS allows, else shared ones. */
+async function bindPhoneSockets(phones: readonly SimPhone[], loopback: boolean, notes: string[]): Promise<dgram.Socket[]> {
+  const bind = (address?: string): Promise<dgram.Socket> => new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 * 1024 * 1024 });
+    s.once('error', (err) => { s.close(); reject(err); });
+    s.bind({ port: 0, ...(address ? { address } : {}) }, () => { s.removeAllListeners('error'); resolve(s); });
+  });
+  if (!loopback) {
+    notes.push('target is not on loopback: all phones send from this host\'s own address (their reports still name their simulated addresses)');
+    return [await bind()];
+  }
+  const sockets: dgram.Socket[] = [];
+  for (const p of phones) {
+    try {
+      sockets.push(await bind(p.addr));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (sockets.length === 0) {
+        notes.push(`cannot bind ${p.addr} (${code}): all phones send from one address`);
+        return [await bind()];
+      }
+      notes.push(`stopped at ${sockets.length} sockets (${code}): phones beyond share them, so some come from another phone's address`);
+      break;
+    }
+  }
+  return sockets;
+}
+
+/** Sends the run to the collector; resolves when the virtual timeline is done or `signal` aborts. */
+export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): Promise<SimulationResult> {
+  const targetAddr = await resolveIpv4(o.target);
+  const loopback = targetAddr.startsWith('127.');
+  const plan = planSimulation({ ...o, loopback });
+  const notes: string[] = [];
+  const sockets = await bindPhoneSockets(plan.phones, loopback, notes);
+  const socketOf = (p: SimPhone): dgram.Socket => sockets[p.index % sockets.length]!;
+  const engine = new SimulationEngine({ plan, collectorHost: targetAddr, sipPortOf: (p) => socketOf(p).address().port });
+  let inFlight = 0;
+  let total = 0;
+  let sendErrors = 0;
+  const sent = (err: Error | null): void => {
+    inFlight--;
+    if (err) sendErrors++;
+  };
+  const started = performance.now();
+  const batch: Datagram[] = [];
+  try {
+    while (!engine.done && !live.signal?.aborted) {
+      const now = live.fast ? Infinity : performance.now() - started;
+      batch.length = 0;
+      engine.pull(now, batch, BATCH_MAX);
+      for (const d of batch) {
+        inFlight++;
+        socketOf(d.phone).send(d.bytes, o.ports[d.port], targetAddr, sent);
+      }
+      total += batch.length;
+      while (inFlight > MAX_IN_FLIGHT) await yieldToLoop();
+      if (batch.length === BATCH_MAX) {
+        await yieldToLoop();
+      } else if (!live.fast) {
+        const waitMs = engine.nextAtMs() - (performance.now() - started);
+        if (waitMs > 0) await sleep(Math.min(waitMs, MAX_IDLE_SLEEP_MS), undefined, { signal: live.signal }).catch(() => undefined);
+      }
+    }
+    while (inFlight > 0) await yieldToLoop();
+  } finally {
+    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+  if (sendErrors > 0) notes.push(`${sendErrors} datagrams could not be sent (is the collector's port open?)`);
+  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes };
+}
