@@ -11,10 +11,11 @@ import { decodeIpUdp } from '../../parsers/ip-udp.js';
 import { CaptureError, readPcapFrames, udpOfFrame } from '../capture/pcap-reader.js';
 import { FragmentReassembler } from '../capture/reassembly.js';
 import { decodeUdpRecord } from '../capture/udp-records.js';
+import { CRASH_FILE_DECODER } from '../crashes/file-records.js';
 import { fail } from './fail.js';
 
-/** Bytes read to recognise a file; every magic in the table fits. */
-const MAGIC_BYTES = 16;
+/** Bytes read to recognise a file; every magic in the table fits (tar's "ustar" sits at offset 257). */
+const MAGIC_BYTES = 512;
 
 export interface FileDecoder {
   /** What the file is, for messages ("classic pcap"). */
@@ -29,6 +30,7 @@ const PCAP_MAGICS = ['a1b2c3d4', 'd4c3b2a1'];
 
 export const FILE_DECODERS: readonly FileDecoder[] = [
   { name: 'classic pcap', matches: (h) => PCAP_MAGICS.includes(h.subarray(0, 4).toString('hex')), records: pcapRecords },
+  CRASH_FILE_DECODER,
 ];
 
 /** One record per UDP datagram (fragments reassembled) and per frame that could not be unwrapped. */
@@ -84,7 +86,7 @@ export async function detectDecoder(file: string): Promise<FileDecoder | string>
 
 export function registerDecode(program: Command): void {
   program.command('decode')
-    .description('print every decoded record of a file (capture: SIP, ACDR, syslog, RTP/RTCP per UDP datagram) as NDJSON')
+    .description('print every decoded record of a file (capture: SIP, ACDR, syslog, RTP/RTCP per UDP datagram; crash dump, tombstone or archive: one report per crash) as NDJSON')
     .argument('<file>', 'the file to decode; its type is recognised from its first bytes')
     .option('--json', 'NDJSON output, one record a line (the only format so far)')
     .action(async (file: string) => {

@@ -19,7 +19,7 @@ import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import tarStream from 'tar-stream';
 import unbzip2 from 'unbzip2-stream';
-import { XzReadableStream } from 'xz-decompress';
+import xzDecompress from 'xz-decompress';
 import yauzl from 'yauzl';
 import { isArchiveKind, SNIFF_BYTES, sniffKind, type SniffedKind } from '../../parsers/archive-sniff.js';
 
@@ -125,7 +125,7 @@ function openDecompressed(kind: SniffedKind, file: string): Readable {
     case 'gzip': return source.pipe(createGunzip());
     case 'bzip2': return source.pipe(unbzip2() as unknown as Transform);
     case 'zstd': return source.pipe(zstdTransform());
-    case 'xz': return Readable.fromWeb(new XzReadableStream(Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>) as unknown as WebReadableStream<Uint8Array>);
+    case 'xz': return Readable.fromWeb(new xzDecompress.XzReadableStream(Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>) as unknown as WebReadableStream<Uint8Array>);
     default: throw new Error(`no decompressor for ${kind}`);
   }
 }
@@ -212,7 +212,8 @@ async function extractTar(ctx: Context, file: Omit<UnwrappedFile, 'kind'>, depth
     try {
       countEntry(ctx, member);
     } catch (err) {
-      stream.resume();
+      // The entry stream is torn down with the extractor; its error is the extractor's, reported once.
+      stream.on('error', () => undefined);
       next(err as Error);
       return;
     }
