@@ -8,10 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
 import type { BenchOptions, CaseResult } from './harness.js';
+import { recordingsCase } from './recordings-case.js';
 import { syslogCase } from './syslog-case.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   syslog: syslogCase,
+  recordings: recordingsCase,
 };
 
 const args = process.argv.slice(2);

@@ -7,7 +7,9 @@ import type { SenderState } from './sender-state.js';
 import type { CallEndReason, RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from './types.js';
 
 export class RecordedCall {
-  readonly streams = new Map<string, RecordedStream>();
+  /** By SSRC; the few streams sharing one are told apart by trace point, direction and far end. */
+  private readonly bySsrc = new Map<number, RecordedStream[]>();
+  readonly streams: RecordedStream[] = [];
   readonly rtcp = new CallRtcpState();
   readonly otherRecords = new Map<string, number>();
   startMs = Number.POSITIVE_INFINITY;
@@ -40,12 +42,21 @@ export class RecordedCall {
     this.bytes += bytes;
   }
 
-  stream(key: string, nextId: () => number, identity: () => StreamIdentity): RecordedStream {
-    let s = this.streams.get(key);
-    if (!s) {
-      s = new RecordedStream(nextId(), this.id, identity());
-      this.streams.set(key, s);
+  stream(tracePoint: number, direction: StreamDirection, ssrc: number, farAddr: string | null, farPort: number | null,
+    nextId: () => number, identity: () => StreamIdentity): RecordedStream {
+    let list = this.bySsrc.get(ssrc);
+    if (list) {
+      for (const s of list) {
+        const i = s.identity;
+        if (i.tracePoint === tracePoint && i.direction === direction && i.farAddr === farAddr && i.farPort === farPort) return s;
+      }
+    } else {
+      list = [];
+      this.bySsrc.set(ssrc, list);
     }
+    const s = new RecordedStream(nextId(), this.id, identity());
+    list.push(s);
+    this.streams.push(s);
     return s;
   }
 
@@ -56,8 +67,7 @@ export class RecordedCall {
   /** The RTP stream an RTCP report speaks of, by SSRC (the first recorded with it). */
   streamBySsrc(ssrc: number, direction: StreamDirection | null = null): StreamRef | null {
     let found: RecordedStream | null = null;
-    for (const s of this.streams.values()) {
-      if (s.identity.ssrc !== ssrc >>> 0) continue;
+    for (const s of this.bySsrc.get(ssrc >>> 0) ?? []) {
       if (direction === null || s.identity.direction === direction) { found = s; break; }
       found ??= s;
     }
@@ -65,12 +75,12 @@ export class RecordedCall {
   }
 
   summary(): RecordedCallSummary {
-    const streams = [...this.streams.values()].map((s) => s.summary());
+    const streams = this.streams.map((s) => s.summary());
     return summarise(this, streams);
   }
 
   series(): RecordedCallSeries {
-    return { callId: this.id, streams: [...this.streams.values()].map((s) => s.series()), samples: [...this.rtcp.samples] };
+    return { callId: this.id, streams: this.streams.map((s) => s.series()), samples: [...this.rtcp.samples] };
   }
 }
 

@@ -3,6 +3,7 @@
  * the ACDR sequence number (acdr.seq), which is recording loss between the phone and us, not
  * network loss of the recorded media.
  */
+import type { RecordedCall } from './recorded-call.js';
 
 const TIMESTAMP_MODULO_US = 2 ** 32;
 const TIMESTAMP_HALF_RANGE_US = 2 ** 31;
@@ -20,6 +21,8 @@ export class SenderState {
   private anchorWallMs = Number.NaN;
   private anchorDeviceUs = 0;
   private expectedSeq = -1;
+  /** This sender's calls in progress by board/reset key, then session number. */
+  readonly calls = new Map<number, Map<number, RecordedCall>>();
   /** Datagrams missing from this sender's ACDR sequence, all calls together. */
   recordingGaps = 0;
 

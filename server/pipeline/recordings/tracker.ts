@@ -22,6 +22,8 @@ import type { CallEndReason } from './types.js';
 /** After an RTCP BYE the call still takes the last packets in flight for this long. */
 export const BYE_GRACE_MS = 2000;
 const NO_SESSION = 'none';
+/** Board/reset key of records without a session (real ones are 0..2^32). */
+const NO_SESSION_KEY = -1;
 
 /** Trace points whose records the phone received ('rx'); spec §2.5 (in-layout) plus Dsp2Tdm (to the handset). */
 const RX_TRACE_POINTS = new Set([0, 4, 9, 18, 20, 27, 35]);
@@ -119,19 +121,32 @@ export class RecordingTracker {
 
   private end(call: RecordedCall, reason: CallEndReason): void {
     call.endReason = reason;
+    for (const [head, bySession] of call.sender.calls) {
+      for (const [number, c] of bySession) if (c === call) bySession.delete(number);
+      if (bySession.size === 0) call.sender.calls.delete(head);
+    }
     this.calls.delete(call.key);
     this.byId.delete(call.id);
     this.o.sink.callEnded(call);
   }
 
   private callFor(sender: SenderState, rec: AcdrRecord, arrivalMs: number): RecordedCall {
-    const sessionId = rec.session?.fullSessionId ?? NO_SESSION;
-    const key = `${sender.address}|${sessionId}`;
-    let call = this.calls.get(key);
+    // Number keys (board/reset, then session number) are hashed far cheaper than a fresh string per datagram.
+    const s = rec.session;
+    const head = s === null ? NO_SESSION_KEY : (s.boardId ?? 0) * 256 + (s.resetCounter ?? 0);
+    const number = s === null ? 0 : s.sessionId;
+    let call = sender.calls.get(head)?.get(number);
     if (!call) {
-      call = new RecordedCall(this.nextCallId++, key, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
+      const sessionId = s?.fullSessionId ?? NO_SESSION;
+      call = new RecordedCall(this.nextCallId++, `${sender.address}|${sessionId}`, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
       call.lastArrivalMs = arrivalMs;
-      this.calls.set(key, call);
+      let bySession = sender.calls.get(head);
+      if (!bySession) {
+        bySession = new Map();
+        sender.calls.set(head, bySession);
+      }
+      bySession.set(number, call);
+      this.calls.set(call.key, call);
       this.byId.set(call.id, call);
     }
     return call;
@@ -145,8 +160,7 @@ export class RecordingTracker {
     }
     const direction = directionOf(rec);
     const far = farEnd(rec, direction);
-    const key = `${rec.tracePoint}|${direction}|${rtp.ssrc}|${far.addr ?? ''}|${far.port ?? ''}`;
-    const stream = call.stream(key, this.newStreamId, (): StreamIdentity => ({
+    const stream = call.stream(rec.tracePoint, direction, rtp.ssrc >>> 0, far.addr, far.port, this.newStreamId, (): StreamIdentity => ({
       kind: rec.payloadKind === 'pcm' ? 'pcm' : 'rtp',
       tracePoint: rec.tracePoint,
       tracePointName: rec.tracePointName,

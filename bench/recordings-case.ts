@@ -1,0 +1,229 @@
+/**
+ * Debug recordings: (1) ACDR datagrams over loopback at rising rates, about 1,000 recorded calls at
+ * once (two 50 packet/s G.711 streams each), until one is not stored (sent ≠ stored); (2) the rate
+ * of `ipp-collector analyze` over a large generated capture against
+ * `tshark -d udp.port==50000,acdr -q -z rtp,streams` on the same file.
+ *
+ * Run as `node recordings-case.js --send HOST PORT RATE SECONDS CALLS` it is the load generator
+ * (its own process, so the collector is measured, not the sender).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ethernetFrame, ipUdpPacket } from '../server/export/ip-udp.js';
+import { LINKTYPE_ETHERNET, pcapGlobalHeader, pcapRecord, pcapTime } from '../server/export/pcap-writer.js';
+import { PACKAGE_ROOT } from '../server/package-root.js';
+import { getJson, peakRssMb, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+
+const FULL_RATES = [25_000, 50_000, 75_000, 100_000, 125_000];
+const SMOKE_RATES = [5_000];
+const CALLS = 1000;
+const SMOKE_CALLS = 50;
+const FULL_CAPTURE_DATAGRAMS = 600_000;
+const SMOKE_CAPTURE_DATAGRAMS = 20_000;
+const BASE_PORT = 47_100;
+const RECORDING_PORT = 50_000;
+
+// ACDR v9 record: 28-byte header, 9-byte media extension (IPv4), then RTP (12 + 160 bytes G.711).
+const ACDR_V9_HEADER_BYTES = 28;
+const MEDIA_EXT_BYTES = 9;
+const RTP_AT = ACDR_V9_HEADER_BYTES + MEDIA_EXT_BYTES;
+const G711_FRAME_BYTES = 160;
+const DATAGRAM_BYTES = RTP_AT + 12 + G711_FRAME_BYTES;
+const FRAME_US = 20_000;
+/** Sends in flight are capped below this, so a buffer is never rewritten while the kernel may still read it. */
+const MAX_IN_FLIGHT = 20_000;
+const RING_BUFFERS = 32_768;
+
+/** A generator of the k-th datagram of the load: call (k/2) mod calls, rx/tx by parity, in place. */
+class AcdrLoad {
+  private readonly ring: Buffer[];
+
+  constructor(private readonly calls: number) {
+    const b = Buffer.alloc(DATAGRAM_BYTES, 0xff);
+    b.fill(0, 0, RTP_AT + 12);
+    b[0] = 9; // version
+    b.writeInt32BE(3, 7); // src channel
+    b.writeInt32BE(-1, 11);
+    b[18] = MEDIA_EXT_BYTES;
+    b.writeUIntBE(0xabcdef, 19, 3);
+    b[22] = 1; // reset counter
+    b[17] = 1; // media: RTP
+    b[RTP_AT] = 0x80;
+    this.ring = Array.from({ length: RING_BUFFERS }, () => Buffer.from(b));
+  }
+
+  /** Datagram k, in a buffer reused RING_BUFFERS datagrams later (more than the sends ever in flight). */
+  at(k: number, sequence: number): Buffer {
+    const b = this.ring[k % RING_BUFFERS]!;
+    const call = (k >>> 1) % this.calls;
+    const rx = (k & 1) === 0;
+    const n = Math.floor(k / (2 * this.calls));
+    const timeUs = n * FRAME_US + call * 7;
+    b.writeUInt32BE(timeUs % 2 ** 32, 1);
+    b.writeUInt16BE(sequence & 0xffff, 5);
+    b[16] = rx ? 0 : 1; // trace point Net2Dsp / Dsp2Net
+    b.writeUIntBE(call + 1, 23, 5); // session number
+    // Extension: far end 198.51.(call/256).(call%256):40000+call, local port 4000+call, TOS 184.
+    b[28] = 198; b[29] = 51; b[30] = (call >> 8) & 0xff; b[31] = call & 0xff;
+    b.writeUInt16BE(40_000 + (call % 20_000), 32);
+    b.writeUInt16BE(4000 + (call % 20_000), 34);
+    b[36] = 184;
+    b[RTP_AT + 1] = 0;
+    b.writeUInt16BE(n & 0xffff, RTP_AT + 2);
+    b.writeUInt32BE((n * G711_FRAME_BYTES) % 2 ** 32, RTP_AT + 4);
+    b.writeUInt32BE(((rx ? 0x1000_0000 : 0x2000_0000) + call) >>> 0, RTP_AT + 8);
+    return b;
+  }
+}
+
+interface Step { rate: number; sent: number; stored: number; lost: number; sendSeconds: number }
+
+export async function recordingsCase(o: BenchOptions): Promise<CaseResult> {
+  const rates = o.smoke ? SMOKE_RATES : FULL_RATES;
+  const seconds = o.smoke ? 1 : 10;
+  const calls = o.smoke ? SMOKE_CALLS : CALLS;
+  const ingest = await ingestSteps(rates, seconds, calls);
+  const held = ingest.steps.filter((s) => s.lost === 0).reduce((m, s) => Math.max(m, s.rate), 0);
+  const analysis = analyzeVersusTshark(o.smoke ? SMOKE_CAPTURE_DATAGRAMS : FULL_CAPTURE_DATAGRAMS, calls);
+  return {
+    name: 'recordings',
+    load: `ACDR v9 RTP datagrams (${DATAGRAM_BYTES} bytes) over loopback from one phone address, ${calls} calls × 2 streams, ${seconds} s per rate step, rates ${rates.join(', ')}/s; analyze over ${analysis.datagrams} datagrams`,
+    result: {
+      highestRateZeroLoss: held,
+      steps: ingest.steps,
+      analyzeDatagramsPerS: analysis.oursPerS,
+      tsharkDatagramsPerS: analysis.tsharkPerS,
+      analyzeSeconds: analysis.oursS,
+      tsharkSeconds: analysis.tsharkS,
+    },
+    peakRssMb: ingest.peakRssMb,
+    reference: analysis.tsharkS === null ? null : { tool: 'tshark -d udp.port==50000,acdr -q -z rtp,streams', seconds: analysis.tsharkS },
+    // > 1: analyze is faster than tshark on the same capture.
+    ratio: analysis.tsharkS === null ? null : Math.round((analysis.tsharkS / analysis.oursS) * 100) / 100,
+    notes: [
+      'zero loss = every datagram the sender sent was stored (counters.recordings.stored); sender, collector main thread and store worker share the cores',
+      'ratio is tshark time / analyze time on the same file (> 1 means analyze is faster); both include reading the file',
+    ],
+  };
+}
+
+async function ingestSteps(rates: number[], seconds: number, calls: number): Promise<{ steps: Step[]; peakRssMb: number | null }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-rec-'));
+  const [web, udp] = [BASE_PORT, BASE_PORT + 1];
+  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', '0',
+    '--syslog-tcp-port', '0', '--sip-port', '0', '--recording-port', String(udp), '--recordings-max-mb', '100000']);
+  const base = `http://127.0.0.1:${web}`;
+  const stored = async () => {
+    const h = await getJson<{ counters: Record<string, { stored: number }> }>(`${base}/api/health`);
+    return h.counters['recordings']?.stored ?? 0;
+  };
+  for (let i = 0; i < 100; i++) {
+    try { await stored(); break; } catch { await sleep(100); }
+  }
+  const steps: Step[] = [];
+  let offset = 0;
+  try {
+    for (const rate of rates) {
+      const before = await stored();
+      const s = await runSelfSender(['127.0.0.1', String(udp), String(rate), String(seconds), String(calls), String(offset)]);
+      offset += s.sent;
+      const after = await settle(stored);
+      const step = { rate, sent: s.sent, stored: after - before, lost: s.sent - (after - before), sendSeconds: s.elapsedMs / 1000 };
+      steps.push(step);
+      if (step.lost > 0) break;
+    }
+    return { steps, peakRssMb: peakRssMb(child.pid!) };
+  } finally {
+    await stopProcess(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function runSelfSender(args: string[]): Promise<{ sent: number; elapsedMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--send', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sender exited ${code}`))));
+  });
+}
+
+function analyzeVersusTshark(datagrams: number, calls: number): { datagrams: number; oursS: number; oursPerS: number; tsharkS: number | null; tsharkPerS: number | null } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-cap-'));
+  const file = path.join(dir, 'recordings.pcap');
+  try {
+    writeCapture(file, datagrams, calls);
+    const t0 = performance.now();
+    execFileSync(process.execPath, [path.join(PACKAGE_ROOT, 'dist/server/cli.js'), 'analyze', file, '--json'], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+    const oursS = (performance.now() - t0) / 1000;
+    let tsharkS: number | null = null;
+    const t1 = performance.now();
+    const t = spawnSync('tshark', ['-r', file, '-d', `udp.port==${RECORDING_PORT},acdr`, '-q', '-z', 'rtp,streams'], { stdio: 'ignore' });
+    if (t.status === 0) tsharkS = (performance.now() - t1) / 1000;
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return { datagrams, oursS: round(oursS), oursPerS: Math.round(datagrams / oursS), tsharkS: tsharkS === null ? null : round(tsharkS), tsharkPerS: tsharkS === null ? null : Math.round(datagrams / tsharkS) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Streams the capture to disk (capture time = device time), so a large one never sits in memory. */
+export function writeCapture(file: string, datagrams: number, calls: number): void {
+  const load = new AcdrLoad(calls);
+  const fd = openSync(file, 'w');
+  const startMs = Date.UTC(2026, 0, 1);
+  try {
+    writeSync(fd, pcapGlobalHeader(LINKTYPE_ETHERNET));
+    const parts: Buffer[] = [];
+    for (let k = 0; k < datagrams; k++) {
+      const d = load.at(k, k);
+      const timeMs = startMs + d.readUInt32BE(1) / 1000;
+      parts.push(pcapRecord({ ...pcapTime(timeMs), data: ethernetFrame(ipUdpPacket({ srcAddr: '192.0.2.10', srcPort: 50010, dstAddr: '192.0.2.200', dstPort: RECORDING_PORT }, d, k & 0xffff)) }));
+      if (parts.length === 10_000) writeSync(fd, Buffer.concat(parts.splice(0)));
+    }
+    if (parts.length) writeSync(fd, Buffer.concat(parts));
+  } finally {
+    closeSync(fd);
+  }
+  void statSync(file);
+}
+
+/** The sender process: paced every millisecond, bounded in-flight sends, prints {"sent","elapsedMs"}. */
+function sender(args: string[]): void {
+  const [host = '127.0.0.1', portArg = '50000', rateArg = '1000', secondsArg = '1', callsArg = '1000', startArg = '0'] = args;
+  const port = Number(portArg);
+  const rate = Number(rateArg);
+  const total = Math.round(rate * Number(secondsArg));
+  const load = new AcdrLoad(Number(callsArg));
+  const first = Number(startArg);
+  const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: 8 * 1024 * 1024 });
+  const start = performance.now();
+  let sent = 0;
+  let inFlight = 0;
+  const tick = (): void => {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    while (sent < due && inFlight < MAX_IN_FLIGHT) {
+      inFlight++;
+      socket.send(load.at(first + sent, first + sent), port, host, () => { inFlight--; });
+      sent++;
+    }
+    if (sent < total) {
+      if (sent < due) setImmediate(tick);
+      else setTimeout(tick, 1);
+    } else {
+      const finish = () => {
+        if (inFlight > 0) return void setImmediate(finish);
+        process.stdout.write(JSON.stringify({ sent, elapsedMs: Math.round(performance.now() - start) }) + '\n');
+        socket.close();
+      };
+      finish();
+    }
+  };
+  tick();
+}
+
+if (process.argv[2] === '--send' && process.argv[1] === fileURLToPath(import.meta.url)) sender(process.argv.slice(3));
