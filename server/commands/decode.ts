@@ -37,7 +37,7 @@ export const FILE_DECODERS: readonly FileDecoder[] = [
 export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
   const fragments = new FragmentReassembler();
   for await (const f of readPcapFrames(file)) {
-    const time = new Date(f.timeMs).toISOString();
+    const time = isoMicroseconds(f.timeMs);
     const decoded = decodeIpUdp(f.linkType, f.data);
     if (isDecodeError(decoded)) {
       yield { frame: f.frame, time, src: null, dst: null, proto: 'error', record: { error: decoded.message } };
@@ -48,6 +48,13 @@ export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
     const { proto, record } = decodeUdpRecord(udp);
     yield { frame: f.frame, time, src: endpoint(udp.src, udp.srcPort), dst: endpoint(udp.dst, udp.dstPort), proto, record };
   }
+}
+
+/** ISO 8601 with the capture's microseconds (`…T07:00:00.000123Z`): pcap times are µs, Date keeps ms. */
+export function isoMicroseconds(ms: number): string {
+  const us = Math.round(ms * 1000);
+  const seconds = Math.floor(us / 1_000_000);
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(us - seconds * 1_000_000).padStart(6, '0')}Z`;
 }
 
 function endpoint(addr: string, port: number): string {
