@@ -15,6 +15,9 @@ const DEFAULT_PAGE = 50;
 /** Offsets past this are refused: deep pages of 100,000 calls are reached by filtering, not paging. */
 const MAX_OFFSET = 1_000_000;
 const VERDICTS: ReadonlySet<string> = new Set<Verdict>(['good', 'fair', 'poor', 'unknown']);
+/** Timeline decimation bounds: fewer points than this are no chart, more than a screen's width is waste. */
+const MIN_TIMELINE_POINTS = 10;
+const MAX_TIMELINE_POINTS = 20_000;
 const SORTS: ReadonlySet<string> = new Set<CallSort>(['start', 'duration', 'worstMos', 'avgMos', 'loss', 'jitter']);
 
 /** Units of each metric, once, for the timeline's axis labels. */
@@ -89,8 +92,21 @@ export function callsRouter(d: CallsApiDeps): Router {
       res.status(404).json({ error: `no call ${req.params.id}` });
       return;
     }
-    const samples = await d.correlator.samples(id);
-    res.json({ callId: id, start: callJson(detail.call).start, series: timeline(samples) });
+    const q = req.query as Record<string, unknown>;
+    const maxPoints = optionalInt(q, 'maxPoints', MIN_TIMELINE_POINTS, MAX_TIMELINE_POINTS);
+    const window = { fromMs: optionalTime(q, 'from'), toMs: optionalTime(q, 'to') };
+    const samples = (await d.correlator.samples(id)).filter((s) => inWindow(s, window));
+    const series = timeline(samples);
+    res.json({ callId: id, start: callJson(detail.call).start, series: maxPoints === undefined ? series : series.map((s) => decimate(s, maxPoints)) });
+  }));
+
+  r.get('/calls/:id/samples.csv', wrap(async (req, res) => {
+    const id = callId(req);
+    if (!(await d.correlator.getCall(id))) {
+      res.status(404).json({ error: `no call ${req.params.id}` });
+      return;
+    }
+    res.type('text/csv').attachment(`call-${id}-samples.csv`).send(samplesCsv(await d.correlator.samples(id)));
   }));
 
   return r;
@@ -122,6 +138,59 @@ export function timeline(samples: readonly QualitySample[]): TimelineSeries[] {
     }
   }
   return [...series.values()];
+}
+
+/** Metrics where a lower value is the worse one; every other metric is worse when higher. */
+const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['mosLq', 'mosCq', 'rFactor', 'residualEchoReturnLossDb']);
+
+/**
+ * At most `maxPoints` points: the series' time range cut into equal buckets, each keeping the worst
+ * value in it (lowest MOS, highest loss), spanning the first to the last sample it holds. A one-second
+ * loss burst in a two-hour call stays visible at any zoom, which an average or every-Nth point loses.
+ */
+export function decimate(series: TimelineSeries, maxPoints: number): TimelineSeries {
+  const pts = series.points;
+  if (pts.length <= maxPoints) return series;
+  const first = pts[0]![0];
+  const span = Math.max(1, pts[pts.length - 1]![0] - first + 1);
+  const lowerWorse = LOWER_IS_WORSE.has(series.metric);
+  const out: Array<[number, number, number]> = [];
+  let bucket = -1;
+  for (const [start, end, value] of pts) {
+    const b = Math.min(maxPoints - 1, Math.floor(((start - first) / span) * maxPoints));
+    const last = out[out.length - 1];
+    if (b !== bucket || !last) {
+      out.push([start, end, value]);
+      bucket = b;
+    } else {
+      last[1] = Math.max(last[1], end);
+      if (lowerWorse ? value < last[2] : value > last[2]) last[2] = value;
+    }
+  }
+  return { ...series, points: out };
+}
+
+function inWindow(s: QualitySample, w: { fromMs: number | undefined; toMs: number | undefined }): boolean {
+  return (w.fromMs === undefined || s.endMs >= w.fromMs) && (w.toMs === undefined || s.startMs <= w.toMs);
+}
+
+const CSV_METRICS = Object.keys(METRIC_UNITS) as Array<keyof QualityMetrics>;
+
+/**
+ * One row per sample, every metric a column (empty where the source does not report it). Every cell is
+ * a number, an ISO time or one of our own enum words, so nothing needs quoting.
+ */
+export function samplesCsv(samples: readonly QualitySample[]): string {
+  const head = ['start', 'end', 'stream_id', 'direction', 'source', ...CSV_METRICS.map((m) => `${m} (${METRIC_UNITS[m]})`)];
+  const rows = samples.map((s) => [
+    new Date(s.startMs).toISOString(),
+    new Date(s.endMs).toISOString(),
+    s.streamId ?? '',
+    s.direction ?? '',
+    s.source,
+    ...CSV_METRICS.map((m) => s.metrics[m] ?? ''),
+  ].join(','));
+  return [head.join(','), ...rows].join('\r\n') + '\r\n';
 }
 
 function callId(req: Request): number {
