@@ -1,5 +1,6 @@
 // App shell: top nav, health strip, and one page at a time chosen by the URL hash.
 import { fetchHealth } from './api.js';
+import { CrashesPage } from './crashes-page.js';
 import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
 import { HealthStrip } from './health-strip.js';
@@ -17,6 +18,7 @@ interface Page {
 const PAGES: { path: string; title: string; create: (live: LiveConnection) => Page }[] = [
   { path: '/logs', title: 'Logs', create: (live) => new LogsPage(live) },
   { path: '/devices', title: 'Devices', create: () => new DevicesPage() },
+  { path: '/crashes', title: 'Crashes', create: () => new CrashesPage() },
 ];
 
 function start(): void {
