@@ -8,12 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
 import type { BenchOptions, CaseResult } from './harness.js';
+import { crashesCase } from './crashes-case.js';
 import { recordingsCase } from './recordings-case.js';
 import { syslogCase } from './syslog-case.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   syslog: syslogCase,
   recordings: recordingsCase,
+  crashes: crashesCase,
 };
 
 const args = process.argv.slice(2);
