@@ -10,7 +10,7 @@ export const DEFAULT_CAPTURE_START = '2026-01-01T09:00:00Z';
 
 interface SimulateFlags {
   target: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
-  pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean;
+  pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string;
 }
 
 function int(name: string, raw: string, min: number, max: number): number {
@@ -64,7 +64,8 @@ export function registerSimulate(program: Command): void {
     .option('--syslog-port <p>', 'collector syslog UDP port', '514')
     .option('--recording-port <p>', 'collector debug-recording UDP port', '50000')
     .option('--sip-port <p>', 'collector SIP UDP port', '5060')
-    .option('--fast', 'live: send as fast as possible instead of in real time (benchmarks)')
+    .option('--speed <x>', 'live: simulated seconds per real second', '1')
+    .option('--fast', 'live: send as fast as possible instead of on the clock (benchmarks)')
     .action(async (flags: SimulateFlags) => {
       const o = parseSimulateFlags(flags);
       const controller = new AbortController();
@@ -73,7 +74,7 @@ export function registerSimulate(program: Command): void {
       process.once('SIGTERM', stop);
       let result: SimulationResult;
       try {
-        result = flags.pcap ? await simulateToPcap(o, flags.pcap) : await simulateLive(o, { fast: flags.fast === true, signal: controller.signal });
+        result = flags.pcap ? await simulateToPcap(o, flags.pcap) : await simulateLive(o, { fast: flags.fast === true, speed: positive('speed', flags.speed), signal: controller.signal });
       } catch (err) {
         fail(`simulation failed: ${(err as Error).message}`, 1);
       }

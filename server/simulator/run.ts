@@ -94,6 +94,8 @@ export async function simulateToPcap(o: SimulateOptions, file: string): Promise<
 export interface LiveOptions {
   /** Ignore the virtual clock and send as fast as the socket takes it (benchmarks). */
   readonly fast?: boolean;
+  /** Virtual seconds per real second (default 1): a test or demo sees a minute of calls in seconds. */
+  readonly speed?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -142,10 +144,12 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
     if (err) sendErrors++;
   };
   const started = performance.now();
+  const speed = live.speed ?? 1;
+  const virtualNow = (): number => (performance.now() - started) * speed;
   const batch: Datagram[] = [];
   try {
     while (!engine.done && !live.signal?.aborted) {
-      const now = live.fast ? Infinity : performance.now() - started;
+      const now = live.fast ? Infinity : virtualNow();
       batch.length = 0;
       engine.pull(now, batch, BATCH_MAX);
       for (const d of batch) {
@@ -157,7 +161,7 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
       if (batch.length === BATCH_MAX) {
         await yieldToLoop();
       } else if (!live.fast) {
-        const waitMs = engine.nextAtMs() - (performance.now() - started);
+        const waitMs = (engine.nextAtMs() - virtualNow()) / speed;
         if (waitMs > 0) await sleep(Math.min(waitMs, MAX_IDLE_SLEEP_MS), undefined, { signal: live.signal }).catch(() => undefined);
       }
     }
