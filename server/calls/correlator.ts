@@ -20,6 +20,9 @@ import type { Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, Qua
 
 export type { CallDetail, CallPage, CallQuery, IngestResult } from '../store/sqlite/calls.js';
 
+/** Records written in one store transaction at most. */
+const MAX_INGEST_BATCH = 500;
+
 export interface CallListener {
   /** A call was created or changed (summary, verdict, segments). */
   onCall?(call: Call): void;
@@ -30,6 +33,8 @@ export interface CallListener {
 export class CallCorrelator {
   private readonly tables: Async<CallsTables>;
   private readonly listeners = new Set<CallListener>();
+  private readonly pending: Array<{ record: CallRecord; resolve: (r: IngestResult) => void; reject: (e: Error) => void }> = [];
+  private flushing = false;
 
   constructor(store: Store, private readonly thresholds: VerdictThresholds = DEFAULT_VERDICT_THRESHOLDS, private readonly now: () => number = Date.now) {
     this.tables = store.domain<CallsTables>('calls');
@@ -83,12 +88,43 @@ export class CallCorrelator {
     return call;
   }
 
-  /** A whole report or recorded call in one transaction: correlate, add, recompute, tell listeners. */
-  async ingest(record: CallRecord): Promise<IngestResult> {
-    const result = await this.tables.ingest(record, this.thresholds);
-    this.emitCall(result.call);
-    if (result.samples.length > 0) this.emitSamples(result.call.id, result.samples);
-    return result;
+  /**
+   * A whole report or recorded call: correlate, add, recompute, tell listeners. Records that arrive
+   * together are written in one store transaction (each still on its own: one failing rejects only
+   * its own promise), which is what lets a burst of reports through.
+   */
+  ingest(record: CallRecord): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_INGEST_BATCH);
+      let results: Awaited<ReturnType<CallsTables['ingestMany']>>;
+      try {
+        results = await this.tables.ingestMany(batch.map((p) => p.record), this.thresholds);
+      } catch (err) {
+        for (const p of batch) p.reject(err as Error);
+        continue;
+      }
+      batch.forEach((p, i) => {
+        const r = results[i]!;
+        if ('error' in r) {
+          p.reject(new Error(r.error));
+          return;
+        }
+        this.emitCall(r.call);
+        if (r.samples.length > 0) this.emitSamples(r.call.id, r.samples);
+        p.resolve(r);
+      });
+    }
+    this.flushing = false;
   }
 
   /** A call with its streams, or null. */

@@ -123,6 +123,18 @@ describe('call correlator', () => {
     expect((await c.ingest(rec({ concealedRatio: 0.09 }, 'c'))).call.verdictReason).toBe('concealed 9 % > 7 % (ms-qoe, rx, 10:00:00)');
   });
 
+  it('writes reports that arrive together in one go, and a broken one fails alone', async () => {
+    const c = open();
+    const broken = report({ sipCallId: 'broken@x' });
+    const results = await Promise.allSettled([
+      c.ingest(report({ sipCallId: 'a@x' })),
+      c.ingest({ ...broken, keys: { ...broken.keys, startMs: Number.NaN, endMs: Number.NaN } }),
+      c.ingest(report({ sipCallId: 'b@x' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await c.listCalls({ limit: 10 })).calls.map((x) => x.sipCallId).sort()).toEqual(['a@x', 'b@x']);
+  });
+
   it('lists, filters, sorts and pages calls in the store', async () => {
     const c = open();
     for (let i = 0; i < 30; i++) {

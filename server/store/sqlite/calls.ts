@@ -67,12 +67,20 @@ export const CALLS_SCHEMA: Schema = {
     );
     CREATE INDEX call_samples_call ON call_samples(call_id, start_ms);
     `,
+    // 2: correlation by time looks at calls started in a bounded window; a report (it has a Call-ID)
+    // only at calls without one, which this partial index keeps few.
+    `
+    CREATE INDEX calls_without_sip_call_id ON calls(start_ms) WHERE sip_call_id IS NULL;
+    `,
   ],
 };
 
 /** How far apart two time ranges may be and still count as the same call (clocks differ, reports lag). */
 export const CORRELATION_SLACK_MS = 5000;
-const MAX_CANDIDATES = 8;
+/** Longer calls are still found by Call-ID or recording session, not by time overlap. */
+export const CORRELATION_MAX_CALL_MS = 12 * 3_600_000;
+/** Calls in one time window considered at most (a fleet's concurrent calls). */
+const MAX_TIME_CANDIDATES = 5000;
 
 export type CallSort = 'start' | 'duration' | 'worstMos' | 'avgMos' | 'loss' | 'jitter';
 
@@ -146,17 +154,10 @@ export class CallsTables {
       callById: p('SELECT * FROM calls WHERE id = ?'),
       bySipCallId: p('SELECT * FROM calls WHERE sip_call_id = ? AND import_id IS ? ORDER BY start_ms DESC LIMIT 1'),
       byRecording: p('SELECT * FROM calls WHERE recording_session = ? AND import_id IS ? ORDER BY start_ms DESC LIMIT 1'),
-      byIds: p(`SELECT * FROM calls WHERE local_id = ? AND remote_id = ? AND import_id IS ? AND start_ms <= ? AND COALESCE(end_ms, start_ms) >= ?
-                ORDER BY start_ms DESC LIMIT ${MAX_CANDIDATES}`),
-      byDevice: p(`SELECT * FROM calls WHERE device_id = ? AND import_id IS ? AND start_ms <= ? AND COALESCE(end_ms, start_ms) >= ?
-                   ORDER BY start_ms DESC LIMIT ${MAX_CANDIDATES}`),
-      bySsrc: p(`SELECT c.* FROM call_streams s JOIN calls c ON c.id = s.call_id
-                 WHERE s.ssrc = ? AND c.import_id IS ? AND c.start_ms <= ? AND COALESCE(c.end_ms, c.start_ms) >= ?
-                 ORDER BY c.start_ms DESC LIMIT ${MAX_CANDIDATES}`),
-      byMedia: p(`SELECT c.* FROM call_streams s JOIN calls c ON c.id = s.call_id
-                  WHERE ((s.local_addr = ? AND s.local_port = ?) OR (s.remote_addr = ? AND s.remote_port = ?))
-                    AND c.import_id IS ? AND c.start_ms <= ? AND COALESCE(c.end_ms, c.start_ms) >= ?
-                  ORDER BY c.start_ms DESC LIMIT ${MAX_CANDIDATES}`),
+      overlapping: p(`SELECT * FROM calls WHERE import_id IS ? AND start_ms BETWEEN ? AND ? AND COALESCE(end_ms, start_ms) >= ?
+                       ORDER BY start_ms DESC LIMIT ${MAX_TIME_CANDIDATES}`),
+      overlappingWithoutSipCallId: p(`SELECT * FROM calls WHERE sip_call_id IS NULL AND import_id IS ? AND start_ms BETWEEN ? AND ?
+                       AND COALESCE(end_ms, start_ms) >= ? ORDER BY start_ms DESC LIMIT ${MAX_TIME_CANDIDATES}`),
       insertCall: p(`INSERT INTO calls (device_id, sip_call_id, recording_session, local_id, remote_id, start_ms, end_ms, duration_ms, active, codec, import_id)
                      VALUES (@deviceId, @sipCallId, @recordingSession, @localId, @remoteId, @startMs, @endMs, @durationMs, @active, @codec, @importId)`),
       updateCall: p(`UPDATE calls SET device_id = @deviceId, sip_call_id = @sipCallId, recording_session = @recordingSession,
@@ -223,6 +224,20 @@ export class CallsTables {
       for (const x of samples) this.insertSample(x);
       return { call: this.recomputeNow(call.id, thresholds), samples };
     })();
+  }
+
+  /**
+   * Several records in one transaction (a commit costs more than a report's statements); each in a
+   * savepoint of its own, so one that fails is reported alone and the others are kept.
+   */
+  ingestMany(records: readonly CallRecord[], thresholds: VerdictThresholds): Array<IngestResult | { readonly error: string }> {
+    return this.db.transaction(() => records.map((r) => {
+      try {
+        return this.ingest(r, thresholds);
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    }))();
   }
 
   getCall(id: number): CallDetail | null {
@@ -295,22 +310,43 @@ export class CallsTables {
     const from = minDefined(keys.startMs, keys.endMs);
     const to = maxDefined(keys.startMs, keys.endMs);
     if (from === undefined || to === undefined) return undefined;
-    const window = [to + CORRELATION_SLACK_MS, from - CORRELATION_SLACK_MS] as const;
-    const pick = (rows: unknown[]) => (rows as CallRow[]).find((r) => compatible(r, keys));
-    for (const ssrc of keys.ssrcs ?? []) {
-      const row = pick(this.s.bySsrc!.all(ssrc, importId, ...window));
-      if (row) return row;
+    const window = [importId, from - CORRELATION_MAX_CALL_MS - CORRELATION_SLACK_MS, to + CORRELATION_SLACK_MS, from - CORRELATION_SLACK_MS];
+    // A call that has a Call-ID cannot be the one a report with another Call-ID speaks of.
+    const rows = (keys.sipCallId !== undefined ? this.s.overlappingWithoutSipCallId! : this.s.overlapping!).all(...window) as CallRow[];
+    const candidates = rows.filter((r) => compatible(r, keys));
+    if (candidates.length === 0) return undefined;
+    const streams = this.streamsOfCalls(candidates.map((c) => c.id));
+    const ssrcs = new Set(keys.ssrcs ?? []);
+    const media = new Set((keys.media ?? []).map((m) => `${m.addr}|${m.port}`));
+    const score = (c: CallRow): number => {
+      const own = streams.get(c.id) ?? [];
+      if (own.some((st) => st.ssrc !== null && ssrcs.has(st.ssrc))) return 4;
+      if (own.some((st) => media.has(`${st.local_addr}|${st.local_port}`) || media.has(`${st.remote_addr}|${st.remote_port}`))) return 3;
+      if (keys.localId !== undefined && keys.remoteId !== undefined && c.local_id === keys.localId && c.remote_id === keys.remoteId) return 2;
+      if (keys.deviceId !== undefined && c.device_id === keys.deviceId) return 1;
+      return 0;
+    };
+    // Rows come newest first, so among equal scores the most recent call wins.
+    let best: { row: CallRow; score: number } | undefined;
+    for (const row of candidates) {
+      const sc = score(row);
+      if (sc > 0 && (!best || sc > best.score)) best = { row, score: sc };
     }
-    for (const m of keys.media ?? []) {
-      const row = pick(this.s.byMedia!.all(m.addr, m.port, m.addr, m.port, importId, ...window));
-      if (row) return row;
+    return best?.row;
+  }
+
+  private streamsOfCalls(ids: readonly number[]): Map<number, StreamRow[]> {
+    const out = new Map<number, StreamRow[]>();
+    // SQLite's default bound-parameter limit is 32,766; chunks stay well under it.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      for (const r of this.db.prepare(`SELECT * FROM call_streams WHERE call_id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as StreamRow[]) {
+        const list = out.get(r.call_id);
+        if (list) list.push(r);
+        else out.set(r.call_id, [r]);
+      }
     }
-    if (keys.localId !== undefined && keys.remoteId !== undefined) {
-      const row = pick(this.s.byIds!.all(keys.localId, keys.remoteId, importId, ...window));
-      if (row) return row;
-    }
-    if (keys.deviceId !== undefined) return pick(this.s.byDevice!.all(keys.deviceId, importId, ...window));
-    return undefined;
+    return out;
   }
 
   private streamFor(callId: number, spec: StreamSpec): CallStream {
