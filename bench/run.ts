@@ -10,11 +10,13 @@ import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
 import type { BenchOptions, CaseResult } from './harness.js';
 import { crashesCase } from './crashes-case.js';
 import { recordingsCase } from './recordings-case.js';
+import { reportsCase } from './reports-case.js';
 import { syslogCase } from './syslog-case.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   syslog: syslogCase,
   recordings: recordingsCase,
+  reports: reportsCase,
   crashes: crashesCase,
 };
 
