@@ -152,6 +152,12 @@ describe('crash dump intake over HTTP', () => {
     expect((await groupOf(json.crashIds[0]!)).hash).not.toBe(g.hash);
     const filtered = await api<{ groups: Group[] }>('/api/crashes?device=10.1.0.2');
     expect(filtered.groups.map((x) => x.hash)).toEqual([g.hash]);
+    const byProcess = await api<{ groups: Group[] }>('/api/crashes?process=voip_task');
+    expect(byProcess.groups.every((x) => x.signature.includes('| voip_task |'))).toBe(true);
+    expect((await api<{ groups: Group[] }>('/api/crashes?to=2000-01-01T00:00:00Z')).groups).toEqual([]);
+    expect((await api<{ groups: Group[] }>(`/api/crashes?from=2000-01-01T00:00:00Z&firmware=UC_3.1.0.1`)).groups.map((x) => x.hash)).toEqual([g.hash]);
+    expect((await fetch(`${base}/api/crashes?from=yesterday`)).status).toBe(400);
+    expect((await fetch(`${base}/api/crashes/not-a-group`)).status).toBe(400);
   });
 
   it('tells a browser about new crashes on the socket.io hub', async () => {
