@@ -42,13 +42,13 @@ export class RecordedCall {
     this.bytes += bytes;
   }
 
-  stream(tracePoint: number, direction: StreamDirection, ssrc: number, farAddr: string | null, farPort: number | null,
+  stream(tracePoint: number, direction: StreamDirection, ssrc: number, farKey: number | string | null, farPort: number | null,
     nextId: () => number, identity: () => StreamIdentity): RecordedStream {
     let list = this.bySsrc.get(ssrc);
     if (list) {
       for (const s of list) {
         const i = s.identity;
-        if (i.tracePoint === tracePoint && i.direction === direction && i.farAddr === farAddr && i.farPort === farPort) return s;
+        if (i.tracePoint === tracePoint && i.direction === direction && i.farPort === farPort && i.farKey === farKey) return s;
       }
     } else {
       list = [];

@@ -24,6 +24,8 @@ export interface StreamIdentity {
   readonly localPort: number | null;
   readonly farAddr: string | null;
   readonly farPort: number | null;
+  /** The far address as compared on the hot path: a number for IPv4 extensions, else the text. */
+  readonly farKey: number | string | null;
 }
 
 export class RecordedStream {

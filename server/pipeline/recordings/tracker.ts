@@ -160,7 +160,8 @@ export class RecordingTracker {
     }
     const direction = directionOf(rec);
     const far = farEnd(rec, direction);
-    const stream = call.stream(rec.tracePoint, direction, rtp.ssrc >>> 0, far.addr, far.port, this.newStreamId, (): StreamIdentity => ({
+    const key = farKey(rec, far);
+    const stream = call.stream(rec.tracePoint, direction, rtp.ssrc >>> 0, key, far.port, this.newStreamId, (): StreamIdentity => ({
       kind: rec.payloadKind === 'pcm' ? 'pcm' : 'rtp',
       tracePoint: rec.tracePoint,
       tracePointName: rec.tracePointName,
@@ -170,6 +171,7 @@ export class RecordingTracker {
       localPort: far.localPort,
       farAddr: far.addr,
       farPort: far.port,
+      farKey: key,
     }));
     stream.add({
       arrivalMs: deviceMs,
@@ -192,6 +194,21 @@ export class RecordingTracker {
     call.rtcp.add(compound, direction, deviceMs, (ssrc) => call.streamBySsrc(ssrc));
     if (call.rtcp.byeSeen) call.lastArrivalMs = arrivalMs;
   }
+}
+
+/** Longest RTP-family extension with an IPv4 far end: address 4 + ports 4 + TOS 1 + C5 flags 1. */
+const IPV4_MEDIA_EXT_MAX_BYTES = 10;
+
+/**
+ * The far address as a number when the extension holds an IPv4 one: comparing it costs nothing,
+ * where the decoder's address text is a fresh string per datagram that V8 must flatten to compare.
+ */
+function farKey(rec: AcdrRecord, far: FarEnd): number | string | null {
+  const h = rec.headerExtension;
+  if (rec.extension?.kind === 'media' && h !== null && h.length <= IPV4_MEDIA_EXT_MAX_BYTES) {
+    return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  }
+  return far.addr;
 }
 
 export function directionOf(rec: AcdrRecord): StreamDirection {
