@@ -267,8 +267,9 @@ export class CallsTables {
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const column = SORT_COLUMNS[q.sort ?? 'start'];
     const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-    // Calls without the value sort last either way; id keeps pages stable among equal values.
-    const orderSql = `ORDER BY ${column} IS NULL, ${column} ${dir}, id ${dir}`;
+    // Calls without the value sort last either way (SQLite puts NULL first ascending, last descending);
+    // id keeps pages stable among equal values. Plain `start_ms DESC, id DESC` walks its index.
+    const orderSql = dir === 'ASC' && column !== 'start_ms' ? `ORDER BY ${column} IS NULL, ${column} ASC, id ASC` : `ORDER BY ${column} ${dir}, id ${dir}`;
     const rows = this.db.prepare(`SELECT * FROM calls ${whereSql} ${orderSql} LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset ?? 0) as CallRow[];
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM calls ${whereSql}`).get(...args) as { n: number }).n;
     return { calls: rows.map((r) => this.toCall(r)), total };
