@@ -8,6 +8,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerDecode } from './commands/decode.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerDemo } from './commands/demo.js';
 
 const program = new Command('ipp-collector')
   .description('Collector and live dashboard for AudioCodes 400HD IP phone diagnostics (syslog, debug recordings, voice-quality reports, crash dumps).')
@@ -18,5 +19,6 @@ registerServe(program);
 registerDecode(program);
 registerAnalyze(program);
 registerSimulate(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);
