@@ -109,6 +109,8 @@ describe('debug recordings over loopback', () => {
     const sharedCall = shared.calls.find((x) => x.recordingSession === 'abcdef:3:77')!;
     expect(sharedCall.sources).toEqual(expect.arrayContaining(['computed-rtp', 'rtcp', 'rtcp-xr']));
     expect(sharedCall.active).toBe(false);
+    // Announced while in progress and completed at the end: one call, not two.
+    expect(shared.calls.filter((x) => x.recordingSession === 'abcdef:3:77')).toHaveLength(1);
   });
 
   it('counts garbage, truncated headers and unknown versions as malformed and keeps listening', async () => {
