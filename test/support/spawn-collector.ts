@@ -1,11 +1,10 @@
 // Starts the real collector (`node bin/ipp-collector.js serve`) on free loopback ports with a
 // throwaway data directory, for integration and browser tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePorts } from './ports.js';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,36 +30,10 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-function listenTcp(): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-function bindUdp(): Promise<dgram.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-/** Holds all the sockets open while choosing, so the ports are distinct, then frees them. */
-async function freePorts(): Promise<CollectorPorts> {
-  const [web, tcp, udp] = await Promise.all([listenTcp(), listenTcp(), bindUdp()]);
-  const ports = {
-    web: (web.address() as net.AddressInfo).port,
-    syslogTcp: (tcp.address() as net.AddressInfo).port,
-    syslogUdp: udp.address().port,
-  };
-  await Promise.all([
-    new Promise((r) => web.close(r)),
-    new Promise((r) => tcp.close(r)),
-    new Promise<void>((r) => udp.close(() => r())),
-  ]);
-  return ports;
+/** Distinct free loopback ports for the collector's listeners. */
+async function collectorPorts(): Promise<CollectorPorts> {
+  const { tcp: [web, syslogTcp], udp: [syslogUdp] } = await freePorts(2, 1);
+  return { web: web!, syslogTcp: syslogTcp!, syslogUdp: syslogUdp! };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -69,7 +42,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 export async function spawnCollector(extraArgs: readonly string[] = []): Promise<RunningCollector> {
-  const ports = await freePorts();
+  const ports = await collectorPorts();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-collector-'));
   const args = [
     'bin/ipp-collector.js', 'serve',
