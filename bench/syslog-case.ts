@@ -143,7 +143,7 @@ function parseStoreRate(lines: number): number {
         id: id++, receivedAt: Date.now(), deviceId: 1, source: 'syslog-udp', format: m.format, facility: m.facility, severity: m.severity,
         deviceTime: m.timestamp, deviceTs: m.timestampMs, hostname: m.hostname, app: m.app, pid: m.pid, msgid: m.msgid,
         module: classifyModule(m.app, m.message), seq: m.seq, sid: m.sid, message: m.message, raw: m.raw.slice(),
-        structuredData: m.structuredData, warnings: m.warnings,
+        structuredData: m.structuredData, warnings: m.warnings, importId: null,
       });
     }
     if (batch.length >= 5000) flush();

@@ -24,6 +24,7 @@ export interface LogLineJson {
   raw: string;
   structuredData: LogRecord['structuredData'];
   warnings: readonly string[];
+  importId: number | null;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -51,5 +52,6 @@ export function logLineJson(r: LogRecord, deviceAddress: string): LogLineJson {
     raw: utf8.decode(r.raw),
     structuredData: r.structuredData,
     warnings: r.warnings,
+    importId: r.importId,
   };
 }

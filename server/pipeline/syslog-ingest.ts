@@ -34,9 +34,13 @@ export class SyslogIngest {
     return this.nextLogId - 1;
   }
 
-  handle(source: LogSource, bytes: Buffer, address: string): void {
+  /**
+   * @param from an imported capture: its id and the packet's capture time, which stands in for the
+   * receive time; such lines are stored but not pushed to the live tail.
+   */
+  handle(source: LogSource, bytes: Buffer, address: string, from?: { importId: number; capturedAt: number }): void {
     const { counters, devices, writer, live } = this.deps;
-    const receivedAt = this.deps.now();
+    const receivedAt = from ? from.capturedAt : this.deps.now();
     const c = counters.source(source);
     c.received++;
     c.bytes += bytes.length;
@@ -46,7 +50,7 @@ export class SyslogIngest {
       return;
     }
     const device = devices.touch(address, receivedAt);
-    const liveHub = live?.wantsLogs ? live : null;
+    const liveHub = !from && live?.wantsLogs ? live : null;
     for (const m of decoded) {
       c.parsed++;
       const module = classifyModule(m.app, m.message);
@@ -73,6 +77,7 @@ export class SyslogIngest {
         raw: m.raw,
         structuredData: m.structuredData,
         warnings: m.warnings,
+        importId: from ? from.importId : null,
       };
       if (writer.enqueue(record) && liveHub) liveHub.publishLog(logLineJson(record, address));
     }

@@ -29,6 +29,8 @@ export interface LogRecord {
   readonly raw: Uint8Array;
   readonly structuredData: readonly SdElement[] | null;
   readonly warnings: readonly string[];
+  /** The imported capture the line came from; null for live traffic. */
+  readonly importId: number | null;
 }
 
 export interface DeviceRecord {
@@ -92,6 +94,8 @@ export interface Store {
   write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }): Promise<void>;
   queryLogs(query: LogQuery): Promise<StoredLog[]>;
   getLog(id: number): Promise<StoredLog | null>;
+  /** Removes every line of one imported capture; returns how many went. */
+  deleteImportedLogs(importId: number): Promise<number>;
   enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
   /** Another domain's tables (recordings, quality, …; see sqlite/domains.ts), every method async. */

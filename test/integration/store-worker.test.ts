@@ -13,7 +13,7 @@ function rec(id: number, message: string): LogRecord {
   return {
     id, receivedAt: 1_764_151_200_000 + id, deviceId: 1, source: 'syslog-tcp', format: 'rfc5424', facility: 1, severity: 3,
     deviceTime: null, deviceTs: null, hostname: 'h', app: 'dsp', pid: null, msgid: 'M', module: 'dsp', seq: id, sid: null,
-    message, raw: new Uint8Array([0xff, id & 0xff]), structuredData: [{ id: 'x', params: { a: '1' } }], warnings: ['w'],
+    message, raw: new Uint8Array([0xff, id & 0xff]), structuredData: [{ id: 'x', params: { a: '1' } }], warnings: ['w'], importId: null,
   };
 }
 

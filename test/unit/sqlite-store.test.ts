@@ -26,7 +26,7 @@ function rec(id: number, over: Partial<LogRecord> = {}): LogRecord {
   return {
     id, receivedAt: T0 + id * 1000, deviceId: 1, source: 'syslog-udp', format: 'rfc3164', facility: 16, severity: 6,
     deviceTime: 'Nov 26 10:00:00', deviceTs: T0, hostname: null, app: 'voip_task', pid: '1', msgid: null, module: 'voip_task',
-    seq: null, sid: null, message: `line ${id}`, raw: new TextEncoder().encode(`<134>raw ${id}`), structuredData: null, warnings: [],
+    seq: null, sid: null, message: `line ${id}`, raw: new TextEncoder().encode(`<134>raw ${id}`), structuredData: null, warnings: [], importId: null,
     ...over,
   };
 }
@@ -94,6 +94,25 @@ describe('SQLite store', () => {
     expect(res.deletedLogs).toBe(5);
     expect((await store.queryLogs({ limit: 100 })).map((r) => r.id)).toEqual([10, 9, 8, 7, 6]);
     expect((await store.queryLogs({ text: 'common', limit: 100 })).map((r) => r.id)).toEqual([10, 9, 8, 7, 6]);
+  });
+
+  it('ages out by receive time even when imported lines have newer ids, and removes an import as a unit', async () => {
+    const { store } = openTemp();
+    const DAY = 86_400_000;
+    await store.write({
+      logs: [
+        rec(1, { receivedAt: T0 - 1000 }),
+        rec(2, { receivedAt: T0 - 40 * DAY, importId: 7, message: 'old capture line' }),
+        rec(3, { receivedAt: T0 - 1 * DAY, importId: 7, message: 'recent capture line' }),
+        rec(4, { receivedAt: T0 - 1 * DAY, importId: 8 }),
+      ],
+      devices: [device],
+    });
+    expect((await store.enforceRetention({ maxAgeMs: 30 * DAY, maxSizeBytes: 1e12 }, T0)).deletedLogs).toBe(1);
+    expect((await store.queryLogs({ limit: 10 })).map((r) => [r.id, r.importId])).toEqual([[4, 8], [3, 7], [1, null]]);
+    expect(await store.deleteImportedLogs(7)).toBe(1);
+    expect((await store.queryLogs({ limit: 10 })).map((r) => r.id)).toEqual([4, 1]);
+    expect(await store.queryLogs({ text: 'capture', limit: 10 })).toEqual([]);
   });
 
   it('trims the oldest lines to keep under the size limit, and the file shrinks', async () => {

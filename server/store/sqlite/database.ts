@@ -28,6 +28,7 @@ interface LogRow {
   facility: number | null; severity: number | null; device_time: string | null; device_ts: number | null;
   hostname: string | null; app: string | null; pid: string | null; msgid: string | null; module: string;
   seq: number | null; sid: string | null; message: string; raw: Buffer; sd: string | null; warnings: string | null;
+  import_id: number | null;
 }
 
 interface DeviceRow {
@@ -55,8 +56,8 @@ export class SqliteDatabase {
     migrate(this.db, file, [LOGS_SCHEMA, ...Object.values(DOMAINS).map((d) => d.schema)]);
     this.domains = Object.fromEntries(Object.entries(DOMAINS).map(([name, d]) => [name, d.open(this.db)]));
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
-      device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings, import_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertFts = this.db.prepare('INSERT INTO logs_fts (rowid, message) VALUES (?, ?)');
     this.upsertDevice = this.db.prepare(`INSERT INTO devices (id, address, mac, model, firmware, hostname, first_seen,
       last_seen, logs, seq_gaps, seq_out_of_order, modules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -82,7 +83,8 @@ export class SqliteDatabase {
         this.insertLog.run(r.id, r.receivedAt, r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime,
           r.deviceTs, r.hostname, r.app, r.pid, r.msgid, r.module, r.seq, r.sid, r.message,
           Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength),
-          r.structuredData ? JSON.stringify(r.structuredData) : null, r.warnings.length ? JSON.stringify(r.warnings) : null);
+          r.structuredData ? JSON.stringify(r.structuredData) : null, r.warnings.length ? JSON.stringify(r.warnings) : null,
+          r.importId);
       }
       for (const d of devices) {
         this.upsertDevice.run(d.id, d.address, d.mac, d.model, d.firmware, d.hostname, d.firstSeen, d.lastSeen, d.logs,
@@ -153,23 +155,40 @@ export class SqliteDatabase {
     return rows.slice(0, q.limit).map(toStoredLog);
   }
 
+  deleteImportedLogs(importId: number): number {
+    let total = 0;
+    for (;;) {
+      const n = this.db.transaction(() => {
+        const ids = JSON.stringify((this.db.prepare('SELECT id FROM logs WHERE import_id = ? LIMIT ?').all(importId, RETENTION_CHUNK_ROWS) as Array<{ id: number }>).map((r) => r.id));
+        this.db.prepare('DELETE FROM logs_fts WHERE rowid IN (SELECT value FROM json_each(?))').run(ids);
+        return this.db.prepare('DELETE FROM logs WHERE id IN (SELECT value FROM json_each(?))').run(ids).changes;
+      })();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
   getLog(id: number): StoredLog | null {
     const row = this.db.prepare('SELECT * FROM logs WHERE id = ?').get(id) as LogRow | undefined;
     return row ? toStoredLog(row) : null;
   }
 
+  /**
+   * Deletes lines older than the age limit, then the oldest lines while the log tables outgrow
+   * their size budget. Oldest means by receive time: imported captures bring old lines with new
+   * ids, so id order is not time order.
+   */
   enforceRetention(policy: RetentionPolicy, nowMs: number): RetentionResult {
     let deleted = 0;
     const cutoff = nowMs - policy.maxAgeMs;
-    const oldestKept = this.db.prepare('SELECT id FROM logs WHERE received_at >= ? ORDER BY received_at LIMIT 1').get(cutoff) as { id: number } | undefined;
-    const ageLimitId = oldestKept ? oldestKept.id : this.nextIds().log;
-    deleted += this.deleteBelow(ageLimitId);
-    while (this.usedBytes() > policy.maxSizeBytes) {
-      const span = this.db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM logs').get() as { lo: number | null; hi: number | null };
-      if (span.lo === null || span.hi === null) break;
+    for (let n = -1; n !== 0; deleted += n) {
+      n = this.deleteOldest(RETENTION_CHUNK_ROWS, cutoff);
+    }
+    // Measuring the log tables reads their pages, so only when the whole file could be over budget.
+    while (this.usedBytes() > policy.maxSizeBytes && this.logBytes() > policy.maxSizeBytes) {
+      const rows = (this.db.prepare('SELECT MAX(id) - MIN(id) + 1 AS n FROM logs').get() as { n: number | null }).n ?? 0;
       // A tenth of what is left per step, so a small overshoot does not empty the store.
-      const step = Math.max(1, Math.min(RETENTION_CHUNK_ROWS, Math.ceil((span.hi - span.lo + 1) / 10)));
-      const removed = this.deleteBelow(span.lo + step);
+      const removed = this.deleteOldest(Math.max(1, Math.min(RETENTION_CHUNK_ROWS, Math.ceil(rows / 10))), Number.MAX_SAFE_INTEGER);
       deleted += removed;
       if (removed === 0) break;
     }
@@ -177,19 +196,21 @@ export class SqliteDatabase {
     return { deletedLogs: deleted, sizeBytes: this.fileBytes() };
   }
 
-  /** Deletes lines with id < limit in bounded transactions; returns how many went. */
-  private deleteBelow(limitId: number): number {
-    let total = 0;
-    for (;;) {
-      const chunkEnd = this.db.prepare('SELECT id FROM logs WHERE id < ? ORDER BY id LIMIT 1 OFFSET ?').get(limitId, RETENTION_CHUNK_ROWS) as { id: number } | undefined;
-      const upTo = chunkEnd ? chunkEnd.id : limitId;
-      const n = this.db.transaction(() => {
-        this.db.prepare('DELETE FROM logs_fts WHERE rowid < ?').run(upTo);
-        return this.db.prepare('DELETE FROM logs WHERE id < ?').run(upTo).changes;
-      })();
-      total += n;
-      if (!chunkEnd || n === 0) return total;
-    }
+  /** Deletes up to `limit` of the oldest lines received before `beforeMs`, with their index entries. */
+  private deleteOldest(limit: number, beforeMs: number): number {
+    return this.db.transaction(() => {
+      const ids = (this.db.prepare('SELECT id FROM logs WHERE received_at < ? ORDER BY received_at LIMIT ?').all(beforeMs, limit) as Array<{ id: number }>).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      const list = JSON.stringify(ids);
+      this.db.prepare('DELETE FROM logs_fts WHERE rowid IN (SELECT value FROM json_each(?))').run(list);
+      return this.db.prepare('DELETE FROM logs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+    })();
+  }
+
+  /** Bytes used by the log tables, their indexes and search index (the file holds other domains too). */
+  private logBytes(): number {
+    const row = this.db.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE aggregate = TRUE AND (name = 'logs' OR name LIKE 'logs\\_%' ESCAPE '\\')").get() as { b: number | null };
+    return row.b ?? 0;
   }
 
   private pageSize(): number {
@@ -231,6 +252,7 @@ function toStoredLog(r: LogRow): StoredLog {
     app: r.app, pid: r.pid, msgid: r.msgid, module: r.module as PhoneModule, seq: r.seq, sid: r.sid, message: r.message,
     raw: new Uint8Array(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength),
     structuredData: r.sd ? JSON.parse(r.sd) : null, warnings: r.warnings ? JSON.parse(r.warnings) : [],
+    importId: r.import_id,
   };
 }
 

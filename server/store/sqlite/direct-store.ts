@@ -20,6 +20,7 @@ export class DirectSqliteStore implements Store {
   }
   async queryLogs(q: LogQuery) { return this.db.queryLogs(q); }
   async getLog(id: number) { return this.db.getLog(id); }
+  async deleteImportedLogs(importId: number) { return this.db.deleteImportedLogs(importId); }
   async enforceRetention(p: RetentionPolicy, nowMs: number) { return this.db.enforceRetention(p, nowMs); }
   async stats() { return this.db.stats(); }
 

@@ -17,6 +17,8 @@ export interface LogColumns {
   readonly severity: Int8Array;
   /** NaN for null. */
   readonly seq: Float64Array;
+  /** NaN for null (live traffic). */
+  readonly importId: Float64Array;
   readonly text: {
     readonly source: string[]; readonly format: string[]; readonly module: string[]; readonly message: string[];
     readonly deviceTime: (string | null)[]; readonly hostname: (string | null)[]; readonly app: (string | null)[];
@@ -36,7 +38,7 @@ export function packLogs(records: readonly LogRecord[]): { columns: LogColumns; 
   const c: LogColumns = {
     n,
     id: new Float64Array(n), receivedAt: new Float64Array(n), deviceId: new Float64Array(n), deviceTs: new Float64Array(n),
-    facility: new Int16Array(n), severity: new Int8Array(n), seq: new Float64Array(n),
+    facility: new Int16Array(n), severity: new Int8Array(n), seq: new Float64Array(n), importId: new Float64Array(n),
     text: { source: [], format: [], module: [], message: [], deviceTime: [], hostname: [], app: [], pid: [], msgid: [], sid: [], extra: [] },
     raw: new Uint8Array(rawBytes), rawEnds: new Uint32Array(n),
   };
@@ -50,6 +52,7 @@ export function packLogs(records: readonly LogRecord[]): { columns: LogColumns; 
     c.facility[i] = r.facility ?? -1;
     c.severity[i] = r.severity ?? -1;
     c.seq[i] = r.seq ?? NaN;
+    c.importId[i] = r.importId ?? NaN;
     const t = c.text;
     t.source.push(r.source); t.format.push(r.format); t.module.push(r.module); t.message.push(r.message);
     t.deviceTime.push(r.deviceTime); t.hostname.push(r.hostname); t.app.push(r.app); t.pid.push(r.pid); t.msgid.push(r.msgid); t.sid.push(r.sid);
@@ -58,7 +61,7 @@ export function packLogs(records: readonly LogRecord[]): { columns: LogColumns; 
     offset += r.raw.length;
     c.rawEnds[i] = offset;
   }
-  const transfer = [c.id, c.receivedAt, c.deviceId, c.deviceTs, c.facility, c.severity, c.seq, c.raw, c.rawEnds].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [c.id, c.receivedAt, c.deviceId, c.deviceTs, c.facility, c.severity, c.seq, c.importId, c.raw, c.rawEnds].map((a) => a.buffer as ArrayBuffer);
   return { columns: c, transfer };
 }
 
@@ -75,7 +78,7 @@ export function unpackLogs(c: LogColumns): LogRecord[] {
       hostname: t.hostname[i]!, app: t.app[i]!, pid: t.pid[i]!, msgid: t.msgid[i]!, module: t.module[i] as LogRecord['module'],
       seq: nullIfNaN(c.seq[i]!), sid: t.sid[i]!, message: t.message[i]!,
       raw: c.raw.subarray(i === 0 ? 0 : c.rawEnds[i - 1]!, c.rawEnds[i]!),
-      structuredData: extra?.sd ?? null, warnings: extra?.w ?? [],
+      structuredData: extra?.sd ?? null, warnings: extra?.w ?? [], importId: nullIfNaN(c.importId[i]!),
     };
   }
   return out;

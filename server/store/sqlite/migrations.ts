@@ -49,6 +49,11 @@ export const LOGS_SCHEMA: Schema = {
     -- Contentless with delete support: the text lives once, in logs; retention deletes by rowid range.
     CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='', contentless_delete=1, tokenize='unicode61');
     `,
+    // 2: lines from an imported capture carry its id, so an import can be told apart and removed.
+    `
+    ALTER TABLE logs ADD COLUMN import_id INTEGER;
+    CREATE INDEX logs_import ON logs(import_id) WHERE import_id IS NOT NULL;
+    `,
   ],
 };
 

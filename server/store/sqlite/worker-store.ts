@@ -62,6 +62,7 @@ export class WorkerSqliteStore implements Store {
   }
   queryLogs(q: LogQuery) { return this.call<StoredLog[]>('queryLogs', [q]); }
   getLog(id: number) { return this.call<StoredLog | null>('getLog', [id]); }
+  deleteImportedLogs(importId: number) { return this.call<number>('deleteImportedLogs', [importId]); }
   enforceRetention(p: RetentionPolicy, nowMs: number) { return this.call<RetentionResult>('enforceRetention', [p, nowMs]); }
   stats() { return this.call<StoreStats>('stats'); }
 

@@ -9,7 +9,7 @@ import { QueryError } from '../types.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
 export type StoreResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; queryError: boolean };
-export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'getLog' | 'enforceRetention' | 'stats' | 'domainCall' | 'close';
+export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'getLog' | 'deleteImportedLogs' | 'enforceRetention' | 'stats' | 'domainCall' | 'close';
 
 const port = parentPort;
 if (!port) throw new Error('store worker started outside a worker thread');
@@ -75,6 +75,7 @@ function dispatch(req: StoreRequest): unknown {
     case 'write': { const b = a[0] as unknown as { logs: LogColumns; devices: never }; db.write(unpackLogs(b.logs), b.devices); return null; }
     case 'queryLogs': return db.queryLogs(a[0]!);
     case 'getLog': return db.getLog(a[0]!);
+    case 'deleteImportedLogs': return db.deleteImportedLogs(a[0]!);
     case 'enforceRetention': return db.enforceRetention(a[0]!, a[1]!);
     case 'stats': return db.stats();
     case 'domainCall': {
