@@ -10,7 +10,7 @@ export const DEFAULT_CAPTURE_START = '2026-01-01T09:00:00Z';
 
 interface SimulateFlags {
   target: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
-  pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string;
+  pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string; shard?: string;
 }
 
 function int(name: string, raw: string, min: number, max: number): number {
@@ -27,6 +27,8 @@ function positive(name: string, raw: string): number {
 
 export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
   if (!(SCENARIOS as readonly string[]).includes(f.scenario)) fail(`--scenario: "${f.scenario}" is not one of ${SCENARIOS.join(', ')}`);
+  const shard = f.shard === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(f.shard);
+  if (shard === null || (shard && (Number(shard[2]) < 1 || Number(shard[1]) >= Number(shard[2])))) fail(`--shard: "${f.shard}" is not K/N with 0 <= K < N`);
   const start = f.start ?? (f.pcap ? DEFAULT_CAPTURE_START : undefined);
   const startMs = start === undefined ? Date.now() : Date.parse(start);
   if (!Number.isFinite(startMs)) fail(`--start: "${start}" is not an ISO 8601 time`);
@@ -38,6 +40,7 @@ export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
     seed: int('seed', f.seed, 0, 0xffffffff),
     scenario: f.scenario as ScenarioName,
     startMs,
+    ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}),
     ports: { syslog: int('syslog-port', f.syslogPort, 1, 65535), recording: int('recording-port', f.recordingPort, 1, 65535), sip: int('sip-port', f.sipPort, 1, 65535) },
   };
 }
@@ -66,6 +69,7 @@ export function registerSimulate(program: Command): void {
     .option('--sip-port <p>', 'collector SIP UDP port', '5060')
     .option('--speed <x>', 'live: simulated seconds per real second', '1')
     .option('--fast', 'live: send as fast as possible instead of on the clock (benchmarks)')
+    .option('--shard <k/n>', 'simulate only phones whose index % n == k (run n processes for one fleet)')
     .action(async (flags: SimulateFlags) => {
       const o = parseSimulateFlags(flags);
       const controller = new AbortController();

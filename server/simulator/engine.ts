@@ -17,61 +17,69 @@ export interface CallObservation {
   readonly bursts: readonly ObservedBurst[];
 }
 
+/** The heap keeps each source's time in its own entry: comparing `at` across the several Source classes would be megamorphic. */
 interface Entry {
-  readonly source: Source;
+  at: number;
   readonly order: number;
+  readonly source: Source;
 }
 
 class SourceHeap {
   private readonly items: Entry[] = [];
   private counter = 0;
 
-  get size(): number {
-    return this.items.length;
-  }
-
   push(source: Source): void {
     if (source.at === Infinity) return;
-    const items = this.items;
-    items.push({ source, order: this.counter++ });
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
+    this.siftUp({ at: source.at, order: this.counter++, source });
+  }
+
+  /** Puts a popped source back under its new time, reusing its entry. */
+  reinsert(entry: Entry): void {
+    if (entry.source.at === Infinity) return;
+    entry.at = entry.source.at;
+    this.siftUp(entry);
   }
 
   peekAt(): number {
-    return this.items[0]?.source.at ?? Infinity;
+    return this.items[0]?.at ?? Infinity;
   }
 
-  pop(): Source | undefined {
+  pop(): Entry | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (top === undefined || last === undefined) return undefined;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && before(items[l]!, items[m]!)) m = l;
-        if (r < items.length && before(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
-      }
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    // Sift the last entry down from the root, moving children up into the hole.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= items.length) break;
+      const r = l + 1;
+      const c = r < items.length && before(items[r]!, items[l]!) ? r : l;
+      if (!before(items[c]!, last)) break;
+      items[i] = items[c]!;
+      i = c;
     }
-    return top.source;
+    items[i] = last;
+    return top;
+  }
+
+  private siftUp(entry: Entry): void {
+    const items = this.items;
+    let i = items.length;
+    items.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, items[parent]!)) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = entry;
   }
 }
 
 function before(a: Entry, b: Entry): boolean {
-  return a.source.at < b.source.at || (a.source.at === b.source.at && a.order < b.order);
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
 }
 
 export interface EngineOptions {
@@ -87,7 +95,7 @@ export class SimulationEngine {
   /** By call index, for every call started so far. */
   readonly observed = new Map<number, CallObservation>();
   private readonly heap = new SourceHeap();
-  private readonly runtimes: PhoneRuntime[];
+  private readonly runtimes = new Map<number, PhoneRuntime>();
   private readonly calls: readonly SimCall[];
   private nextCall = 0;
   private readonly epochMs: number;
@@ -96,8 +104,11 @@ export class SimulationEngine {
     const { plan } = o;
     this.epochMs = plan.options.startMs;
     this.calls = plan.calls;
-    this.runtimes = plan.phones.map((p) => new PhoneRuntime(p, o.sipPortOf(p)));
-    for (const rt of this.runtimes) this.heap.push(phoneScript(rt.phone, rt, this.epochMs, plan.options.durationMs, plan.options.seed));
+    for (const p of plan.phones) {
+      const rt = new PhoneRuntime(p, o.sipPortOf(p));
+      this.runtimes.set(p.index, rt);
+      this.heap.push(phoneScript(p, rt, this.epochMs, plan.options.durationMs, plan.options.seed));
+    }
   }
 
   /** Virtual time of the next datagram; Infinity when the run is over. */
@@ -120,17 +131,17 @@ export class SimulationEngine {
       }
       const next = this.heap.peekAt();
       if (next > untilMs || next === Infinity) break;
-      const source = this.heap.pop()!;
-      const before = out.length;
-      source.step(out);
-      for (let i = before; i < out.length; i++) this.counts[out[i]!.kind]++;
-      this.heap.push(source);
+      const entry = this.heap.pop()!;
+      const first = out.length;
+      entry.source.step(out);
+      for (let i = first; i < out.length; i++) this.counts[out[i]!.kind]++;
+      this.heap.reinsert(entry);
     }
   }
 
   private startCall(call: SimCall): void {
     this.nextCall++;
-    const rt = this.runtimes[call.phone.index]!;
+    const rt = this.runtimes.get(call.phone.index)!;
     const media = new CallMedia(call, rt, this.epochMs);
     this.observed.set(call.index, { rx: media.rx, bursts: media.bursts });
     this.heap.push(callScript(call, rt, media, this.epochMs, this.o.collectorHost));

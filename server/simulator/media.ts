@@ -57,6 +57,8 @@ const ntpMiddle = (t: { sec: number; frac: number }): number => (((t.sec & 0xfff
 /** Fixed description of one direction of the call. */
 class StreamShape {
   readonly rtpTemplate: Buffer;
+  /** The template up to the payload: the payload is written per packet anyway. */
+  private readonly rtpHeaders: Uint8Array;
   readonly rtcpHeader: Buffer;
   readonly rtpOffset: number;
   constructor(readonly runtime: PhoneRuntime, call: SimCall, tracePoint: number) {
@@ -73,12 +75,14 @@ class StreamShape {
     const rtp = buildRtp({ payloadType: 0, sequence: 0, timestamp: 0, ssrc, payload: new Uint8Array(SAMPLES_PER_FRAME) });
     this.rtpTemplate = Buffer.from(buildAcdr(header(MEDIA_RTP, 0), rtp));
     this.rtpOffset = this.rtpTemplate.length - rtp.length;
+    this.rtpHeaders = this.rtpTemplate.subarray(0, this.rtpOffset + 12);
     this.rtcpHeader = Buffer.from(buildAcdr(header(MEDIA_RTCP, 1)));
   }
 
   rtp(atMs: number, marker: boolean, payloadType: number, seq: number, timestamp: number, frame: Uint8Array): Buffer {
     const b = Buffer.allocUnsafe(this.rtpTemplate.length);
-    this.rtpTemplate.copy(b);
+    // TypedArray.set: native for small copies, where Buffer.copy goes through JS.
+    b.set(this.rtpHeaders);
     b.writeUInt32BE(this.runtime.deviceClockUs(atMs), ACDR_CLOCK_OFFSET);
     const o = this.rtpOffset;
     b[o + 1] = (marker ? 0x80 : 0) | payloadType;
@@ -122,14 +126,15 @@ export class CallMedia {
   private readonly holds: readonly Window[];
   private readonly codecChange: Impairment | undefined;
   private readonly oneWay: boolean;
-  private readonly txSeq0: number;
-  private readonly txTs0: number;
-  private readonly rxSeq0: number;
-  private readonly rxTs0: number;
+  readonly txSeq0: number;
+  readonly txTs0: number;
+  readonly rxSeq0: number;
+  readonly rxTs0: number;
   private lastPhoneSr: { atMs: number; middle: number } | null = null;
   private lastRemoteSr: { atMs: number; middle: number } | null = null;
   private segmentStart: RxSnapshot = new RxStats().snapshot();
   private segmentTxStart = 0;
+  private readonly tones: readonly [readonly Uint8Array[], readonly Uint8Array[]];
 
   constructor(readonly call: SimCall, readonly runtime: PhoneRuntime, readonly epochMs: number) {
     const rnd = seededRandom(call.mediaSeed);
@@ -137,6 +142,7 @@ export class CallMedia {
     this.txTs0 = Math.floor(rnd() * 0x1_0000_0000);
     this.rxSeq0 = Math.floor(rnd() * 0x10000);
     this.rxTs0 = Math.floor(rnd() * 0x1_0000_0000);
+    this.tones = [toneFrames(LAW[call.codec], 0), toneFrames(LAW[call.codec], 1)];
     this.holds = call.impairments.filter((i) => i.kind === 'hold');
     this.codecChange = call.impairments.find((i) => i.kind === 'codec-change');
     this.oneWay = call.impairments.some((i) => i.kind === 'one-way');
@@ -155,7 +161,8 @@ export class CallMedia {
 
   /** The frame a stream plays at slot k: a cycling tone, a different one per direction. */
   frame(codec: G711Codec, voice: 0 | 1, k: number): Uint8Array {
-    return toneFrames(LAW[codec], voice)[k % FRAMES_PER_CYCLE]!;
+    const frames = codec === this.call.codec ? this.tones[voice] : toneFrames(LAW[codec], voice);
+    return frames[k % FRAMES_PER_CYCLE]!;
   }
 
   payloadType(codec: G711Codec): number {
@@ -256,9 +263,6 @@ export class CallMedia {
     );
   }
 
-  get sequenceBases(): { tx: number; txTs: number; rx: number; rxTs: number } {
-    return { tx: this.txSeq0, txTs: this.txTs0, rx: this.rxSeq0, rxTs: this.rxTs0 };
-  }
 }
 
 /** What the phone sends: RTP every 20 ms outside hold, its RTCP every 5 s, BYE at hang-up. */
@@ -296,8 +300,7 @@ class TxSource implements Source {
         this.resumed = true;
       } else {
         const codec = m.codecAt(rtpMs);
-        const base = m.sequenceBases;
-        const bytes = this.shape.rtp(rtpMs, this.resumed, m.payloadType(codec), base.tx + this.sent, base.txTs + this.k * SAMPLES_PER_FRAME, m.frame(codec, 0, this.k));
+        const bytes = this.shape.rtp(rtpMs, this.resumed, m.payloadType(codec), m.txSeq0 + this.sent, m.txTs0 + this.k * SAMPLES_PER_FRAME, m.frame(codec, 0, this.k));
         this.shape.emit(out, rtpMs, 'acdr-rtp', bytes);
         this.resumed = false;
         this.sent++;
@@ -343,7 +346,6 @@ class RxSource implements Source {
   /** Finds the next packet that arrives, counting the lost ones on the way. */
   private advance(): void {
     const m = this.m;
-    const base = m.sequenceBases;
     while (this.pending === null) {
       const nominal = m.call.answerMs + REMOTE_PACKET_PHASE_MS + this.k * FRAME_MS;
       if (nominal >= m.call.endMs) break;
@@ -356,7 +358,7 @@ class RxSource implements Source {
         this.resumed = true;
         continue;
       }
-      const seq = base.rx + this.sent;
+      const seq = m.rxSeq0 + this.sent;
       this.sent++;
       m.remoteSent = this.sent;
       const burst = within(nominal, this.bursts);
@@ -376,7 +378,7 @@ class RxSource implements Source {
       const arrivalMs = Math.round(Math.max(this.lastArrivalMs + 0.01, nominal + delayMs) * 1000) / 1000;
       this.lastArrivalMs = arrivalMs;
       const codec = m.codecAt(nominal);
-      const ts = base.rxTs + k * SAMPLES_PER_FRAME;
+      const ts = m.rxTs0 + k * SAMPLES_PER_FRAME;
       const transitTs = arrivalMs * (SAMPLES_PER_FRAME / FRAME_MS) - k * SAMPLES_PER_FRAME;
       this.pending = {
         arrivalMs,

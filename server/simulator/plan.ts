@@ -21,6 +21,11 @@ export interface SimOptions {
   readonly startMs: number;
   /** Phones get loopback aliases when the target is on loopback, documentation-range addresses otherwise. */
   readonly loopback: boolean;
+  /**
+   * Simulate only phones with index % count === index, so several processes can share one fleet
+   * (the plan, and so every phone's traffic, is the same as in a single process).
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 export const MODELS = ['405HD', '420HD', '430HD', '440HD', '445HD', '450HD'] as const;
@@ -187,7 +192,10 @@ export function planSimulation(o: SimOptions): SimPlan {
     call.impairments = planImpairments(o.scenario, call, rnd);
     calls.push(call);
   }
-  return { options: o, phones, calls };
+  const shard = o.shard;
+  if (!shard) return { options: o, phones, calls };
+  const mine = (p: SimPhone): boolean => p.index % shard.count === shard.index;
+  return { options: o, phones: phones.filter(mine), calls: calls.filter((c) => mine(c.phone)) };
 }
 
 /** `board:reset:session` as the recordings pipeline and tshark's acdr.session_id show it. */

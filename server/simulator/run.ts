@@ -99,28 +99,55 @@ export interface LiveOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One UDP socket per phone on its own loopback alias where the OS allows, else shared ones. */
-async function bindPhoneSockets(phones: readonly SimPhone[], loopback: boolean, notes: string[]): Promise<dgram.Socket[]> {
-  const bind = (address?: string): Promise<dgram.Socket> => new Promise((resolve, reject) => {
+/**
+ * Each phone's sockets: one for syslog and SIP, and one connected to the recording port (the hot
+ * path: a connected socket skips the per-send address lookup). Where the OS allows, both are bound
+ * to the phone's own loopback alias so the collector tells phones apart by source address.
+ */
+interface PhoneSockets {
+  readonly control: dgram.Socket;
+  readonly recording: dgram.Socket;
+}
+
+function bindSocket(onError: (err: Error) => void, address?: string, connectTo?: { port: number; host: string }): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
     const s = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 * 1024 * 1024 });
     s.once('error', (err) => { s.close(); reject(err); });
-    s.bind({ port: 0, ...(address ? { address } : {}) }, () => { s.removeAllListeners('error'); resolve(s); });
+    s.bind({ port: 0, ...(address ? { address } : {}) }, () => {
+      s.removeAllListeners('error');
+      s.on('error', onError);
+      if (connectTo) s.connect(connectTo.port, connectTo.host, () => resolve(s));
+      else resolve(s);
+    });
   });
+}
+
+/** Sockets in the order of `phones`; fewer when the OS ran out, and then phones share them. */
+async function bindPhoneSockets(phones: readonly SimPhone[], loopback: boolean, recording: { port: number; host: string }, notes: string[], onError: (err: Error) => void): Promise<PhoneSockets[]> {
+  const pair = async (address?: string): Promise<PhoneSockets> => {
+    const control = await bindSocket(onError, address);
+    try {
+      return { control, recording: await bindSocket(onError, address, recording) };
+    } catch (err) {
+      control.close();
+      throw err;
+    }
+  };
   if (!loopback) {
     notes.push('target is not on loopback: all phones send from this host\'s own address (their reports still name their simulated addresses)');
-    return [await bind()];
+    return [await pair()];
   }
-  const sockets: dgram.Socket[] = [];
+  const sockets: PhoneSockets[] = [];
   for (const p of phones) {
     try {
-      sockets.push(await bind(p.addr));
+      sockets.push(await pair(p.addr));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (sockets.length === 0) {
         notes.push(`cannot bind ${p.addr} (${code}): all phones send from one address`);
-        return [await bind()];
+        return [await pair()];
       }
-      notes.push(`stopped at ${sockets.length} sockets (${code}): phones beyond share them, so some come from another phone's address`);
+      notes.push(`stopped at ${sockets.length} phones' sockets (${code}): phones beyond share them, so some come from another phone's address`);
       break;
     }
   }
@@ -133,12 +160,13 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
   const loopback = targetAddr.startsWith('127.');
   const plan = planSimulation({ ...o, loopback });
   const notes: string[] = [];
-  const sockets = await bindPhoneSockets(plan.phones, loopback, notes);
-  const socketOf = (p: SimPhone): dgram.Socket => sockets[p.index % sockets.length]!;
-  const engine = new SimulationEngine({ plan, collectorHost: targetAddr, sipPortOf: (p) => socketOf(p).address().port });
+  let sendErrors = 0;
+  const sockets = await bindPhoneSockets(plan.phones, loopback, { port: o.ports.recording, host: targetAddr }, notes, () => { sendErrors++; });
+  const position = new Map(plan.phones.map((p, i) => [p.index, i]));
+  const socketsOf = (p: SimPhone): PhoneSockets => sockets[position.get(p.index)! % sockets.length]!;
+  const engine = new SimulationEngine({ plan, collectorHost: targetAddr, sipPortOf: (p) => socketsOf(p).control.address().port });
   let inFlight = 0;
   let total = 0;
-  let sendErrors = 0;
   const sent = (err: Error | null): void => {
     inFlight--;
     if (err) sendErrors++;
@@ -154,7 +182,9 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
       engine.pull(now, batch, BATCH_MAX);
       for (const d of batch) {
         inFlight++;
-        socketOf(d.phone).send(d.bytes, o.ports[d.port], targetAddr, sent);
+        const ps = socketsOf(d.phone);
+        if (d.port === 'recording') ps.recording.send(d.bytes, sent);
+        else ps.control.send(d.bytes, o.ports[d.port], targetAddr, sent);
       }
       total += batch.length;
       while (inFlight > MAX_IN_FLIGHT) await yieldToLoop();
@@ -167,7 +197,7 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
     }
     while (inFlight > 0) await yieldToLoop();
   } finally {
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all(sockets.flatMap((ps) => [ps.control, ps.recording]).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
   if (sendErrors > 0) notes.push(`${sendErrors} datagrams could not be sent (is the collector's port open?)`);
   return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes };

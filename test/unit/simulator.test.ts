@@ -58,6 +58,17 @@ describe('simulation plan', () => {
     expect(plan.phones.some((p) => p.sfb) && plan.phones.some((p) => !p.sfb)).toBe(true);
   });
 
+  it('splits into shards that together send exactly what one process sends', () => {
+    const whole = simulate('mixed', { phones: 6 });
+    const shards = [0, 1, 2].map((index) => simulate('mixed', { phones: 6, shard: { index, count: 3 } }));
+    expect(shards.flatMap((s) => s.log.calls.map((c) => c.index)).sort((a, b) => a - b)).toEqual(whole.log.calls.map((c) => c.index));
+    for (const [k, shard] of shards.entries()) {
+      const mine = whole.out.filter((d) => d.phone.index % 3 === k);
+      expect(shard.out.length).toBe(mine.length);
+      expect(Buffer.concat(shard.out.map((d) => d.bytes)).equals(Buffer.concat(mine.map((d) => d.bytes)))).toBe(true);
+    }
+  });
+
   it('emits datagrams in time order', () => {
     const { out } = simulate('mixed');
     for (let i = 1; i < out.length; i++) expect(out[i]!.atMs).toBeGreaterThanOrEqual(out[i - 1]!.atMs);
