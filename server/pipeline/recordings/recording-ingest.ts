@@ -13,7 +13,7 @@ import { recordedCallRecord } from './call-record.js';
 import { DatagramBatch, type DatagramColumns } from './datagram-batch.js';
 import type { RecordedCall } from './recorded-call.js';
 import { RecordingTracker } from './tracker.js';
-import type { RecordedCallSeries, RecordedCallSummary } from './types.js';
+import type { RecordedCallSummary } from './types.js';
 
 export const RECORDINGS_SOURCE = 'recordings';
 const TICK_MS = 1000;
@@ -23,7 +23,6 @@ const RETRY_DELAY_MS = 1000;
 /** Calls pushed to browsers and calls in progress saved per tick at most. */
 const MAX_LIVE_CALLS_PER_TICK = 200;
 const MAX_SAVES_PER_TICK = 100;
-const EMPTY_SERIES: RecordedCallSeries = { callId: 0, streams: [], samples: [] };
 
 export interface RecordingIngestOptions {
   readonly store: Store;
@@ -183,15 +182,16 @@ export class RecordingIngest {
       const saved = this.saved.get(call.id);
       if (saved && (now - saved.atMs < ACTIVE_SAVE_INTERVAL_MS || saved.datagrams === call.datagrams)) continue;
       this.saved.set(call.id, { atMs: now, datagrams: call.datagrams });
-      const summary = call.summary();
-      toSave.push(summary);
-      // The calls view shows the call while it goes on; its end completes the same call (by session).
-      if (!saved && this.o.correlator) this.track(this.o.correlator.findOrCreateCall(recordedCallRecord(summary, EMPTY_SERIES).keys, { active: true }));
+      toSave.push(call.summary());
     }
     if (toSave.length > 0) this.track(this.tables.saveCalls(toSave.map((summary) => ({ summary, series: null }))));
     if (updates.length > 0) this.o.live?.broadcast('recordings:update', { calls: updates });
   }
 
+  /**
+   * Only an ended call goes to the correlator: announced early, with a partial time range and not all
+   * its SSRCs, it was matched to another call of the same phone by time overlap (seen with the simulator).
+   */
   private ended(call: RecordedCall): void {
     this.changed.delete(call);
     this.saved.delete(call.id);
