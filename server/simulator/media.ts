@@ -18,7 +18,7 @@ import { acdrMediaExt, buildAcdr, buildRtcpBye, buildRtcpSdes, buildRtcpSr, buil
 import { seededRandom } from './wire/rtp-stream.js';
 
 const ACDR_VERSION = 7;
-const ACDR_HEADER_BYTES = 23;
+/** Field offsets in the v7 fixed header (acdr spec §2.2). */
 const ACDR_CLOCK_OFFSET = 1;
 const ACDR_SEQ_OFFSET = 5;
 const TRACE_NET2DSP = 0;

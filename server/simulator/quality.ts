@@ -47,7 +47,8 @@ export function deriveQuality(s: RxSnapshot, payloadType: number, expectedWhenSi
   const p = lossPct / 100;
   const meanRun = s.lossRuns > 0 ? lost / s.lossRuns : 1;
   const burstRatio = p > 0 && p < 1 ? meanRun * (1 - p) : 1;
-  const codec = staticPayloadType(payloadType)?.emodel ?? { ie: 0, bpl: 25.1 };
+  // The simulator speaks G.711 only, which the codec table always has E-model values for.
+  const codec = staticPayloadType(payloadType)!.emodel!;
   const listening = s.received === 0 ? 0 : rFactor({ codec, lossPct, burstRatio });
   const conversational = s.received === 0 ? 0 : rFactor({ codec, lossPct, burstRatio, oneWayDelayMs: ROUND_TRIP_MS / 2 + JB_NOMINAL_MS + FRAME_MS + END_SYSTEM_DELAY_MS });
   const gaps = s.bursts + 1;

@@ -9,6 +9,7 @@ import { END_SYSTEM_DELAY_MS, JB_ABS_MAX_MS, JB_MAX_MS, JB_NOMINAL_MS, ROUND_TRI
 import type { PhoneRuntime } from './runtime.js';
 import { branchFor, buildQoeService, buildVqPublish } from './wire/sip.js';
 import { rFromMos } from '../analysis/e-model.js';
+import { phoneHostname } from './syslog.js';
 
 export const SIP_DOMAIN = 'pbx.example.com';
 /** What the far end (a healthy gateway) reported back: no loss, the toll-quality ceiling. */
@@ -84,7 +85,7 @@ export function qoeService(rt: PhoneRuntime, call: SimCall, seg: ReportSegment, 
       toUri: call.outgoing ? remoteUri : phoneUri,
       localUserAgent: userAgent(call.phone),
       remoteUserAgent: 'UCCAPI/16.0.4849.1000 OC/16.0.4849.1000 (Skype for Business)',
-      endpointName: `${call.phone.model}-${call.phone.mac.slice(9).replace(/:/g, '').toUpperCase()}`,
+      endpointName: phoneHostname(call.phone),
       localAddr: { ip: call.phone.addr, port: call.localRtpPort },
       remoteAddr: { ip: call.remoteAddr, port: call.remoteRtpPort },
       inbound: {
