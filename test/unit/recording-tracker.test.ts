@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RtpStreamAnalyser } from '../../server/analysis/rtp-stream.js';
-import { RecordingTracker, type RecordingSink } from '../../server/pipeline/recordings/tracker.js';
+import { MAX_ACTIVE_CALLS, RecordingTracker, type RecordingSink } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCall } from '../../server/pipeline/recordings/recorded-call.js';
 import { SenderState } from '../../server/pipeline/recordings/sender-state.js';
 import { DuplicateWindow } from '../../server/pipeline/recordings/duplicate-window.js';
@@ -113,5 +113,22 @@ describe('sender clock and windows', () => {
     const w = new DuplicateWindow();
     for (const seq of [65534, 65535, 0, 2, 1, 1, 0, 3]) w.add(seq);
     expect(w.duplicates).toBe(2);
+  });
+});
+
+describe('tracker bounds', () => {
+  it('stops taking new calls past the cap, keeps the ones it has, and forgets idle senders but not their gaps', () => {
+    const sink: RecordingSink = { datagram: () => undefined, callChanged: () => undefined, callEnded: () => undefined };
+    const tracker = new RecordingTracker({ inactivityMs: 30_000, firstCallId: 1, firstStreamId: 1, sink });
+    const one = (sessionId: number, seq: number) => buildAcdr({ version: 9, timestampUs: seq, sequence: seq, tracePoint: 0, mediaType: 5, session: { boardId: 1, resetCounter: 1, sessionId } });
+    for (let i = 1; i <= MAX_ACTIVE_CALLS; i++) expect(tracker.handle(one(i, i * 2), 1000, '10.0.0.1', 1)).toBe('call');
+    expect(tracker.handle(one(MAX_ACTIVE_CALLS + 1, 1), 1000, '10.0.0.1', 1)).toBe('over-capacity');
+    expect(tracker.handle(one(1, 3), 1000, '10.0.0.1', 1)).toBe('call');
+    const gaps = tracker.recordingGaps();
+    expect(gaps).toBeGreaterThan(0);
+    tracker.sweep(1000 + 31_000);
+    expect(tracker.activeCount).toBe(0);
+    tracker.sweep(1000 + 3_700_000);
+    expect(tracker.recordingGaps()).toBe(gaps);
   });
 });

@@ -83,6 +83,7 @@ export class RecordingIngest {
     const now = this.o.now();
     const r = this.tracker.handle(data, now, from, fromPort);
     if (typeof r === 'object') this.o.counters.malformed(RECORDINGS_SOURCE, from, r.message, data, now);
+    else if (r === 'over-capacity') c.dropped++;
     else c.parsed++;
   }
 

@@ -23,6 +23,8 @@ export class SenderState {
   private expectedSeq = -1;
   /** This sender's calls in progress by board/reset key, then session number. */
   readonly calls = new Map<number, Map<number, RecordedCall>>();
+  /** Arrival time of its latest datagram. */
+  lastArrivalMs = 0;
   /** Datagrams missing from this sender's ACDR sequence, all calls together. */
   recordingGaps = 0;
 

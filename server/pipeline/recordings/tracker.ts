@@ -45,12 +45,19 @@ export interface TrackerOptions {
   readonly deviceId?: (address: string) => number | null;
 }
 
-export type TrackResult = 'call' | 'no-call' | DecodeError;
+/** 'over-capacity': a new call past MAX_ACTIVE_CALLS (e.g. a flood of made-up sessions) is not tracked. */
+export type TrackResult = 'call' | 'no-call' | 'over-capacity' | DecodeError;
+
+/** Calls in progress at most: ten times the load the collector is built for (1,000 recorded calls). */
+export const MAX_ACTIVE_CALLS = 10_000;
+/** A sender (phone) with no call in progress is forgotten after this long; its recording gaps stay counted. */
+const SENDER_FORGET_MS = 3_600_000;
 
 export class RecordingTracker {
   private readonly senders = new Map<string, SenderState>();
   private readonly calls = new Map<string, RecordedCall>();
   private readonly byId = new Map<number, RecordedCall>();
+  private forgottenGaps = 0;
   private nextCallId: number;
   private nextStreamId: number;
   private readonly newStreamId = () => this.nextStreamId++;
@@ -72,9 +79,11 @@ export class RecordingTracker {
       sender = new SenderState(fromAddr);
       this.senders.set(fromAddr, sender);
     }
+    sender.lastArrivalMs = arrivalMs;
     const gap = rec.sequence === null ? 0 : sender.noteSequence(rec.sequence);
     const deviceMs = sender.deviceTimeMs(rec.version, rec.timestampUs, arrivalMs);
     const call = this.callFor(sender, rec, arrivalMs);
+    if (call === null) return 'over-capacity';
     call.recordingGaps += gap;
     call.noteTime(deviceMs, arrivalMs, bytes.length);
     this.o.sink.datagram(call.id, arrivalMs, fromPort, bytes);
@@ -92,6 +101,11 @@ export class RecordingTracker {
       const idle = nowMs - call.lastArrivalMs;
       if (call.rtcp.byeSeen && idle > BYE_GRACE_MS) this.end(call, 'bye');
       else if (idle > this.o.inactivityMs) this.end(call, 'inactivity');
+    }
+    for (const [address, sender] of this.senders) {
+      if (sender.calls.size > 0 || nowMs - sender.lastArrivalMs <= SENDER_FORGET_MS) continue;
+      this.forgottenGaps += sender.recordingGaps;
+      this.senders.delete(address);
     }
   }
 
@@ -114,7 +128,7 @@ export class RecordingTracker {
 
   /** Recording loss over all senders. */
   recordingGaps(): number {
-    let n = 0;
+    let n = this.forgottenGaps;
     for (const s of this.senders.values()) n += s.recordingGaps;
     return n;
   }
@@ -130,13 +144,14 @@ export class RecordingTracker {
     this.o.sink.callEnded(call);
   }
 
-  private callFor(sender: SenderState, rec: AcdrRecord, arrivalMs: number): RecordedCall {
+  private callFor(sender: SenderState, rec: AcdrRecord, arrivalMs: number): RecordedCall | null {
     // Number keys (board/reset, then session number) are hashed far cheaper than a fresh string per datagram.
     const s = rec.session;
     const head = s === null ? NO_SESSION_KEY : (s.boardId ?? 0) * 256 + (s.resetCounter ?? 0);
     const number = s === null ? 0 : s.sessionId;
     let call = sender.calls.get(head)?.get(number);
     if (!call) {
+      if (this.calls.size >= MAX_ACTIVE_CALLS) return null;
       const sessionId = s?.fullSessionId ?? NO_SESSION;
       call = new RecordedCall(this.nextCallId++, `${sender.address}|${sessionId}`, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
       call.lastArrivalMs = arrivalMs;
