@@ -51,6 +51,10 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
     '--web-port', String(ports.web),
     '--syslog-port', String(ports.syslogUdp),
     '--syslog-tcp-port', String(ports.syslogTcp),
+    // Fixed default ports (50000, 5060) would collide between tests running side by side;
+    // a test that needs these listeners passes its own ports after these (the last one wins).
+    '--recording-port', '0',
+    '--sip-port', '0',
     ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
