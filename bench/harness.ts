@@ -43,10 +43,12 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Runs a sender process to completion and returns what it printed as JSON. */
-export function runSender(args: string[]): Promise<{ sent: number; elapsedMs: number }> {
+export interface SendResult { readonly sent: number; readonly elapsedMs: number }
+
+/** Runs a sender process (a script of bench/) to completion and returns what it printed as JSON. */
+export function runSender(script: string, args: string[]): Promise<SendResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist/bench/udp-sender.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d) => { out += d; });
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sender exited ${code}`))));
@@ -74,4 +76,50 @@ export async function settle(read: () => Promise<number>, quietMs = 1500, maxMs 
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   return (await res.json()) as T;
+}
+
+export const UDP_SENDER = path.join(PACKAGE_ROOT, 'dist/bench/udp-sender.js');
+
+export interface RateStep { rate: number; sent: number; stored: number; lost: number; sendSeconds: number }
+
+/** The highest rate of a ladder with nothing lost (0 when even the first step lost something). */
+export function highestZeroLossRate(steps: readonly RateStep[]): number {
+  return steps.filter((s) => s.lost === 0).reduce((m, s) => Math.max(m, s.rate), 0);
+}
+
+/**
+ * Starts a collector with `collectorArgs` (its web port given), then sends at each rate in turn,
+ * waiting for the `source` counter to settle after each step, until a step loses something.
+ */
+export async function rateLadder(o: {
+  readonly collectorArgs: string[];
+  readonly webPort: number;
+  readonly source: string;
+  readonly rates: readonly number[];
+  readonly send: (rate: number, offset: number) => Promise<SendResult>;
+}): Promise<{ steps: RateStep[]; peakRssMb: number | null }> {
+  const child = startCollectorProcess(['--web-port', String(o.webPort), ...o.collectorArgs]);
+  const stored = async () => {
+    const h = await getJson<{ counters: Record<string, { stored: number }> }>(`http://127.0.0.1:${o.webPort}/api/health`);
+    return h.counters[o.source]?.stored ?? 0;
+  };
+  for (let i = 0; i < 100; i++) {
+    try { await stored(); break; } catch { await sleep(100); }
+  }
+  const steps: RateStep[] = [];
+  let offset = 0;
+  try {
+    for (const rate of o.rates) {
+      const before = await stored();
+      const s = await o.send(rate, offset);
+      offset += s.sent;
+      const after = await settle(stored);
+      const step = { rate, sent: s.sent, stored: after - before, lost: s.sent - (after - before), sendSeconds: s.elapsedMs / 1000 };
+      steps.push(step);
+      if (step.lost > 0) break;
+    }
+    return { steps, peakRssMb: peakRssMb(child.pid!) };
+  } finally {
+    await stopProcess(child);
+  }
 }

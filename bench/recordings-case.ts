@@ -7,7 +7,7 @@
  * Run as `node recordings-case.js --send HOST PORT RATE SECONDS CALLS` it is the load generator
  * (its own process, so the collector is measured, not the sender).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ethernetFrame, ipUdpPacket } from '../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapGlobalHeader, pcapRecord, pcapTime } from '../server/export/pcap-writer.js';
 import { PACKAGE_ROOT } from '../server/package-root.js';
-import { getJson, peakRssMb, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { highestZeroLossRate, rateLadder, runSender, type BenchOptions, type CaseResult, type RateStep } from './harness.js';
 
 const FULL_RATES = [25_000, 50_000, 75_000, 100_000, 125_000];
 const SMOKE_RATES = [5_000];
@@ -80,14 +80,12 @@ class AcdrLoad {
   }
 }
 
-interface Step { rate: number; sent: number; stored: number; lost: number; sendSeconds: number }
-
 export async function recordingsCase(o: BenchOptions): Promise<CaseResult> {
   const rates = o.smoke ? SMOKE_RATES : FULL_RATES;
   const seconds = o.smoke ? 1 : 10;
   const calls = o.smoke ? SMOKE_CALLS : CALLS;
   const ingest = await ingestSteps(rates, seconds, calls);
-  const held = ingest.steps.filter((s) => s.lost === 0).reduce((m, s) => Math.max(m, s.rate), 0);
+  const held = highestZeroLossRate(ingest.steps);
   const analysis = analyzeVersusTshark(o.smoke ? SMOKE_CAPTURE_DATAGRAMS : FULL_CAPTURE_DATAGRAMS, calls);
   return {
     name: 'recordings',
@@ -111,45 +109,21 @@ export async function recordingsCase(o: BenchOptions): Promise<CaseResult> {
   };
 }
 
-async function ingestSteps(rates: number[], seconds: number, calls: number): Promise<{ steps: Step[]; peakRssMb: number | null }> {
+async function ingestSteps(rates: number[], seconds: number, calls: number): Promise<{ steps: RateStep[]; peakRssMb: number | null }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-rec-'));
   const [web, udp] = [BASE_PORT, BASE_PORT + 1];
-  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', '0',
-    '--syslog-tcp-port', '0', '--sip-port', '0', '--recording-port', String(udp), '--recordings-max-mb', '100000']);
-  const base = `http://127.0.0.1:${web}`;
-  const stored = async () => {
-    const h = await getJson<{ counters: Record<string, { stored: number }> }>(`${base}/api/health`);
-    return h.counters['recordings']?.stored ?? 0;
-  };
-  for (let i = 0; i < 100; i++) {
-    try { await stored(); break; } catch { await sleep(100); }
-  }
-  const steps: Step[] = [];
-  let offset = 0;
   try {
-    for (const rate of rates) {
-      const before = await stored();
-      const s = await runSelfSender(['127.0.0.1', String(udp), String(rate), String(seconds), String(calls), String(offset)]);
-      offset += s.sent;
-      const after = await settle(stored);
-      const step = { rate, sent: s.sent, stored: after - before, lost: s.sent - (after - before), sendSeconds: s.elapsedMs / 1000 };
-      steps.push(step);
-      if (step.lost > 0) break;
-    }
-    return { steps, peakRssMb: peakRssMb(child.pid!) };
+    return await rateLadder({
+      collectorArgs: ['--data-dir', dataDir, '--bind', '127.0.0.1', '--syslog-port', '0', '--syslog-tcp-port', '0', '--sip-port', '0',
+        '--recording-port', String(udp), '--recordings-max-mb', '100000'],
+      webPort: web,
+      source: 'recordings',
+      rates,
+      send: (rate, offset) => runSender(fileURLToPath(import.meta.url), ['--send', '127.0.0.1', String(udp), String(rate), String(seconds), String(calls), String(offset)]),
+    });
   } finally {
-    await stopProcess(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function runSelfSender(args: string[]): Promise<{ sent: number; elapsedMs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--send', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sender exited ${code}`))));
-  });
 }
 
 function analyzeVersusTshark(datagrams: number, calls: number): { datagrams: number; oursS: number; oursPerS: number; tsharkS: number | null; tsharkPerS: number | null } {

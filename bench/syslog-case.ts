@@ -12,23 +12,21 @@ import { isDecodeError } from '../parsers/decode-error.js';
 import { classifyModule } from '../parsers/phone-module.js';
 import { DirectSqliteStore } from '../server/store/sqlite/direct-store.js';
 import type { LogRecord } from '../server/store/types.js';
-import { getJson, peakRssMb, runSender, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { highestZeroLossRate, rateLadder, runSender, settle, sleep, stopProcess, UDP_SENDER, type BenchOptions, type CaseResult, type RateStep } from './harness.js';
 import { syslogLine } from './syslog-lines.js';
 
 const FULL_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000];
 const SMOKE_RATES = [2_000];
 const BASE_PORT = 47_000;
 
-interface Step { rate: number; sent: number; stored: number; lost: number; sendSeconds: number }
 
 export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
   const rates = o.smoke ? SMOKE_RATES : FULL_RATES;
   const seconds = o.smoke ? 1 : 10;
   const ours = await collectorSteps(rates, seconds);
   const reference = rsyslogAvailable() ? await rsyslogSteps(rates, seconds) : null;
-  const held = (steps: Step[]) => steps.filter((s) => s.lost === 0).reduce((m, s) => Math.max(m, s.rate), 0);
-  const oursHeld = held(ours.steps);
-  const refHeld = reference ? held(reference) : null;
+  const oursHeld = highestZeroLossRate(ours.steps);
+  const refHeld = reference ? highestZeroLossRate(reference) : null;
   return {
     name: 'syslog',
     load: `UDP syslog over loopback, ${seconds} s per rate step, rates ${rates.join(', ')} lines/s, 80-400 byte lines of 8 modules`,
@@ -44,42 +42,24 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
   };
 }
 
-async function collectorSteps(rates: number[], seconds: number): Promise<{ steps: Step[]; peakRssMb: number | null }> {
+function collectorSteps(rates: number[], seconds: number): Promise<{ steps: RateStep[]; peakRssMb: number | null }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-'));
   const [web, udp] = [BASE_PORT, BASE_PORT + 1];
-  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web),
-    '--syslog-port', String(udp), '--syslog-tcp-port', '0', '--retention-max-mb', '100000']);
-  const base = `http://127.0.0.1:${web}`;
-  const stored = async () => {
-    const h = await getJson<{ counters: Record<string, { stored: number }> }>(`${base}/api/health`);
-    return h.counters['syslog-udp']?.stored ?? 0;
-  };
-  for (let i = 0; i < 100; i++) {
-    try { await stored(); break; } catch { await sleep(100); }
-  }
-  const steps: Step[] = [];
-  let offset = 0;
-  try {
-    for (const rate of rates) {
-      const before = await stored();
-      const s = await runSender(['127.0.0.1', String(udp), String(rate), String(seconds), String(offset)]);
-      offset += s.sent;
-      const after = await settle(stored);
-      const step = { rate, sent: s.sent, stored: after - before, lost: s.sent - (after - before), sendSeconds: s.elapsedMs / 1000 };
-      steps.push(step);
-      if (step.lost > 0) break;
-    }
-    return { steps, peakRssMb: peakRssMb(child.pid!) };
-  } finally {
-    await stopProcess(child);
-  }
+  return rateLadder({
+    collectorArgs: ['--data-dir', dataDir, '--bind', '127.0.0.1', '--syslog-port', String(udp), '--syslog-tcp-port', '0',
+      '--recording-port', '0', '--sip-port', '0', '--retention-max-mb', '100000'],
+    webPort: web,
+    source: 'syslog-udp',
+    rates,
+    send: (rate, offset) => runSender(UDP_SENDER, ['127.0.0.1', String(udp), String(rate), String(seconds), String(offset)]),
+  });
 }
 
 function rsyslogAvailable(): boolean {
   return ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].some((p) => existsSync(p));
 }
 
-async function rsyslogSteps(rates: number[], seconds: number): Promise<Step[]> {
+async function rsyslogSteps(rates: number[], seconds: number): Promise<RateStep[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-rsyslog-'));
   const port = BASE_PORT + 2;
   const out = path.join(dir, 'out.log');
@@ -94,12 +74,12 @@ main_queue(queue.type="FixedArray" queue.size="250000" queue.dequeueBatchSize="4
   const child = spawn(rsyslogBinary(), ['-n', '-f', conf, '-i', path.join(dir, 'pid')], { stdio: 'ignore' });
   await sleep(1000);
   const lines = async () => (existsSync(out) ? countLines(out) : 0);
-  const steps: Step[] = [];
+  const steps: RateStep[] = [];
   let offset = 0;
   try {
     for (const rate of rates) {
       const before = await settle(lines, 1000);
-      const s = await runSender(['127.0.0.1', String(port), String(rate), String(seconds), String(offset)]);
+      const s = await runSender(UDP_SENDER, ['127.0.0.1', String(port), String(rate), String(seconds), String(offset)]);
       offset += s.sent;
       const after = await settle(lines, 2500);
       // rsyslog writes each datagram as one line (it escapes the SIP message's new lines).
