@@ -118,14 +118,13 @@ export interface ObservedBurst {
 export class CallMedia {
   readonly rx = new RxStats();
   txPackets = 0;
-  /** What the far end sent (lost ones included): the expected count when nothing arrives. */
+  /** What the far end has sent, lost packets included: its SR packet count. */
   remoteSent = 0;
   readonly bursts: ObservedBurst[] = [];
   readonly tx: Source;
   readonly receive: Source;
   private readonly holds: readonly Window[];
   private readonly codecChange: Impairment | undefined;
-  private readonly oneWay: boolean;
   readonly txSeq0: number;
   readonly txTs0: number;
   readonly rxSeq0: number;
@@ -145,10 +144,10 @@ export class CallMedia {
     this.tones = [toneFrames(LAW[call.codec], 0), toneFrames(LAW[call.codec], 1)];
     this.holds = call.impairments.filter((i) => i.kind === 'hold');
     this.codecChange = call.impairments.find((i) => i.kind === 'codec-change');
-    this.oneWay = call.impairments.some((i) => i.kind === 'one-way');
     for (const i of call.impairments) if (i.kind === 'loss-burst') this.bursts.push({ impairment: i, firstSeq: -1, lastSeq: -1, lost: 0 });
     this.tx = new TxSource(this, new StreamShape(runtime, call, TRACE_DSP2NET));
-    this.receive = this.oneWay ? { at: Infinity, step: () => undefined } : new RxSource(this, new StreamShape(runtime, call, TRACE_NET2DSP), seededRandom(call.mediaSeed ^ 0x2545f491));
+    const oneWay = call.impairments.some((i) => i.kind === 'one-way');
+    this.receive = oneWay ? { at: Infinity, step: () => undefined } : new RxSource(this, new StreamShape(runtime, call, TRACE_NET2DSP), seededRandom(call.mediaSeed ^ 0x2545f491));
   }
 
   codecAt(nominalMs: number): G711Codec {

@@ -3,10 +3,12 @@
  * ACDR (RTP/RTCP inside) and SIP in the numbers the simulator's event log states, and the planned
  * impairments visible in tshark's own RTP stream analysis.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { EventLog } from '../../server/simulator/event-log.js';
 import { simulateToPcap, type SimulateOptions } from '../../server/simulator/run.js';
@@ -107,5 +109,26 @@ describe.skipIf(!requireTshark())('simulated capture', () => {
       if (spikes.length > 0) expect(maxJitter.get(call.ssrcRx)).toBeGreaterThan(10);
       expect(maxJitter.get(call.ssrcTx)).toBeLessThan(1);
     }
+  });
+});
+
+describe('ipp-collector simulate (the built CLI)', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['bin/ipp-collector.js', 'simulate', ...args], { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8' });
+
+  it('writes the capture and its event log, and says what it sent', () => {
+    const file = path.join(dir, 'cli.pcap');
+    const r = cli(['--target', '127.0.0.1', '--phones', '3', '--duration', '60', '--calls-per-hour', '120', '--seed', '9', '--pcap', file]);
+    expect(r.status).toBe(0);
+    const log = JSON.parse(fs.readFileSync(path.join(dir, 'cli.events.json'), 'utf8')) as EventLog;
+    const total = Object.values(log.counts).reduce((a, b) => a + b, 0);
+    expect(r.stdout).toContain(`${total} datagrams`);
+    expect(log.start).toBe('2026-01-01T09:00:00.000Z');
+    expect(log.phones).toHaveLength(3);
+  });
+
+  it('refuses a bad flag with one line saying which and why', () => {
+    const r = cli(['--target', '127.0.0.1', '--scenario', 'thunderstorm']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['ipp-collector: --scenario: "thunderstorm" is not one of clean, bursty-loss, one-way, jitter-storm, mixed']);
   });
 });
