@@ -37,6 +37,8 @@ export class RxStats {
   private lossRuns = 0;
   /** Packets received since the last loss, not yet given to a burst or a gap. */
   private pending = 0;
+  /** Packets received since the last loss: fewer than Gmin keeps a burst going. */
+  private sinceLoss = 0;
   private anyLoss = false;
   private inBurst = false;
   private lastLost = false;
@@ -57,6 +59,7 @@ export class RxStats {
     if (discarded) this.discarded++;
     this.lastLost = false;
     this.pending++;
+    this.sinceLoss++;
     if (this.inBurst && this.pending >= GMIN) {
       this.inBurst = false;
       this.gapPackets += this.pending;
@@ -72,7 +75,7 @@ export class RxStats {
 
   private loss(): void {
     if (!this.lastLost) this.lossRuns++;
-    if (this.anyLoss && (this.inBurst || this.pending < GMIN)) {
+    if (this.anyLoss && this.sinceLoss < GMIN) {
       if (!this.inBurst) {
         // The loss before this one was booked as a gap loss; it opens this burst instead.
         this.gapPackets--;
@@ -89,6 +92,7 @@ export class RxStats {
       this.gapLost++;
     }
     this.pending = 0;
+    this.sinceLoss = 0;
     this.anyLoss = true;
   }
 
