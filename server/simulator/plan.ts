@@ -40,6 +40,8 @@ const RING_MIN_MS = 1000;
 const RING_MAX_MS = 4000;
 /** Calls end this long before the simulation does, so BYE, BYE's RTCP and the report still go out. */
 const WIND_DOWN_MS = 1500;
+/** The first call of a mixed run is its sure poor one: kept short so it ends, and is judged, within a demo's first minute. */
+const FIRST_MIXED_CALL_MAX_MS = 25_000;
 const FIRST_RTP_PORT = 4000;
 const RTP_PORTS_PER_PHONE = 100;
 
@@ -188,7 +190,8 @@ export function planSimulation(o: SimOptions): SimPlan {
   drafts.sort((a, b) => a.inviteMs - b.inviteMs || a.phone.index - b.phone.index);
   for (const [index, d] of drafts.entries()) {
     const rnd = seededRandom(subSeed(o.seed, STREAM_CALL, index));
-    const call = { ...d, index, mediaSeed: subSeed(o.seed, STREAM_CALL + 1, index), impairments: [] as Impairment[] };
+    const endMs = o.scenario === 'mixed' && index === 0 ? Math.min(d.endMs, d.answerMs + FIRST_MIXED_CALL_MAX_MS) : d.endMs;
+    const call = { ...d, index, endMs, mediaSeed: subSeed(o.seed, STREAM_CALL + 1, index), impairments: [] as Impairment[] };
     call.impairments = planImpairments(o.scenario, call, rnd);
     calls.push(call);
   }
