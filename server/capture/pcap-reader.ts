@@ -1,11 +1,16 @@
 /**
  * Reads a classic pcap file frame by frame with `pcap-parser` (streaming: the file is never held
- * whole), and hands out the UDP datagrams in it. pcapng and nanosecond pcap are refused with a
- * message that says so (`pcap-parser` reads microsecond libpcap 2.4 only).
+ * whole), and hands out the UDP datagrams in it. `readPcapFrames` alone refuses pcapng and
+ * nanosecond pcap with a message that says so (`pcap-parser` reads microsecond libpcap 2.4 only);
+ * `readPcapUdp` reads every capture format through `openCapture`.
  */
 import pcapParser, { type PcapPacket } from 'pcap-parser';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeIpUdp, decodeUdp, type LinkFrame } from '../../parsers/ip-udp.js';
+import type { IssueSink } from './capture-frame.js';
+import { classicPcapHeader, readClassicFrames, recordProblem, PCAP_GLOBAL_HEADER_BYTES } from './classic-pcap-reader.js';
+import { FileWindow } from './file-window.js';
+import { openCapture } from './open-capture.js';
 import { FragmentReassembler } from './reassembly.js';
 
 export interface CapturedFrame {
@@ -16,6 +21,8 @@ export interface CapturedFrame {
   readonly data: Buffer;
   /** The frame's length on the wire (more than `data` when the capture cut it). */
   readonly originalLength: number;
+  /** Byte offset of the frame's record in the file. */
+  readonly offset?: number;
 }
 
 export interface CapturedUdp {
@@ -33,9 +40,18 @@ const MAX_BUFFERED_FRAMES = 2048;
 
 export class CaptureError extends Error {}
 
-/** Every frame of a classic pcap file, in order. Throws CaptureError for files it cannot read. */
-export async function* readPcapFrames(file: string): AsyncGenerator<CapturedFrame> {
+/**
+ * Every frame of a classic microsecond pcap file, in order. Throws CaptureError for files it cannot
+ * read. With `report`, damage is reported instead: a cut-off last frame, and a record header whose
+ * lengths are impossible, after which our own reader (classic-pcap-reader.ts) finds the next good
+ * record and goes on, since `pcap-parser` cannot resume mid-file.
+ */
+export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGenerator<CapturedFrame> {
   const parser = pcapParser.parse(file);
+  let consumed = PCAP_GLOBAL_HEADER_BYTES;
+  let badRecordAt: { offset: number; problem: string } | null = null;
+  let snapLength = 0;
+  let lastSec: number | null = null;
   const queue: CapturedFrame[] = [];
   let linkType = -1;
   let frame = 0;
@@ -47,11 +63,29 @@ export async function* readPcapFrames(file: string): AsyncGenerator<CapturedFram
     wake = null;
   };
   let headers = 0;
-  parser.on('globalHeader', (h) => { linkType = h.linkLayerType; });
-  parser.on('packetHeader', () => { headers++; });
+  parser.on('globalHeader', (h) => {
+    linkType = h.linkLayerType & 0xffff;
+    snapLength = h.snapshotLength;
+  });
+  parser.on('packetHeader', (h) => {
+    headers++;
+    const problem = recordProblem({ sec: h.timestampSeconds, frac: h.timestampMicroseconds, capturedLength: h.capturedLength, originalLength: h.originalLength },
+      { littleEndian: true, nanoseconds: false, snapLength, linkType });
+    if (problem === null || badRecordAt) return;
+    // pcap-parser would wait for (and buffer) that many bytes: stop it here.
+    badRecordAt = { offset: consumed, problem };
+    done = true;
+    parser.stream.destroy();
+    signal();
+  });
   parser.on('packet', (p: PcapPacket) => {
+    if (badRecordAt) return;
     frame++;
+    const offset = consumed;
+    consumed += 16 + p.header.capturedLength;
+    lastSec = p.header.timestampSeconds;
     queue.push({
+      offset,
       frame,
       timeMs: p.header.timestampSeconds * 1000 + p.header.timestampMicroseconds / 1000,
       linkType,
@@ -82,10 +116,31 @@ export async function* readPcapFrames(file: string): AsyncGenerator<CapturedFram
       if (done) break;
       await new Promise<void>((r) => { wake = r; });
     }
+    const bad = badRecordAt as { offset: number; problem: string } | null;
+    if (bad) {
+      if (!report) throw new CaptureError(`${file}: ${bad.problem} in the record at offset ${bad.offset}`);
+      yield* resumeAfterDamage(file, bad, frame, lastSec, report);
+      return;
+    }
     const leftover = parser.buffer?.length ?? 0;
-    if (leftover > 0 || headers > frame) throw new CaptureError(`${file}: cut off after frame ${frame} (an incomplete frame follows)`);
+    if (leftover > 0 || headers > frame) {
+      const message = `cut off after frame ${frame} (an incomplete frame follows)`;
+      if (!report) throw new CaptureError(`${file}: ${message}`);
+      report({ offset: consumed, message });
+    }
   } finally {
     parser.stream.destroy();
+  }
+}
+
+async function* resumeAfterDamage(file: string, bad: { offset: number; problem: string }, frames: number, lastSec: number | null, report: IssueSink): AsyncGenerator<CapturedFrame> {
+  const win = await FileWindow.open(file);
+  try {
+    const header = classicPcapHeader(await win.read(0, PCAP_GLOBAL_HEADER_BYTES));
+    if (typeof header === 'string') throw new CaptureError(`${file}: ${header}`);
+    yield* readClassicFrames(win, header, { offset: bad.offset, frames, resync: true, lastSec, problem: bad.problem }, report);
+  } finally {
+    await win.close();
   }
 }
 
@@ -115,10 +170,13 @@ export function udpOfFrame(f: CapturedFrame, decoded: LinkFrame, fragments: Frag
   return { frame: f.frame, timeMs: f.timeMs, src: ip.src, srcPort: udp.srcPort, dst: ip.dst, dstPort: udp.dstPort, payload: udp.payload };
 }
 
-/** Every UDP datagram of a classic pcap file (fragments reassembled); frames that aren't UDP are skipped. */
-export async function* readPcapUdp(file: string): AsyncGenerator<CapturedUdp> {
+/**
+ * Every UDP datagram of a capture (pcap µs/ns, pcapng; fragments reassembled); frames that aren't
+ * UDP are skipped, damage is passed to `report` (without one, skipped silently).
+ */
+export async function* readPcapUdp(file: string, report: IssueSink = () => undefined): AsyncGenerator<CapturedUdp> {
   const fragments = new FragmentReassembler();
-  for await (const f of readPcapFrames(file)) {
+  for await (const f of openCapture(file, report)) {
     const decoded = decodeIpUdp(f.linkType, f.data);
     if (isDecodeError(decoded)) continue;
     const udp = udpOfFrame(f, decoded, fragments);
