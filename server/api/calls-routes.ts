@@ -3,6 +3,7 @@
  * list must stay fast at 100,000 calls), one call with its streams and verdicts, and its timeline.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from '../analysis/e-model.js';
 import type { CallCorrelator } from '../calls/correlator.js';
 import { callJson, streamJson } from '../calls/json.js';
 import type { QualityMetrics, QualitySample, Verdict } from '../calls/model.js';
@@ -31,6 +32,8 @@ export const METRIC_UNITS: Readonly<Record<keyof QualityMetrics, string>> = {
 export interface CallsApiDeps {
   readonly correlator: CallCorrelator;
   readonly devices: DeviceRegistry;
+  /** The verdict thresholds in force, so charts shade the same bands the verdicts use; defaults if absent. */
+  readonly thresholds?: VerdictThresholds;
 }
 
 export function callsRouter(d: CallsApiDeps): Router {
@@ -97,7 +100,12 @@ export function callsRouter(d: CallsApiDeps): Router {
     const window = { fromMs: optionalTime(q, 'from'), toMs: optionalTime(q, 'to') };
     const samples = (await d.correlator.samples(id)).filter((s) => inWindow(s, window));
     const series = timeline(samples);
-    res.json({ callId: id, start: callJson(detail.call).start, series: maxPoints === undefined ? series : series.map((s) => decimate(s, maxPoints)) });
+    res.json({
+      callId: id,
+      start: callJson(detail.call).start,
+      bands: qualityBands(d.thresholds ?? DEFAULT_VERDICT_THRESHOLDS),
+      series: maxPoints === undefined ? series : series.map((s) => decimate(s, maxPoints)),
+    });
   }));
 
   r.get('/calls/:id/samples.csv', wrap(async (req, res) => {
@@ -138,6 +146,16 @@ export function timeline(samples: readonly QualitySample[]): TimelineSeries[] {
     }
   }
   return [...series.values()];
+}
+
+/** Where fair and poor begin for each charted metric (the verdict's thresholds), keyed by chart. */
+function qualityBands(t: VerdictThresholds) {
+  return {
+    mos: { fair: t.fairMos, poor: t.poorMos, lowerIsWorse: true },
+    lossPct: { fair: t.fairLossPct, poor: t.poorLossPct, lowerIsWorse: false },
+    jitterMs: { fair: t.fairJitterMs, poor: t.poorJitterMs, lowerIsWorse: false },
+    roundTripMs: { fair: t.fairRttMs, poor: t.poorRttMs, lowerIsWorse: false },
+  };
 }
 
 /** Metrics where a lower value is the worse one; every other metric is worse when higher. */

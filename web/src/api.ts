@@ -36,6 +36,9 @@ export interface LogQuery {
   severity?: number;
   q?: string;
   cursor?: string;
+  /** Receive-time range, ms since the epoch. */
+  from?: number;
+  to?: number;
   limit: number;
 }
 
@@ -53,6 +56,8 @@ export async function fetchLogs(query: LogQuery, signal?: AbortSignal): Promise<
   if (query.severity !== undefined) p.set('severity', String(query.severity));
   if (query.q) p.set('q', query.q);
   if (query.cursor) p.set('cursor', query.cursor);
+  if (query.from !== undefined) p.set('from', String(Math.floor(query.from)));
+  if (query.to !== undefined) p.set('to', String(Math.ceil(query.to)));
   p.set('limit', String(query.limit));
   const body = await getJson(`/api/logs?${p.toString()}`, signal);
   if (!isLogPage(body)) throw new ApiError('/api/logs answered with an unexpected shape');

@@ -93,7 +93,11 @@ export class LogsPage {
   private wasConnected: boolean | null = null;
   private readonly disposers: (() => void)[] = [];
 
-  constructor(private readonly live: LiveConnection) {
+  /**
+   * `embed` puts the page inside another one (a device's page): its filters live in that page's
+   * URL path, and the device is fixed.
+   */
+  constructor(private readonly live: LiveConnection, private readonly embed: { path: string; device: string } | null = null) {
     if (live.connectionState === 'connected') this.wasConnected = true;
     this.view = new LogView(
       (line) => this.detail.show(line),
@@ -148,7 +152,7 @@ export class LogsPage {
       'div',
       { class: 'page logs-page' },
       el('div', { class: 'toolbar' },
-        el('label', { class: 'field' }, el('span', {}, 'Device'), this.deviceSelect),
+        embed ? null : el('label', { class: 'field' }, el('span', {}, 'Device'), this.deviceSelect),
         el('label', { class: 'field' }, el('span', {}, 'Severity'), this.severitySelect),
         this.modulePicker,
         searchForm,
@@ -195,6 +199,7 @@ export class LogsPage {
   /** Called with the URL's parameters on load and on Back/Forward. */
   update(params: URLSearchParams): void {
     const f = filtersFromParams(params);
+    if (this.embed) f.device = this.embed.device;
     if (this.filters && sameFilters(f, this.filters)) return;
     this.apply(f);
   }
@@ -208,14 +213,17 @@ export class LogsPage {
 
   private onControlsChanged(mode: 'push' | 'replace' = 'replace', rerun = false): void {
     const f: LogFilters = { modules: [] };
-    if (this.deviceSelect.value) f.device = this.deviceSelect.value;
+    if (this.embed) f.device = this.embed.device;
+    else if (this.deviceSelect.value) f.device = this.deviceSelect.value;
     for (const [id, { box }] of this.moduleBoxes) if (box.checked) f.modules.push(id);
     f.modules.sort();
     if (this.severitySelect.value !== '') f.severity = Number(this.severitySelect.value);
     const q = this.searchInput.value.trim();
     if (q) f.q = q;
     // Entering or leaving a search is a step the Back button should undo.
-    setRoute('/logs', paramsFromFilters(f), f.q !== this.filters?.q ? 'push' : mode);
+    const params = paramsFromFilters(f);
+    if (this.embed) params.delete('device');
+    setRoute(this.embed?.path ?? '/logs', params, f.q !== this.filters?.q ? 'push' : mode);
     // Submitting the same search again runs it again: the store has grown since.
     if (!this.filters || !sameFilters(f, this.filters) || rerun) this.apply(f);
   }

@@ -1,12 +1,16 @@
 // App shell: top nav, health strip, and one page at a time chosen by the URL hash.
 import { fetchHealth } from './api.js';
-import { CrashesPage } from './crashes-page.js';
+import { CallDetailPage } from './call-detail-page.js';
+import { CallsPage } from './calls-page.js';
+import { DeviceDetailPage } from './device-detail-page.js';
 import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
 import { HealthStrip } from './health-strip.js';
 import { LiveConnection } from './live.js';
 import { LogsPage } from './logs-page.js';
-import { currentRoute } from './router.js';
+import { OverviewPage } from './overview-page.js';
+import { currentRoute, pathParts } from './router.js';
+import { SetupPage } from './setup-page.js';
 
 interface Page {
   readonly element: HTMLElement;
@@ -14,12 +18,35 @@ interface Page {
   destroy(): void;
 }
 
+interface PageDef {
+  /** The first path segment this page answers (`/calls`); `/` is the overview. */
+  path: string;
+  title: string;
+  /** Shown in the nav; detail pages live under their list's entry. */
+  nav: boolean;
+  /** Extra path segments this page takes (`/calls/:id` → 1). */
+  args?: number;
+  create: (live: LiveConnection, args: string[]) => Page;
+}
+
 /** New pages register here and get a nav entry in the same order. */
-const PAGES: { path: string; title: string; create: (live: LiveConnection) => Page }[] = [
-  { path: '/logs', title: 'Logs', create: (live) => new LogsPage(live) },
-  { path: '/devices', title: 'Devices', create: () => new DevicesPage() },
-  { path: '/crashes', title: 'Crashes', create: () => new CrashesPage() },
+const PAGES: PageDef[] = [
+  { path: '/', title: 'Overview', nav: true, create: (live) => new OverviewPage(live) },
+  { path: '/calls', title: 'Calls', nav: true, create: (live) => new CallsPage(live) },
+  { path: '/calls', title: 'Call', nav: false, args: 1, create: (live, [id]) => new CallDetailPage(live, id ?? '') },
+  { path: '/devices', title: 'Devices', nav: true, create: () => new DevicesPage() },
+  { path: '/devices', title: 'Device', nav: false, args: 1, create: (live, [ref]) => new DeviceDetailPage(live, ref ?? '') },
+  { path: '/logs', title: 'Logs', nav: true, create: (live) => new LogsPage(live) },
+  { path: '/setup', title: 'Setup', nav: true, create: (live) => new SetupPage(live) },
 ];
+
+function findPage(path: string): { def: PageDef; args: string[] } | null {
+  const parts = pathParts(path);
+  const head = `/${parts[0] ?? ''}`;
+  const args = parts.slice(1);
+  const def = PAGES.find((p) => p.path === head && (p.args ?? 0) === args.length);
+  return def ? { def, args } : null;
+}
 
 function start(): void {
   const root = document.getElementById('app');
@@ -32,40 +59,41 @@ function start(): void {
   const links = new Map<string, HTMLAnchorElement>();
   const nav = el('nav', { 'aria-label': 'Pages' });
   for (const p of PAGES) {
+    if (!p.nav) continue;
     const a = el('a', { href: `#${p.path}` }, p.title);
     links.set(p.path, a);
     nav.append(a);
   }
   const main = el('main');
-  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/logs' }, 'ipp-collector'), nav), health.element, main);
+  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav), health.element, main);
 
   let page: Page | null = null;
   let pagePath = '';
   const route = (): void => {
     const r = currentRoute();
-    const def = PAGES.find((p) => p.path === r.path);
+    const found = findPage(r.path);
     if (page && pagePath === r.path) {
       page.update(r.params);
       return;
     }
     page?.destroy();
     main.replaceChildren();
+    const section = found ? found.def.path : '';
     for (const [path, a] of links) {
-      if (path === r.path) a.setAttribute('aria-current', 'page');
+      if (path === section) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    if (!def) {
+    pagePath = r.path;
+    if (!found) {
       page = null;
-      pagePath = r.path;
-      main.append(el('div', { class: 'page empty' }, el('p', {}, `No page at ${r.path}. `, el('a', { href: '#/logs' }, 'Go to Logs'))));
+      main.append(el('div', { class: 'page empty' }, el('p', {}, `No page at ${r.path}. `, el('a', { href: '#/' }, 'Go to the overview'))));
       document.title = 'ipp-collector';
       return;
     }
-    page = def.create(live);
-    pagePath = r.path;
+    page = found.def.create(live, found.args);
     main.append(page.element);
     page.update(r.params);
-    document.title = `${def.title} · ipp-collector`;
+    document.title = `${found.def.title}${found.args.length > 0 ? ` ${found.args.join(' ')}` : ''} · ipp-collector`;
   };
   window.addEventListener('hashchange', route);
   window.addEventListener('popstate', route);

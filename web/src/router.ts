@@ -9,8 +9,19 @@ export interface Route {
 export function currentRoute(): Route {
   const hash = location.hash.replace(/^#/, '');
   const q = hash.indexOf('?');
-  const path = (q < 0 ? hash : hash.slice(0, q)) || '/logs';
+  const path = (q < 0 ? hash : hash.slice(0, q)) || '/';
   return { path, params: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) };
+}
+
+/** `/calls/12` → `['calls', '12']`, each part decoded (device refs may hold `:` or `%`). */
+export function pathParts(path: string): string[] {
+  return path.split('/').filter(Boolean).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
 }
 
 export function routeHash(path: string, params: URLSearchParams): string {

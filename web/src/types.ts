@@ -8,6 +8,8 @@ export interface LogLine {
   id: number;
   receivedAt: string;
   deviceTime: string | null;
+  /** The phone's timestamp as a full time, when its syslog header had one the year could be inferred for. */
+  deviceTs?: string | null;
   device: { id: string | number; address: string };
   source: string;
   facility: number | null;
