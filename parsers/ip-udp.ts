@@ -15,7 +15,7 @@
  * | udp.length                  | udp.length                              |
  *
  * Link types: Ethernet (1, with 802.1Q/802.1ad tags), raw IP (101, 228 IPv4, 229 IPv6), BSD
- * loopback (0), Linux cooked v1 (113) and v2 (276): what tcpdump on a mirror port, a Linux box
+ * loopback (0, 108), Linux cooked v1 (113) and v2 (276): what tcpdump on a mirror port, a Linux box
  * (`-i any`) or a phone-side tool writes. Fragments are reported as such, not reassembled here.
  */
 import { decodeError, type DecodeError } from './decode-error.js';
@@ -24,6 +24,8 @@ import { ipv4Text, ipv6Text } from './acdr/ip-text.js';
 const FORMAT = 'ip-udp';
 
 export const LINKTYPE_NULL = 0;
+/** OpenBSD loopback: like NULL, but the family is always in network order. */
+export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL = 113;
@@ -129,6 +131,7 @@ function unwrapLink(linkType: number, b: Uint8Array): { etherType: number | null
       const version = b[0]! >> 4;
       return { etherType: version === 4 ? ETHERTYPE_IPV4 : version === 6 ? ETHERTYPE_IPV6 : null, vlanIds: [], offset: 0 };
     }
+    case LINKTYPE_LOOP:
     case LINKTYPE_NULL: {
       if (b.length < 4) return `loopback header too short: ${b.length} of 4 bytes`;
       // The address family is in the host order of the capturing machine: read both.
