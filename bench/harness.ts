@@ -31,7 +31,7 @@ export function peakRssMb(pid: number): number | null {
 }
 
 export function startCollectorProcess(args: string[]): ChildProcess {
-  return spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist/server/cli.js'), 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist/server/cli.js'), 'serve', '--no-auth', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

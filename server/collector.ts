@@ -2,12 +2,15 @@
  * Wires the collector in one place: sources → pipeline → store and live hub → HTTP API.
  * Stopping runs the other way: stop receiving, write everything parsed, then close.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Router } from 'express';
+import type { Express, Router } from 'express';
 import type { CollectorConfig } from './config.js';
 import { Counters } from './counters.js';
 import { createHttpApp } from './api/http-app.js';
+import { AuthService, type AuthMode } from './auth/service.js';
 import { callsRouter } from './api/calls-routes.js';
 import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
@@ -22,8 +25,12 @@ import { RecordingIngest, RECORDINGS_SOURCE } from './pipeline/recordings/record
 import { disabledListener, explainBindError, type Listener, type ListenerStatus } from './sources/listener.js';
 import { startTcpSyslogListener } from './sources/tcp-syslog-listener.js';
 import { startUdpListener } from './sources/udp-listener.js';
+import { parseAllowList } from './sources/allow-list.js';
+import { SourceGuards } from './sources/source-guard.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { crashesRouter } from './api/crashes-routes.js';
+import { bundlesRouter } from './api/bundles-routes.js';
+import { BundleJobs } from './bundles/jobs.js';
 import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
@@ -46,6 +53,8 @@ export interface RunningCollector {
   readonly webUrl: string | null;
   readonly store: Store;
   readonly counters: Counters;
+  /** The express app behind the web port (null when it is off), so tests can walk its routes. */
+  readonly httpApp: Express | null;
   /** Stops receiving, writes every parsed line, closes the store. */
   stop(): Promise<void>;
 }
@@ -55,6 +64,12 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const store = await openStore(config.dataDir);
   const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
   const counters = new Counters();
+  const tlsFiles = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
+  const auth = await AuthService.start({
+    mode: config.auth as AuthMode, store, now, adminPassword: process.env.IPP_ADMIN_PASSWORD,
+    announce: (text) => process.stderr.write(text), secureCookies: tlsFiles !== null,
+  });
+  const guards = new SourceGuards(config, counters, now, parseAllowList);
   const devices = new DeviceRegistry(knownDevices, ids.device);
   const writer = new BatchWriter(store, devices, counters, {
     batchSize: config.storeBatchSize,
@@ -77,6 +92,10 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     listeners: () => listeners.map((l) => l.status),
     live: () => live,
     now,
+    extraHealth: () => ({
+      auth: { mode: auth.mode, failedLogins: auth.throttle.failures, throttledLogins: auth.throttle.refused, auditLost: auth.auditLost },
+      guards: guards.health(),
+    }),
   };
 
   // Each area (recordings, calls, crashes, …) adds its API router here.
@@ -92,9 +111,15 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (update) => live?.broadcast('crashes:update', update),
   });
   areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
-  const web = await startWeb(config, deps, areaRouters);
+  const bundles = new BundleJobs({
+    dataDir: config.dataDir, now,
+    sources: { store, devices, dumpPath: (sha) => crashes.filePath(sha), recordingPort: config.recordingPort, collectorAddr: config.bind, thresholds: config, version: PACKAGE_VERSION },
+    onUpdate: (status) => live?.broadcast('bundles:update', status),
+  });
+  areaRouters.push(bundlesRouter({ jobs: bundles }));
+  const web = await startWeb(config, deps, areaRouters, auth, tlsFiles);
   if (web.server) {
-    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1);
+    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1, (headers, token) => auth.authenticate(headers, token));
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
   }
   const liveCalls = live ? new LiveCalls(live) : null;
@@ -108,19 +133,30 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       ? disabledListener('syslog-udp', 'udp')
       : await startUdpListener({
         name: 'syslog-udp', bind: config.bind, port: config.syslogPort, flag: '--syslog-port',
-        receiveBufferBytes: config.udpReceiveBufferBytes,
+        receiveBufferBytes: config.udpReceiveBufferBytes, guard: guards.for('syslog-udp'),
         onDatagram: (data, from) => syslog.handle('syslog-udp', data, from),
       }),
     config.syslogTcpPort === 0
       ? disabledListener('syslog-tcp', 'tcp')
       : await startTcpSyslogListener({
         name: 'syslog-tcp', bind: config.bind, port: config.syslogTcpPort, flag: '--syslog-tcp-port',
-        maxConnections: MAX_TCP_SYSLOG_CONNECTIONS,
+        maxConnections: MAX_TCP_SYSLOG_CONNECTIONS, guard: guards.for('syslog-tcp'),
         onFrame: (frame, from) => syslog.handle('syslog-tcp', frame, from),
         onFramingError: (reason, from, head) => {
           const c = counters.source('syslog-tcp');
           c.received++;
           counters.malformed('syslog-tcp', from, reason, head, now());
+        },
+      }),
+    config.syslogTlsPort === 0 || !tlsFiles
+      ? disabledListener('syslog-tls', 'tcp')
+      : await startTcpSyslogListener({
+        name: 'syslog-tls', bind: config.bind, port: config.syslogTlsPort, flag: '--syslog-tls-port',
+        maxConnections: MAX_TCP_SYSLOG_CONNECTIONS, guard: guards.for('syslog-tls'), tls: tlsFiles,
+        onFrame: (frame, from) => syslog.handle('syslog-tls', frame, from),
+        onFramingError: (reason, from, head) => {
+          counters.source('syslog-tls').received++;
+          counters.malformed('syslog-tls', from, reason, head, now());
         },
       }),
   );
@@ -141,11 +177,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     ? disabledListener(RECORDINGS_SOURCE, 'udp')
     : await startUdpListener({
       name: RECORDINGS_SOURCE, bind: config.bind, port: config.recordingPort, flag: '--recording-port',
-      receiveBufferBytes: config.udpReceiveBufferBytes,
+      receiveBufferBytes: config.udpReceiveBufferBytes, guard: guards.for(RECORDINGS_SOURCE),
       onDatagram: (data, from, fromPort) => recordingIngest.handle(data, from, fromPort),
     }));
 
-  listeners.push(...await startQualityReports({ config, correlator, devices, writer, counters, now }));
+  listeners.push(...await startQualityReports({ config, correlator, devices, writer, counters, now, guardFor: (name) => guards.for(name) }));
 
   const retention = setInterval(() => {
     store.domain<RecordingsTables>('recordings').enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
@@ -162,6 +198,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     webUrl: web.url,
     store,
     counters,
+    httpApp: web.app,
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
@@ -179,20 +216,23 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   };
 }
 
-async function startWeb(config: CollectorConfig, deps: ApiDeps, areaRouters: readonly Router[]): Promise<{ server: http.Server | null; listener: Listener; url: string | null }> {
-  if (config.webPort === 0) return { server: null, listener: disabledListener('web', 'tcp'), url: null };
-  const server = http.createServer(createHttpApp(deps, areaRouters));
+async function startWeb(config: CollectorConfig, deps: ApiDeps, areaRouters: readonly Router[], auth: AuthService,
+  tlsFiles: { cert: Buffer; key: Buffer } | null): Promise<{ server: http.Server | null; app: Express | null; listener: Listener; url: string | null }> {
+  if (config.webPort === 0) return { server: null, app: null, listener: disabledListener('web', 'tcp'), url: null };
+  const app = createHttpApp(deps, areaRouters, auth);
+  const server: http.Server = tlsFiles ? https.createServer(tlsFiles, app) : http.createServer(app);
   return new Promise((resolve) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const error = explainBindError(err, 'tcp', config.webPort, '--web-port');
-      resolve({ server: null, listener: { status: { name: 'web', transport: 'tcp', address: config.bind, port: config.webPort, state: 'failed', error }, close: async () => undefined }, url: null });
+      resolve({ server: null, app, listener: { status: { name: 'web', transport: 'tcp', address: config.bind, port: config.webPort, state: 'failed', error }, close: async () => undefined }, url: null });
     });
     server.listen({ port: config.webPort, ...(config.bind ? { host: config.bind } : {}) }, () => {
       const a = server.address() as AddressInfo;
       const host = config.bind && config.bind !== '::' && config.bind !== '0.0.0.0' ? config.bind : 'localhost';
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${a.port}/`;
+      const url = `${tlsFiles ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${a.port}/`;
       resolve({
         server,
+        app,
         url,
         listener: {
           status: { name: 'web', transport: 'tcp', address: a.address, port: a.port, state: 'listening' },

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_VERDICT_THRESHOLDS } from './analysis/e-model.js';
+import { parseAllowList } from './sources/allow-list.js';
 
 export interface CollectorConfig {
   readonly dataDir: string;
@@ -54,6 +55,21 @@ export interface CollectorConfig {
   readonly dumpMaxUnpackedMb: number;
   /** Most tar/zip entries one upload may hold. */
   readonly dumpMaxArchiveEntries: number;
+  /** `on`: dashboard and API need a login or a token; `off` (--no-auth): lab mode, everyone is admin. */
+  readonly auth: string;
+  /** PEM files: with both, the dashboard and API are served over HTTPS on the web port. */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  /** Syslog over TLS (RFC 5425, octet-counted), needs tlsCert/tlsKey (0 disables; the standard port is 6514). */
+  readonly syslogTlsPort: number;
+  /** Networks (CIDR, comma-separated) each listener accepts; empty accepts any sender. */
+  readonly allowSyslog: string;
+  readonly allowRecordings: string;
+  readonly allowSip: string;
+  /** Datagrams or frames per second each sender may send to one listener (token bucket; 0 = unlimited). */
+  readonly sourceRateLimit: number;
+  /** The bucket's depth: how many may come at once after a quiet spell (0 = one second's worth). */
+  readonly sourceRateBurst: number;
 }
 
 export const DEFAULT_CONFIG: CollectorConfig = {
@@ -79,6 +95,15 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   dumpMaxUploadMb: 1024,
   dumpMaxUnpackedMb: 2048,
   dumpMaxArchiveEntries: 10_000,
+  auth: 'on',
+  tlsCert: '',
+  tlsKey: '',
+  syslogTlsPort: 0,
+  allowSyslog: '',
+  allowRecordings: '',
+  allowSip: '',
+  sourceRateLimit: 0,
+  sourceRateBurst: 0,
 };
 
 type Key = keyof CollectorConfig;
@@ -116,6 +141,15 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'dumpMaxUploadMb', flag: '--dump-max-upload-mb <mb>', env: 'IPP_DUMP_MAX_UPLOAD_MB', help: 'largest crash dump upload accepted' },
   { key: 'dumpMaxUnpackedMb', flag: '--dump-max-unpacked-mb <mb>', env: 'IPP_DUMP_MAX_UNPACKED_MB', help: 'most one crash upload may unpack to (decompression-bomb guard)' },
   { key: 'dumpMaxArchiveEntries', flag: '--dump-max-entries <n>', env: 'IPP_DUMP_MAX_ENTRIES', help: 'most archive entries one crash upload may hold' },
+  { key: 'auth', flag: '--auth <on|off>', env: 'IPP_AUTH', help: 'require a login or API token (off = --no-auth: anyone who reaches the port is admin; lab use only)' },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'IPP_TLS_CERT', help: 'PEM certificate: serve the dashboard over HTTPS (with --tls-key) and allow syslog over TLS' },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'IPP_TLS_KEY', help: 'PEM private key for --tls-cert' },
+  { key: 'syslogTlsPort', flag: '--syslog-tls-port <port>', env: 'IPP_SYSLOG_TLS_PORT', help: 'syslog over TLS port, RFC 5425 (0 disables; 6514 is the standard one)' },
+  { key: 'allowSyslog', flag: '--allow-syslog <cidrs>', env: 'IPP_ALLOW_SYSLOG', help: 'networks syslog is accepted from, e.g. 10.1.0.0/16,2001:db8::/32 (empty: any)' },
+  { key: 'allowRecordings', flag: '--allow-recordings <cidrs>', env: 'IPP_ALLOW_RECORDINGS', help: 'networks debug recordings are accepted from (empty: any)' },
+  { key: 'allowSip', flag: '--allow-sip <cidrs>', env: 'IPP_ALLOW_SIP', help: 'networks SIP quality reports are accepted from (empty: any)' },
+  { key: 'sourceRateLimit', flag: '--source-rate-limit <per-second>', env: 'IPP_SOURCE_RATE_LIMIT', help: 'datagrams/frames per second one sender may send to one listener (0: unlimited)' },
+  { key: 'sourceRateBurst', flag: '--source-rate-burst <count>', env: 'IPP_SOURCE_RATE_BURST', help: 'burst one sender may send at once (0: one second at the rate limit)' },
 ];
 
 export class ConfigError extends Error {}
@@ -147,6 +181,19 @@ export function resolveConfig(flags: Partial<Record<Key, string | number>>, env:
     }
   }
   out.dataDir = path.resolve(String(out.dataDir));
+  // `--no-auth` reaches here as false.
+  const auth = ({ on: 'on', true: 'on', off: 'off', false: 'off' } as Record<string, string>)[String(out.auth)];
+  if (!auth) throw new ConfigError(`auth: "${String(out.auth)}" is not on or off`);
+  out.auth = auth;
+  if (Boolean(out.tlsCert) !== Boolean(out.tlsKey)) throw new ConfigError('give --tls-cert and --tls-key together');
+  if (out.syslogTlsPort !== 0 && !out.tlsCert) throw new ConfigError('--syslog-tls-port needs --tls-cert and --tls-key');
+  for (const key of ['allowSyslog', 'allowRecordings', 'allowSip'] as const) {
+    try {
+      parseAllowList(String(out[key]));
+    } catch (err) {
+      throw new ConfigError(`${key}: ${(err as Error).message}`);
+    }
+  }
   return out as unknown as CollectorConfig;
 }
 

@@ -14,6 +14,10 @@ export interface SourceCounters {
   dropped: number;
   /** Parsed messages committed to the store. */
   stored: number;
+  /** Datagrams, frames or connections from senders outside the listener's allow-list. */
+  denied: number;
+  /** Datagrams or frames over their sender's rate limit. */
+  limited: number;
 }
 
 export interface MalformedSample {
@@ -35,7 +39,7 @@ export class Counters {
   source(name: string): SourceCounters {
     let c = this.sources.get(name);
     if (!c) {
-      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0 };
+      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, denied: 0, limited: 0 };
       this.sources.set(name, c);
     }
     return c;

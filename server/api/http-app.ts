@@ -2,11 +2,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
+import { accessControl } from '../auth/access-control.js';
+import type { AuthService } from '../auth/service.js';
 import { WEB_ROOT } from '../package-root.js';
+import { authRouter } from './auth-routes.js';
 import { apiErrorHandler, apiNotFound, apiRouter, type ApiDeps } from './routes.js';
 
-/** `areaRouters` are the API routers of the other domains (recordings, calls, crashes, …), mounted under /api. */
-export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[] = []): Express {
+/**
+ * `areaRouters` are the API routers of the other domains (recordings, calls, crashes, …), mounted under /api.
+ * Every API request passes the access gate first (roles from auth/policy.ts, CSRF, audit).
+ */
+export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[], auth: AuthService): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -16,6 +22,13 @@ export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[] = []
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
+  app.use('/api', (_req, res, next) => {
+    // Phone data must not linger in shared or browser caches.
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/api', accessControl(auth));
+  app.use('/api', authRouter(auth));
   for (const r of areaRouters) app.use('/api', r);
   app.use('/api', apiRouter(deps));
   app.use('/api', apiNotFound);

@@ -25,6 +25,8 @@ export interface ApiDeps {
   readonly listeners: () => readonly ListenerStatus[];
   readonly live: () => LiveHub | null;
   readonly now: () => number;
+  /** More health sections from other areas (auth mode, listener guards, …). */
+  readonly extraHealth?: () => Record<string, unknown>;
 }
 
 const MAX_PAGE = 1000;
@@ -43,6 +45,7 @@ export async function healthSnapshot(d: ApiDeps) {
     recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
     live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
     store: { ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, lastError: d.writer.lastError },
+    ...d.extraHealth?.(),
   };
 }
 
@@ -113,6 +116,7 @@ export function apiRouter(d: ApiDeps): Router {
       ...optionalField('text', optionalString(q, 'q', 512)),
       ...optionalField('beforeId', cursor),
       ...optionalField('afterId', after),
+      ...optionalField('importId', optionalInt(q, 'import', 1, Number.MAX_SAFE_INTEGER)),
       limit,
     });
     const addressOf = (id: number) => d.devices.byId(id)?.address ?? '';

@@ -76,6 +76,8 @@ export function registerDemo(program: Command): void {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-demo-'));
       const config: CollectorConfig = {
         ...DEFAULT_CONFIG,
+        // Throwaway data on loopback only: no login, and the page banner says so.
+        auth: 'off',
         dataDir,
         bind: DEMO_BIND,
         webPort,

@@ -15,6 +15,8 @@ export function registerServe(program: Command): void {
     serve.addOption(option);
     return { attribute: option.attributeName(), key: c.key };
   });
+  // Same attribute as --auth: commander sets it to false, which resolveConfig reads as off.
+  serve.addOption(new Option('--no-auth', 'no login at all: anyone who reaches the web port is admin (lab use only; every page says so)'));
   serve.addHelpText('after', `
 Settings come from, highest first: flags, environment variables, the config file, defaults.
 A port of 0 disables that listener.`);

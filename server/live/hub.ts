@@ -3,8 +3,9 @@
  * flushed on a timer only when its connection has drained; a client that cannot keep up misses
  * lines and is told how many.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { allows, eventAccess, type Role } from '../auth/policy.js';
 import type { LogLineJson } from '../api/log-json.js';
 import { matchesLiveLogFilter, parseLiveLogFilter, type LiveLogFilter } from './log-filter.js';
 
@@ -13,6 +14,9 @@ const PUSH_INTERVAL_MS = 100;
 const MAX_LINES_PER_BATCH = 500;
 /** Engine.io packets still unsent to a client beyond which it counts as not reading. */
 const MAX_UNSENT_PACKETS = 8;
+
+/** Who a connecting browser or script is (cookie or token in the handshake); null refuses it. */
+export type SocketAuthenticator = (headers: IncomingHttpHeaders, token: unknown) => Promise<{ role: Role } | null>;
 
 interface Client {
   readonly socket: Socket;
@@ -34,8 +38,22 @@ export class LiveHub {
    * @param lastLogId the highest log id ingest has handed out: a subscriber gets it back, so it
    * can fetch from the store everything before its subscription, even lines not yet written.
    */
-  constructor(http: HttpServer, private readonly maxQueuedPerClient: number, private readonly lastLogId: () => number) {
+  /** Events not sent to a socket because its role may not see them (auth/policy.ts EVENT_POLICY). */
+  withheldTotal = 0;
+
+  constructor(http: HttpServer, private readonly maxQueuedPerClient: number, private readonly lastLogId: () => number,
+    authenticate: SocketAuthenticator) {
     this.io = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+    this.io.use((socket, next) => {
+      authenticate(socket.handshake.headers, (socket.handshake.auth as { token?: unknown } | undefined)?.token).then((who) => {
+        if (!who) {
+          next(new Error('log in first (or give auth.token)'));
+          return;
+        }
+        (socket.data as { role?: Role }).role = who.role;
+        next();
+      }, () => next(new Error('authentication failed')));
+    });
     this.io.on('connection', (socket) => this.onConnection(socket));
     this.timer = setInterval(() => this.push(), PUSH_INTERVAL_MS);
   }
@@ -44,7 +62,7 @@ export class LiveHub {
   startHealth(snapshot: () => Promise<unknown>, periodMs: number): void {
     this.healthTimer = setInterval(() => {
       if (this.clients.size === 0) return;
-      snapshot().then((h) => this.io.volatile.emit('health', h), () => undefined);
+      snapshot().then((h) => this.broadcast('health', h), () => undefined);
     }, periodMs);
   }
 
@@ -62,6 +80,7 @@ export class LiveHub {
   }
 
   private onConnection(socket: Socket): void {
+    guardEmits(socket, () => { this.withheldTotal++; });
     for (const handler of this.connectHandlers) handler(socket);
     const client: Client = { socket, filter: null, queue: [], missed: 0 };
     this.clients.set(socket.id, client);
@@ -97,7 +116,11 @@ export class LiveHub {
 
   /** One event to every browser; a browser that is not reading misses it (volatile), ingest never waits. */
   broadcast(event: string, payload: unknown): void {
-    if (this.clients.size > 0) this.io.volatile.emit(event, payload);
+    // Per socket, not io.emit: each goes through that socket's role check (guardEmits).
+    for (const socket of this.io.sockets.sockets.values()) {
+      if (mayReceive(socket, event)) socket.volatile.emit(event, payload);
+      else this.withheldTotal++;
+    }
   }
 
   private push(): void {
@@ -118,6 +141,27 @@ export class LiveHub {
     // The HTTP server is closed by its owner; io.close() would close it too early.
     this.io.engine.close();
   }
+}
+
+/**
+ * The one emit path: every event to this socket, from the hub or any area's `onConnect` handler,
+ * passes the role rule for that event, so no payload reaches a role that may not see it.
+ */
+function guardEmits(socket: Socket, onWithheld: () => void): void {
+  const emit = socket.emit.bind(socket);
+  socket.emit = ((event: string, ...args: unknown[]) => {
+    if (!mayReceive(socket, event)) {
+      // A withheld `socket.volatile.emit` must not leave its flag on for the next event.
+      (socket as unknown as { flags: object }).flags = {};
+      onWithheld();
+      return false;
+    }
+    return emit(event, ...args);
+  }) as typeof socket.emit;
+}
+
+function mayReceive(socket: Socket, event: string): boolean {
+  return allows((socket.data as { role?: Role }).role ?? null, eventAccess(event));
 }
 
 function unsentPackets(socket: Socket): number {

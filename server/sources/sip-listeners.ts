@@ -8,6 +8,7 @@ import net from 'node:net';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
 import type { SipReportReceiver } from '../pipeline/quality/sip-receiver.js';
 import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import type { SourceGuard } from './source-guard.js';
 import { startUdpListener } from './udp-listener.js';
 
 /** A phone keeps one connection to its collector; this bounds a misbehaving fleet or a scan. */
@@ -22,11 +23,14 @@ export interface SipListenerOptions {
   readonly receiver: SipReportReceiver;
   /** A TCP stream that broke framing (it is closed); counted by the caller. */
   readonly onFramingError: (reason: string, fromAddress: string, head: Uint8Array) => void;
+  /** Allow-list and per-sender rate limit of each listener (sip-udp, sip-tcp). */
+  readonly guardFor?: (listener: string) => SourceGuard;
 }
 
 export async function startSipListeners(o: SipListenerOptions): Promise<Listener[]> {
   const udp = await startUdpListener({
     name: 'sip-udp', bind: o.bind, port: o.port, flag: '--sip-port', receiveBufferBytes: o.receiveBufferBytes,
+    ...(o.guardFor ? { guard: o.guardFor('sip-udp') } : {}),
     onDatagram: (data, address, port, reply) => {
       o.receiver.handle('sip-udp', data, { address, port }).then((answer) => { if (answer) reply(answer); }, () => undefined);
     },
@@ -39,8 +43,13 @@ export async function startSipListeners(o: SipListenerOptions): Promise<Listener
 
 function startSipTcpListener(o: SipListenerOptions): Promise<Listener> {
   const sockets = new Set<net.Socket>();
+  const guard = o.guardFor?.('sip-tcp');
   const server = net.createServer((socket) => {
     const from = { address: plainAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 };
+    if (guard && !guard.allowsSender(from.address)) {
+      socket.destroy();
+      return;
+    }
     const framer = new SipStreamFramer();
     sockets.add(socket);
     socket.setTimeout(TCP_IDLE_TIMEOUT_MS, () => socket.destroy());
@@ -53,6 +62,7 @@ function startSipTcpListener(o: SipListenerOptions): Promise<Listener> {
           pending = pending.then(() => { if (socket.writable) socket.write('\r\n'); });
           continue;
         }
+        if (guard && !guard.admit(from.address)) continue;
         const answer = o.receiver.handle('sip-tcp', e.bytes, from);
         pending = pending.then(() => answer).then((text) => { if (text && socket.writable) socket.write(text); }, () => undefined);
       }

@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import type { SourceGuard } from './source-guard.js';
 
 export interface UdpListenerOptions {
   readonly name: string;
@@ -15,6 +16,8 @@ export interface UdpListenerOptions {
   readonly receiveBufferBytes: number;
   /** `reply` sends a datagram back to the sender from this socket (SIP answers this way). */
   readonly onDatagram: (data: Buffer, fromAddress: string, fromPort: number, reply: (data: Uint8Array | string) => void) => void;
+  /** Allow-list and per-sender rate limit; what it turns away never reaches `onDatagram`. */
+  readonly guard?: SourceGuard;
 }
 
 /** Binds dual-stack on `::` when no address is given (IPv4 and IPv6 phones alike), else the address's family. */
@@ -39,10 +42,14 @@ function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6';
       const status: ListenerStatus = { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) };
       resolve({ status, close: async () => undefined });
     });
-    socket.on('message', (msg, rinfo) => o.onDatagram(msg, plainAddress(rinfo.address), rinfo.port,
-      // rinfo's own address, not the plain one: a dual-stack socket reaches IPv4 peers as ::ffff:a.b.c.d.
-      // A reply after close (an answer that waited for the store) is dropped, as the peer will retransmit.
-      (data) => { try { socket.send(data, rinfo.port, rinfo.address, () => undefined); } catch { /* socket closed */ } }));
+    socket.on('message', (msg, rinfo) => {
+      const from = plainAddress(rinfo.address);
+      if (o.guard && !o.guard.admit(from)) return;
+      o.onDatagram(msg, from, rinfo.port,
+        // rinfo's own address, not the plain one: a dual-stack socket reaches IPv4 peers as ::ffff:a.b.c.d.
+        // A reply after close (an answer that waited for the store) is dropped, as the peer will retransmit.
+        (data) => { try { socket.send(data, rinfo.port, rinfo.address, () => undefined); } catch { /* socket closed */ } });
+    });
     socket.bind({ port: o.port, address, exclusive: true }, () => {
       socket.removeAllListeners('error');
       // Errors after bind (e.g. ICMP unreachable on some platforms) must not kill the process.

@@ -5,7 +5,7 @@
 import type { PhoneModule } from '../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../parsers/syslog.js';
 
-export type LogSource = 'syslog-udp' | 'syslog-tcp';
+export type LogSource = 'syslog-udp' | 'syslog-tcp' | 'syslog-tls';
 
 /** One syslog message as the pipeline hands it to the store. Times are ms since the epoch. */
 export interface LogRecord {

@@ -61,7 +61,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-crash-'));
   dropDir = path.join(dataDir, 'drop');
   const config: CollectorConfig = {
-    ...DEFAULT_CONFIG, dataDir, bind: '127.0.0.1', webPort: p.tcp[0]!, syslogPort: 0, syslogTcpPort: 0,
+    ...DEFAULT_CONFIG, auth: 'off', dataDir, bind: '127.0.0.1', webPort: p.tcp[0]!, syslogPort: 0, syslogTcpPort: 0,
     dumpDropDir: dropDir, dumpMaxUnpackedMb: 200, dumpMaxUploadMb: 64,
   };
   collector = await startCollector(config);

@@ -46,7 +46,7 @@ describe('collector process', () => {
     const { tcp: [web], udp: [udp] } = await freePorts(1, 1);
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-sigterm-'));
     // A long flush interval and large batches: on SIGTERM, lines are still waiting in memory.
-    const p = run(['serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', String(udp),
+    const p = run(['serve', '--no-auth', '--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', String(udp),
       '--syslog-tcp-port', '0', '--store-flush-ms', '60000', '--store-batch', '100000']);
     const url = `http://127.0.0.1:${web}`;
     await waitFor(() => healthy(url), (ok) => ok, 15_000);
@@ -74,7 +74,7 @@ describe('collector process', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-nonroot-'));
     chmodSync(dataDir, 0o777);
     // As root, drop to `nobody` so port 514 is really refused; otherwise we already are unprivileged.
-    const p = run(['serve', '--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', '514', '--syslog-tcp-port', '514'],
+    const p = run(['serve', '--no-auth', '--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', '514', '--syslog-tcp-port', '514'],
       isRoot ? { uid: 65534, gid: 65534 } : {});
     const url = `http://127.0.0.1:${web}`;
     const up = await waitFor(() => healthy(url), (ok) => ok, 15_000);

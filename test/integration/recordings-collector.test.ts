@@ -43,6 +43,7 @@ beforeAll(async () => {
   recordingPort = p.udp[0]!;
   const config: CollectorConfig = {
     ...DEFAULT_CONFIG,
+    auth: 'off',
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
     bind: '127.0.0.1',
     webPort: p.tcp[0]!,

@@ -34,6 +34,7 @@ beforeAll(async () => {
   const p = await freePorts(2, 2);
   const config: CollectorConfig = {
     ...DEFAULT_CONFIG,
+    auth: 'off',
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
     bind: '127.0.0.1',
     webPort: p.tcp[0]!,

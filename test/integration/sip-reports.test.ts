@@ -39,6 +39,7 @@ beforeAll(async () => {
   const p = await freePorts(2, 0);
   const config: CollectorConfig = {
     ...DEFAULT_CONFIG,
+    auth: 'off',
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-sip-')),
     bind: '127.0.0.1',
     webPort: p.tcp[0]!,

@@ -35,6 +35,7 @@ beforeAll(async () => {
   const p = await freePorts(2, 0);
   const config: CollectorConfig = {
     ...DEFAULT_CONFIG,
+    auth: 'off',
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-sipp-')),
     bind: '127.0.0.1',
     webPort: p.tcp[0]!,

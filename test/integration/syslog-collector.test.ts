@@ -33,6 +33,7 @@ beforeAll(async () => {
   ports = { web: p.tcp[0]!, tcp: p.tcp[1]!, udp: p.udp[0]! };
   const config: CollectorConfig = {
     ...DEFAULT_CONFIG,
+    auth: 'off',
     dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
     bind: '127.0.0.1',
     webPort: ports.web,

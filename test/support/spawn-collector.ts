@@ -55,6 +55,8 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
     // a test that needs these listeners passes its own ports after these (the last one wins).
     '--recording-port', '0',
     '--sip-port', '0',
+    // Tests that are not about access control run without it; security tests pass `--auth on`.
+    '--no-auth',
     ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -7,6 +7,7 @@ import type { CollectorConfig } from '../../config.js';
 import type { Counters } from '../../counters.js';
 import { disabledListener, type Listener } from '../../sources/listener.js';
 import { startSipListeners } from '../../sources/sip-listeners.js';
+import type { SourceGuard } from '../../sources/source-guard.js';
 import type { BatchWriter } from '../../store/batch-writer.js';
 import type { DeviceRegistry } from '../device-registry.js';
 import { SipReportReceiver } from './sip-receiver.js';
@@ -21,6 +22,8 @@ export interface QualityReportDeps {
   readonly writer: BatchWriter;
   readonly counters: Counters;
   readonly now: () => number;
+  /** Allow-list and rate limit per listener (see sources/source-guard.ts). */
+  readonly guardFor?: (listener: string) => SourceGuard;
 }
 
 export async function startQualityReports(d: QualityReportDeps): Promise<Listener[]> {
@@ -46,6 +49,7 @@ export async function startQualityReports(d: QualityReportDeps): Promise<Listene
     port: d.config.sipPort,
     receiveBufferBytes: d.config.udpReceiveBufferBytes,
     receiver,
+    ...(d.guardFor ? { guardFor: d.guardFor } : {}),
     onFramingError: (reason, from, head) => {
       d.counters.source('sip-tcp').received++;
       d.counters.malformed('sip-tcp', from, reason, head, d.now());

@@ -1,0 +1,169 @@
+/**
+ * Users, API tokens and the audit trail. Passwords are stored only as scrypt hashes and tokens only
+ * as SHA-256 digests (a token is 32 random bytes, so a fast digest suffices; a password is not).
+ */
+import type { Database as Db } from 'better-sqlite3';
+import type { Role } from '../../auth/policy.js';
+import type { Schema } from './migrations.js';
+
+export const AUTH_SCHEMA: Schema = {
+  name: 'auth',
+  migrations: [
+    `
+    CREATE TABLE auth_users (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      role TEXT NOT NULL,
+      password_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE auth_tokens (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      role TEXT NOT NULL,
+      digest TEXT NOT NULL UNIQUE,
+      created_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER,
+      revoked_at INTEGER
+    );
+    CREATE TABLE auth_audit (
+      id INTEGER PRIMARY KEY,
+      at INTEGER NOT NULL,
+      actor TEXT NOT NULL,
+      action TEXT NOT NULL,
+      target TEXT NOT NULL,
+      address TEXT NOT NULL,
+      ok INTEGER NOT NULL,
+      detail TEXT NOT NULL
+    );
+    CREATE INDEX auth_audit_at ON auth_audit(at);
+    `,
+  ],
+};
+
+export interface UserRow {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TokenRow {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+export interface AuditEntry {
+  readonly at: number;
+  /** The user name, `token:<name>`, or `-` when nobody is known (a failed login names who was tried in `target`). */
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly address: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface AuditQuery {
+  readonly beforeId?: number;
+  readonly action?: string;
+  readonly limit: number;
+}
+
+/** The audit trail is trimmed to this many entries, oldest first. */
+const AUDIT_MAX_ENTRIES = 200_000;
+
+function userRow(r: Record<string, unknown>): UserRow {
+  return { id: r.id as number, name: r.name as string, role: r.role as Role, passwordHash: r.password_hash as string, createdAt: r.created_at as number, updatedAt: r.updated_at as number };
+}
+
+function tokenRow(r: Record<string, unknown>): TokenRow {
+  return {
+    id: r.id as number, name: r.name as string, role: r.role as Role, createdBy: r.created_by as string,
+    createdAt: r.created_at as number, lastUsedAt: (r.last_used_at as number | null) ?? null, revokedAt: (r.revoked_at as number | null) ?? null,
+  };
+}
+
+export class AuthTables {
+  constructor(private readonly db: Db) {}
+
+  countUsers(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM auth_users').get() as { n: number }).n;
+  }
+
+  listUsers(): UserRow[] {
+    return (this.db.prepare('SELECT * FROM auth_users ORDER BY name').all() as Array<Record<string, unknown>>).map(userRow);
+  }
+
+  userByName(name: string): UserRow | null {
+    const r = this.db.prepare('SELECT * FROM auth_users WHERE name = ?').get(name) as Record<string, unknown> | undefined;
+    return r ? userRow(r) : null;
+  }
+
+  /** Returns the new user's id, or null when the name is taken. */
+  createUser(name: string, role: Role, passwordHash: string, nowMs: number): number | null {
+    const r = this.db.prepare('INSERT INTO auth_users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
+      .run(name, role, passwordHash, nowMs, nowMs);
+    return r.changes === 0 ? null : Number(r.lastInsertRowid);
+  }
+
+  updateUser(name: string, change: { role?: Role; passwordHash?: string }, nowMs: number): boolean {
+    const u = this.userByName(name);
+    if (!u) return false;
+    this.db.prepare('UPDATE auth_users SET role = ?, password_hash = ?, updated_at = ? WHERE id = ?')
+      .run(change.role ?? u.role, change.passwordHash ?? u.passwordHash, nowMs, u.id);
+    return true;
+  }
+
+  deleteUser(name: string): boolean {
+    return this.db.prepare('DELETE FROM auth_users WHERE name = ?').run(name).changes > 0;
+  }
+
+  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number): number {
+    return Number(this.db.prepare('INSERT INTO auth_tokens (name, role, digest, created_by, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(name, role, digest, createdBy, nowMs).lastInsertRowid);
+  }
+
+  listTokens(): TokenRow[] {
+    return (this.db.prepare('SELECT * FROM auth_tokens ORDER BY id').all() as Array<Record<string, unknown>>).map(tokenRow);
+  }
+
+  /** A live (not revoked) token by its digest; marks it used. */
+  useToken(digest: string, nowMs: number): TokenRow | null {
+    const r = this.db.prepare('SELECT * FROM auth_tokens WHERE digest = ? AND revoked_at IS NULL').get(digest) as Record<string, unknown> | undefined;
+    if (!r) return null;
+    this.db.prepare('UPDATE auth_tokens SET last_used_at = ? WHERE id = ?').run(nowMs, r.id);
+    return tokenRow(r);
+  }
+
+  revokeToken(id: number, nowMs: number): boolean {
+    return this.db.prepare('UPDATE auth_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(nowMs, id).changes > 0;
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): void {
+    const insert = this.db.prepare('INSERT INTO auth_audit (at, actor, action, target, address, ok, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const e of entries) insert.run(e.at, e.actor, e.action, e.target, e.address, e.ok ? 1 : 0, e.detail);
+      const max = this.db.prepare('SELECT MAX(id) AS id FROM auth_audit').get() as { id: number | null };
+      if (max.id !== null && max.id > AUDIT_MAX_ENTRIES) this.db.prepare('DELETE FROM auth_audit WHERE id <= ?').run(max.id - AUDIT_MAX_ENTRIES);
+    })();
+  }
+
+  queryAudit(q: AuditQuery): Array<AuditEntry & { id: number }> {
+    const rows = this.db.prepare(`SELECT * FROM auth_audit WHERE id < ? ${q.action ? 'AND action = ?' : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...[q.beforeId ?? Number.MAX_SAFE_INTEGER, ...(q.action ? [q.action] : []), q.limit]) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      id: r.id as number, at: r.at as number, actor: r.actor as string, action: r.action as string, target: r.target as string,
+      address: r.address as string, ok: r.ok === 1, detail: r.detail as string,
+    }));
+  }
+}
