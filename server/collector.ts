@@ -29,8 +29,6 @@ import { parseAllowList } from './sources/allow-list.js';
 import { SourceGuards } from './sources/source-guard.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { crashesRouter } from './api/crashes-routes.js';
-import { bundlesRouter } from './api/bundles-routes.js';
-import { BundleJobs } from './bundles/jobs.js';
 import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
@@ -111,12 +109,6 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (update) => live?.broadcast('crashes:update', update),
   });
   areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
-  const bundles = new BundleJobs({
-    dataDir: config.dataDir, now,
-    sources: { store, devices, dumpPath: (sha) => crashes.filePath(sha), recordingPort: config.recordingPort, collectorAddr: config.bind, thresholds: config, version: PACKAGE_VERSION },
-    onUpdate: (status) => live?.broadcast('bundles:update', status),
-  });
-  areaRouters.push(bundlesRouter({ jobs: bundles }));
   const web = await startWeb(config, deps, areaRouters, auth, tlsFiles);
   if (web.server) {
     live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1, (headers, token) => auth.authenticate(headers, token));
