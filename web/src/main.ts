@@ -7,6 +7,7 @@ import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
 import { HealthStrip } from './health-strip.js';
 import { LiveConnection } from './live.js';
+import { ensureSession, installCsrfHeader, sessionBar, type SessionInfo } from './login-page.js';
 import { LogsPage } from './logs-page.js';
 import { OverviewPage } from './overview-page.js';
 import { currentRoute, pathParts } from './router.js';
@@ -48,9 +49,7 @@ function findPage(path: string): { def: PageDef; args: string[] } | null {
   return def ? { def, args } : null;
 }
 
-function start(): void {
-  const root = document.getElementById('app');
-  if (!root) throw new Error('index.html has no #app element');
+function start(root: HTMLElement, session: SessionInfo): void {
   const live = new LiveConnection();
   const health = new HealthStrip();
   live.onHealth((h) => health.update(h));
@@ -65,7 +64,7 @@ function start(): void {
     nav.append(a);
   }
   const main = el('main');
-  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav), health.element, main);
+  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav, sessionBar(session)), health.element, main);
 
   let page: Page | null = null;
   let pagePath = '';
@@ -105,4 +104,9 @@ function start(): void {
   );
 }
 
-start();
+const appRoot = document.getElementById('app');
+if (!appRoot) throw new Error('index.html has no #app element');
+installCsrfHeader();
+ensureSession(appRoot).then((session) => start(appRoot, session), (err: Error) => {
+  appRoot.append(el('p', { class: 'page empty' }, `The collector did not answer: ${err.message}`));
+});
