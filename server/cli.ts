@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { PACKAGE_VERSION } from './package-root.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDecode } from './commands/decode.js';
+import { registerImport } from './commands/import.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerDemo } from './commands/demo.js';
@@ -18,6 +19,7 @@ const program = new Command('ipp-collector')
 registerServe(program);
 registerDecode(program);
 registerAnalyze(program);
+registerImport(program);
 registerSimulate(program);
 registerDemo(program);
 

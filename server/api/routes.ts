@@ -116,6 +116,7 @@ export function apiRouter(d: ApiDeps): Router {
       ...optionalField('text', optionalString(q, 'q', 512)),
       ...optionalField('beforeId', cursor),
       ...optionalField('afterId', after),
+      ...optionalField('importId', optionalInt(q, 'import', 1, Number.MAX_SAFE_INTEGER)),
       limit,
     });
     const addressOf = (id: number) => d.devices.byId(id)?.address ?? '';

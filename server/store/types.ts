@@ -61,6 +61,8 @@ export interface LogQuery {
   readonly beforeId?: number;
   /** Only lines newer than this id, oldest first (for catching up). */
   readonly afterId?: number;
+  /** Only lines of this imported capture. */
+  readonly importId?: number;
   readonly limit: number;
 }
 

@@ -122,6 +122,7 @@ export class SqliteDatabase {
     if (q.toMs !== undefined) { where.push('l.received_at <= ?'); params.push(q.toMs); }
     if (q.beforeId !== undefined) { where.push('l.id < ?'); params.push(q.beforeId); }
     if (q.afterId !== undefined) { where.push('l.id > ?'); params.push(q.afterId); }
+    if (q.importId !== undefined) { where.push('l.import_id = ?'); params.push(q.importId); }
     const order = q.afterId !== undefined ? 'ASC' : 'DESC';
     const select = (extraWhere: string[], extraParams: unknown[], from: string, limit: number): LogRow[] => {
       const conds = [...extraWhere, ...where];

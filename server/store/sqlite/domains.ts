@@ -8,6 +8,7 @@ import type { Schema } from './migrations.js';
 import { AUTH_SCHEMA, AuthTables } from './auth.js';
 import { CALLS_SCHEMA, CallsTables } from './calls.js';
 import { CRASHES_SCHEMA, CrashesTables } from './crashes.js';
+import { IMPORTS_SCHEMA, ImportsTables } from './imports.js';
 import { RECORDINGS_SCHEMA, RecordingsTables } from './recordings.js';
 
 export interface StoreDomain {
@@ -20,5 +21,7 @@ export const DOMAINS: Readonly<Record<string, StoreDomain>> = {
   calls: { schema: CALLS_SCHEMA, open: (db) => new CallsTables(db) },
   recordings: { schema: RECORDINGS_SCHEMA, open: (db) => new RecordingsTables(db) },
   crashes: { schema: CRASHES_SCHEMA, open: (db) => new CrashesTables(db) },
+  // After calls: its removal of an import's calls uses their tables.
+  imports: { schema: IMPORTS_SCHEMA, open: (db) => new ImportsTables(db) },
   auth: { schema: AUTH_SCHEMA, open: (db) => new AuthTables(db) },
 };

@@ -55,6 +55,11 @@ export const RECORDINGS_SCHEMA: Schema = {
     );
     CREATE INDEX recording_chunks_call ON recording_chunks(call_id, id);
     `,
+    // 2: calls from an imported capture carry its id, so the import can be removed as a unit.
+    `
+    ALTER TABLE recording_calls ADD COLUMN import_id INTEGER;
+    CREATE INDEX recording_calls_import ON recording_calls(import_id) WHERE import_id IS NOT NULL;
+    `,
   ],
 };
 
@@ -79,6 +84,8 @@ export interface CallToSave {
   readonly summary: RecordedCallSummary;
   /** Written when given (ended calls); an active call's series is served from memory. */
   readonly series: RecordedCallSeries | null;
+  /** Set for a call from an imported capture. */
+  readonly importId?: number;
 }
 
 export class RecordingsTables {
@@ -89,8 +96,8 @@ export class RecordingsTables {
   constructor(private readonly db: Db) {
     this.insertChunk = db.prepare(`INSERT INTO recording_chunks (call_id, first_ms, last_ms, count, bytes, times, ports, ends, data)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.upsertCall = db.prepare(`INSERT INTO recording_calls (id, session_id, device_addr, device_id, start_ms, end_ms, active, worst_mos, verdict, summary, series)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.upsertCall = db.prepare(`INSERT INTO recording_calls (id, session_id, device_addr, device_id, start_ms, end_ms, active, worst_mos, verdict, summary, series, import_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET device_id = excluded.device_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
       active = excluded.active, worst_mos = excluded.worst_mos, verdict = excluded.verdict, summary = excluded.summary,
       series = COALESCE(excluded.series, recording_calls.series)`);
@@ -139,10 +146,10 @@ export class RecordingsTables {
 
   saveCalls(calls: readonly CallToSave[]): void {
     this.db.transaction(() => {
-      for (const { summary: s, series } of calls) {
+      for (const { summary: s, series, importId } of calls) {
         const { streams, ...head } = s;
         this.upsertCall.run(s.id, s.sessionId, s.deviceAddr, s.deviceId, s.startMs, s.endMs, s.active ? 1 : 0, s.worstMos, s.verdict,
-          JSON.stringify(head), series ? JSON.stringify(series) : null);
+          JSON.stringify(head), series ? JSON.stringify(series) : null, importId ?? null);
         for (const st of streams) this.upsertStream.run(st.id, s.id, st.direction, st.ssrc, st.codec, JSON.stringify(st));
       }
     })();
@@ -220,6 +227,14 @@ export class RecordingsTables {
       }
     }
     return { deletedCalls: deleted };
+  }
+
+  /** Removes every call of an imported capture with its streams and datagrams. */
+  deleteImport(importId: number): { deletedCalls: number } {
+    const ids = this.db.prepare('SELECT id FROM recording_calls WHERE import_id = ?').all(importId) as Array<{ id: number }>;
+    let deletedCalls = 0;
+    for (const { id } of ids) deletedCalls += this.deleteCall(id);
+    return { deletedCalls };
   }
 
   stats(): { calls: number; datagramBytes: number } {

@@ -1,0 +1,30 @@
+/** The pipeline pieces an import needs, opened on a data directory without the rest of the collector (the CLI). */
+import { DEFAULT_VERDICT_THRESHOLDS } from '../analysis/e-model.js';
+import { CallCorrelator } from '../calls/correlator.js';
+import type { CollectorConfig } from '../config.js';
+import { Counters } from '../counters.js';
+import { DeviceRegistry } from '../pipeline/device-registry.js';
+import { SyslogIngest } from '../pipeline/syslog-ingest.js';
+import { BatchWriter } from '../store/batch-writer.js';
+import { openStore } from '../store/open-store.js';
+import type { ImportServices } from './run-import.js';
+
+export async function openImportServices(config: CollectorConfig, now: () => number = Date.now): Promise<ImportServices & { close(): Promise<void> }> {
+  const store = await openStore(config.dataDir);
+  const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
+  const counters = new Counters();
+  const devices = new DeviceRegistry(knownDevices, ids.device);
+  const writer = new BatchWriter(store, devices, counters, {
+    batchSize: config.storeBatchSize, flushIntervalMs: config.storeFlushIntervalMs, maxQueued: config.storeMaxQueuedLines,
+  });
+  writer.lastStoredId = ids.log - 1;
+  const syslog = new SyslogIngest({ devices, writer, live: null, counters, firstLogId: ids.log, now });
+  const correlator = new CallCorrelator(store, { ...DEFAULT_VERDICT_THRESHOLDS, ...config }, now);
+  return {
+    store, devices, writer, syslog, correlator, now,
+    close: async () => {
+      await writer.close();
+      await store.close();
+    },
+  };
+}
