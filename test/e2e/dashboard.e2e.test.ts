@@ -11,9 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallCorrelator } from '../../server/calls/correlator.js';
+import type { CallCorrelator } from '../../server/calls/correlator.js';
 import type { CallRecord, QualityMetrics, SampleRecord } from '../../server/calls/model.js';
-import { openStore } from '../../server/store/open-store.js';
+import type { openStore } from '../../server/store/open-store.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { freePorts } from '../support/ports.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
@@ -91,9 +91,13 @@ async function seedLongCall(dataDir: string): Promise<void> {
     streams: [{ direction: 'rx', ssrc: 0x11223344, localAddr: '127.0.0.1', localPort: 6000, remoteAddr: '198.51.100.9', remotePort: 6002, codec: 'PCMA', samples }],
     callSamples: [],
   };
-  const store = await openStore(dataDir);
+  // The built modules, like the collector that opens the directory next: same schema versions.
+  const built = (file: string) => new URL(`../../dist/server/${file}`, import.meta.url).href;
+  const { openStore: open } = (await import(built('store/open-store.js'))) as { openStore: typeof openStore };
+  const { CallCorrelator: Correlator } = (await import(built('calls/correlator.js'))) as { CallCorrelator: typeof CallCorrelator };
+  const store = await open(dataDir);
   try {
-    await new CallCorrelator(store).ingest(record);
+    await new Correlator(store).ingest(record);
   } finally {
     await store.close();
   }
