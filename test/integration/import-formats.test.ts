@@ -1,0 +1,129 @@
+/**
+ * The same traffic written as pcap (µs/ns, both byte orders), as pcapng (one and several
+ * interfaces, Ethernet, VLAN-tagged, Linux cooked v1/v2) imports to the same calls, logs and
+ * quality; SIP over TCP split across segments, IP-fragmented SIP and RTP on the wire found through
+ * SDP land in the right call.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../server/config.js';
+import { openImportServices } from '../../server/import/import-services.js';
+import { runImport } from '../../server/import/run-import.js';
+import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
+import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
+import { simulateToPcap } from '../../server/simulator/run.js';
+import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
+import type { CallsTables } from '../../server/store/sqlite/calls.js';
+import { classicRecords, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
+import { genRtpStream, rtpPacketBytes } from '../fixtures/gen-rtp-stream.js';
+import { buildSipRequest } from '../fixtures/gen-sip.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-'));
+const PORTS = { syslog: 514, recording: 50000, sip: 5060 };
+
+async function importInto(name: string, file: string): Promise<{ row: ImportRow; calls: unknown[]; logs: number }> {
+  const s = await openImportServices({ ...DEFAULT_CONFIG, dataDir: path.join(dir, `data-${name}`) });
+  try {
+    const created = await s.store.domain<ImportsTables>('imports').create(name, fs.statSync(file).size, 0);
+    const row = await runImport(s, created.id, file, { ports: PORTS, inactivityMs: 30_000 });
+    const page = await s.store.domain<CallsTables>('calls').listCalls({ limit: 1000, sort: 'start', order: 'asc' } as never);
+    const logs = (await s.store.queryLogs({ importId: created.id, limit: 100_000 })).length;
+    const calls = page.calls.map((c) => ({ sipCallId: c.sipCallId, recordingSession: c.recordingSession, sources: c.sources, worstMos: c.worstMos, verdict: c.verdict, importId: c.importId, startMs: Math.round(c.startMs / 1000) }));
+    return { row, calls, logs };
+  } finally {
+    await s.close();
+  }
+}
+
+/** Linux cooked v1 / v2 headers in place of an Ethernet header. */
+function cooked(frame: Buffer, v: 1 | 2): Buffer {
+  const ip = frame.subarray(14);
+  if (v === 1) {
+    const h = Buffer.alloc(16);
+    h.writeUInt16BE(0, 0); h.writeUInt16BE(1, 2); h.writeUInt16BE(6, 4); h.writeUInt16BE(0x0800, 14);
+    return Buffer.concat([h, ip]);
+  }
+  const h = Buffer.alloc(20);
+  h.writeUInt16BE(0x0800, 0); h.writeUInt32BE(2, 4); h.writeUInt16BE(1, 8); h[10] = 0; h[11] = 6;
+  return Buffer.concat([h, ip]);
+}
+
+function vlan(frame: Buffer, ids: number[]): Buffer {
+  const tags = ids.map((id, i) => { const t = Buffer.alloc(4); t.writeUInt16BE(id, 0); t.writeUInt16BE(i === ids.length - 1 ? frame.readUInt16BE(12) : 0x8100, 2); return t; });
+  const head = Buffer.from(frame.subarray(0, 14));
+  head.writeUInt16BE(ids.length > 1 ? 0x88a8 : 0x8100, 12);
+  return Buffer.concat([head, ...tags, frame.subarray(14)]);
+}
+
+describe('importing one capture in every format', () => {
+  it('gets the same calls, logs and quality from pcap µs/ns in both byte orders and from pcapng with other link layers', async () => {
+    const base = path.join(dir, 'sim.pcap');
+    await simulateToPcap({ target: '192.0.2.200', phones: 3, callsPerHour: 120, durationMs: 90_000, seed: 11, scenario: 'mixed', startMs: Date.parse('2026-01-01T09:00:00Z'), ports: PORTS }, base);
+    const us = fs.readFileSync(base);
+    const rec = classicRecords(us);
+    const ng = (frames: (f: Buffer, i: number) => { iface: number; data: Buffer }, interfaces: Array<{ linkType: number; tsresol?: number }>) => pcapngFile([
+      { interfaces, packets: rec.map((r, i) => { const f = frames(r.data, i); return { interfaceId: f.iface, timeMs: r.timeMs, data: f.data }; }) },
+    ]);
+    const variants: Record<string, Buffer> = {
+      'us-be': reencodePcap(us, { nanoseconds: false, bigEndian: true }),
+      'ns-le': reencodePcap(us, { nanoseconds: true, bigEndian: false }),
+      'ns-be': reencodePcap(us, { nanoseconds: true, bigEndian: true }),
+      'ng-eth': ng((d) => ({ iface: 0, data: d }), [{ linkType: 1, tsresol: 9 }]),
+      'ng-vlan-sll': ng((d, i) => (i % 3 === 0 ? { iface: 0, data: vlan(d, [10]) } : i % 3 === 1 ? { iface: 1, data: cooked(d, 1) } : { iface: 2, data: vlan(d, [100, 20]) }), [{ linkType: 1 }, { linkType: 113 }, { linkType: 1, tsresol: 9 }]),
+      'ng-sll2': ng((d) => ({ iface: 0, data: cooked(d, 2) }), [{ linkType: 276, tsresol: 0x80 | 30 }]),
+    };
+    const reference = await importInto('us', base);
+    expect(reference.row.status).toBe('done');
+    expect(reference.calls.length).toBeGreaterThan(0);
+    expect(reference.logs).toBeGreaterThan(0);
+    for (const [name, bytes] of Object.entries(variants)) {
+      const file = path.join(dir, `${name}.cap`);
+      fs.writeFileSync(file, bytes);
+      const got = await importInto(name, file);
+      expect(got.row.status, name).toBe('done');
+      expect(got.row.errors, name).toEqual([]);
+      expect(got.calls, name).toEqual(reference.calls);
+      expect(got.logs, name).toBe(reference.logs);
+      expect((got.row.summary as { protocols: unknown }).protocols, name).toEqual((reference.row.summary as { protocols: unknown }).protocols);
+    }
+  }, 120_000);
+
+  it('reads SIP over TCP split across segments, IP-fragmented SIP, IPv6, and RTP on the wire through SDP', async () => {
+    const t0 = Date.parse('2026-01-01T10:00:00Z');
+    const phone = { addr: '192.0.2.10', port: 5060 };
+    const pbx = { addr: '192.0.2.1', port: 5060 };
+    const sdp = (addr: string, port: number) => `v=0\r\no=- 1 1 IN IP4 ${addr}\r\ns=-\r\nc=IN IP4 ${addr}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
+    const invite = buildSipRequest({
+      method: 'INVITE', requestUri: 'sip:200@pbx.example.com', from: '<sip:100@pbx.example.com>', fromTag: 'a1', to: '<sip:200@pbx.example.com>', callId: 'wire-call-1', cseq: 1,
+      source: { ip: phone.addr, port: phone.port }, transport: 'TCP', contentType: 'application/sdp', body: sdp(phone.addr, 4000),
+    });
+    const frames: Array<{ timeMs: number; data: Buffer }> = [];
+    // INVITE over TCP, cut in three segments, the middle one sent twice (a retransmission) and out of order.
+    const bytes = Buffer.from(invite);
+    const cuts = [0, 40, 200, bytes.length];
+    const seg = (i: number, seq: number) => tcpFrame(phone, pbx, seq, bytes.subarray(cuts[i]!, cuts[i + 1]!));
+    frames.push({ timeMs: t0, data: tcpFrame(phone, pbx, 999, Buffer.alloc(0), 0x02) }, { timeMs: t0 + 1, data: seg(0, 1000) }, { timeMs: t0 + 2, data: seg(2, 1000 + cuts[2]!) }, { timeMs: t0 + 3, data: seg(1, 1000 + cuts[1]!) }, { timeMs: t0 + 4, data: seg(1, 1000 + cuts[1]!) });
+    // RTP from the far end to the SDP address: 10 s of PCMU with some loss.
+    const rtp = genRtpStream({ seed: 3, packetCount: 500, ssrc: 0x1234, payloadType: 0, startMs: t0 + 100, lossRate: 0.02, jitterMs: 5 });
+    for (const p of rtp) frames.push({ timeMs: p.arrivalMs, data: ethernetFrame(ipUdpPacket({ srcAddr: '198.51.100.7', srcPort: 40000, dstAddr: phone.addr, dstPort: 4000 }, rtpPacketBytes(p))) });
+    const file = path.join(dir, 'wire.pcap');
+    fs.writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, frames.sort((a, b) => a.timeMs - b.timeMs).map((f) => ({ ...pcapTime(f.timeMs), data: f.data }))));
+    const got = await importInto('wire', file);
+    expect(got.row.status).toBe('done');
+    expect(got.calls).toHaveLength(1);
+    expect(got.calls[0]).toMatchObject({ sipCallId: 'wire-call-1', sources: ['computed-rtp'] });
+    expect((got.row.summary as { protocols: Record<string, number> }).protocols).toMatchObject({ rtp: rtp.length });
+  });
+});
+
+function tcpFrame(src: { addr: string; port: number }, dst: { addr: string; port: number }, seq: number, payload: Buffer, flags = 0x18): Buffer {
+  const tcp = Buffer.alloc(20);
+  tcp.writeUInt16BE(src.port, 0); tcp.writeUInt16BE(dst.port, 2); tcp.writeUInt32BE(seq >>> 0, 4); tcp[12] = 5 << 4; tcp[13] = flags; tcp.writeUInt16BE(65535, 14);
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45; ip.writeUInt16BE(40 + payload.length, 2); ip[8] = 64; ip[9] = 6;
+  src.addr.split('.').forEach((o, i) => { ip[12 + i] = Number(o); });
+  dst.addr.split('.').forEach((o, i) => { ip[16 + i] = Number(o); });
+  return ethernetFrame(Buffer.concat([ip, tcp, payload]));
+}
