@@ -10,6 +10,7 @@ import { registerImport } from './commands/import.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerDemo } from './commands/demo.js';
+import { registerBundle } from './commands/bundle.js';
 
 const program = new Command('ipp-collector')
   .description('Collector and live dashboard for AudioCodes 400HD IP phone diagnostics (syslog, debug recordings, voice-quality reports, crash dumps).')
@@ -22,5 +23,6 @@ registerAnalyze(program);
 registerImport(program);
 registerSimulate(program);
 registerDemo(program);
+registerBundle(program);
 
 await program.parseAsync(process.argv);

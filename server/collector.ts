@@ -29,6 +29,10 @@ import { parseAllowList } from './sources/allow-list.js';
 import { SourceGuards } from './sources/source-guard.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { crashesRouter } from './api/crashes-routes.js';
+import { importsRouter } from './api/imports-routes.js';
+import { markCollectorRunning } from './import/data-dir-lock.js';
+import { bundlesRouter } from './api/bundles-routes.js';
+import { BundleJobs } from './bundles/jobs.js';
 import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
@@ -60,6 +64,8 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorConfig, now: () => number = Date.now): Promise<RunningCollector> {
   const startedAt = now();
   const store = await openStore(config.dataDir);
+  // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
+  const clearPidMark = markCollectorRunning(config.dataDir);
   const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
   const counters = new Counters();
   const tlsFiles = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
@@ -109,6 +115,19 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (update) => live?.broadcast('crashes:update', update),
   });
   areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
+  // Imported captures go through the same pipeline objects as live traffic (the syslog ingest exists before any import runs).
+  areaRouters.push(importsRouter({
+    services: () => ({ store, devices, writer, correlator, now, get syslog() { return ingest!; } }),
+    dataDir: config.dataDir, maxUploadBytes: config.importMaxUploadMb * 1024 * 1024, inactivityMs: config.recordingCallTimeoutS * 1000,
+    ports: { syslog: config.syslogPort || 514, recording: config.recordingPort || 50000, sip: config.sipPort || 5060 },
+    broadcast: (event, data) => live?.broadcast(event, data),
+  }));
+  const bundles = new BundleJobs({
+    dataDir: config.dataDir, now,
+    sources: { store, devices, dumpPath: (sha) => crashes.filePath(sha), recordingPort: config.recordingPort, collectorAddr: config.bind, thresholds: config, version: PACKAGE_VERSION },
+    onUpdate: (status) => live?.broadcast('bundles:update', status),
+  });
+  areaRouters.push(bundlesRouter({ jobs: bundles }));
   const web = await startWeb(config, deps, areaRouters, auth, tlsFiles);
   if (web.server) {
     live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1, (headers, token) => auth.authenticate(headers, token));
@@ -202,6 +221,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
         await live?.close();
         await web.listener.close();
         await store.close();
+        clearPidMark();
       })();
       return stopping;
     },
