@@ -2,6 +2,8 @@
 // throwaway data directory, for integration and browser tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from './ports.js';
@@ -28,12 +30,28 @@ export interface RunningCollector {
   stderr(): string;
   /** SIGTERM, then waits for the process to exit (SIGKILL after 10 s); removes the data directory. */
   stop(): Promise<void>;
+  /** Sends a signal (fault tests: SIGKILL mid-ingest) and waits for the exit; the data directory stays. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Distinct free loopback ports for the collector's listeners. */
 async function collectorPorts(): Promise<CollectorPorts> {
   const { tcp: [web, syslogTcp], udp: [syslogUdp] } = await freePorts(2, 1);
   return { web: web!, syslogTcp: syslogTcp!, syslogUdp: syslogUdp! };
+}
+
+/** Any answer below 500 means the web port is up (a 401 included: auth may be on). */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    // The test's own self-signed certificate: readiness is all this checks.
+    const req = get(url, { rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 500);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -65,7 +83,7 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
   });
-  const webUrl = `http://127.0.0.1:${ports.web}`;
+  const webUrl = `${extraArgs.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${ports.web}`;
 
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -83,18 +101,17 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
       await stop();
       throw new Error(`collector exited (${child.exitCode ?? child.signalCode}) before it was ready: node ${args.join(' ')}\n${stderr}`);
     }
-    try {
-      const res = await fetch(`${webUrl}/api/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) break;
-    } catch {
-      // Not listening yet.
-    }
+    if (await answers(`${webUrl}/api/auth/session`)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`collector did not answer ${webUrl}/api/health within ${READY_TIMEOUT_MS} ms\n${stderr}`);
+      throw new Error(`collector did not answer ${webUrl}/api/auth/session within ${READY_TIMEOUT_MS} ms\n${stderr}`);
     }
     await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
 
-  return { webUrl, ports, dataDir, stderr: () => stderr, stop };
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    child.kill(signal);
+    await exited(child);
+  };
+  return { webUrl, ports, dataDir, stderr: () => stderr, stop, kill };
 }
