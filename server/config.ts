@@ -51,6 +51,8 @@ export interface CollectorConfig {
   readonly dumpDropDir: string;
   /** Largest crash upload accepted, before unpacking (MiB). */
   readonly dumpMaxUploadMb: number;
+  /** Largest capture upload accepted by POST /api/imports. */
+  readonly importMaxUploadMb: number;
   /** Most bytes one upload may unpack to, all archive layers together (MiB): the decompression-bomb guard. */
   readonly dumpMaxUnpackedMb: number;
   /** Most tar/zip entries one upload may hold. */
@@ -93,6 +95,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   recordingsMaxMb: 4096,
   dumpDropDir: '',
   dumpMaxUploadMb: 1024,
+  importMaxUploadMb: 4096,
   dumpMaxUnpackedMb: 2048,
   dumpMaxArchiveEntries: 10_000,
   auth: 'on',
@@ -139,6 +142,7 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'recordingsMaxMb', flag: '--recordings-max-mb <mb>', env: 'IPP_RECORDINGS_MAX_MB', help: 'trim the oldest recorded calls to keep their stored datagrams under this size' },
   { key: 'dumpDropDir', flag: '--dump-drop-dir <dir>', env: 'IPP_DUMP_DROP_DIR', help: 'folder watched for crash dumps copied in (processed/ and failed/ inside it; empty = off)' },
   { key: 'dumpMaxUploadMb', flag: '--dump-max-upload-mb <mb>', env: 'IPP_DUMP_MAX_UPLOAD_MB', help: 'largest crash dump upload accepted' },
+  { key: 'importMaxUploadMb', flag: '--import-max-upload-mb <mb>', env: 'IPP_IMPORT_MAX_UPLOAD_MB', help: 'largest capture upload accepted (Imports)' },
   { key: 'dumpMaxUnpackedMb', flag: '--dump-max-unpacked-mb <mb>', env: 'IPP_DUMP_MAX_UNPACKED_MB', help: 'most one crash upload may unpack to (decompression-bomb guard)' },
   { key: 'dumpMaxArchiveEntries', flag: '--dump-max-entries <n>', env: 'IPP_DUMP_MAX_ENTRIES', help: 'most archive entries one crash upload may hold' },
   { key: 'auth', flag: '--auth <on|off>', env: 'IPP_AUTH', help: 'require a login or API token (off = --no-auth: anyone who reaches the port is admin; lab use only)' },

@@ -55,6 +55,8 @@ export interface ImportSummary {
   /** Addresses that sent syslog, recordings or reports. */
   readonly devices: readonly string[];
   readonly calls: number;
+  /** The calls' ids (the first MAX_SUMMARY_CALL_IDS), for links. */
+  readonly callIds: readonly number[];
   readonly recordedCalls: number;
   readonly reports: number;
   readonly logs: number;
@@ -75,6 +77,7 @@ const SWEEP_EVERY_MS = 1000;
 /** Correlator writes in flight before the reader waits for them. */
 const MAX_PENDING_CALL_WRITES = 2000;
 const MAX_ISSUES = 1000;
+const MAX_SUMMARY_CALL_IDS = 1000;
 const SIP_START = /^(?:[A-Z]{3,16} \S+ SIP\/2\.0\r?\n|SIP\/2\.0 \d{3} )/;
 const SYSLOG_START = /^<\d{1,3}>/;
 
@@ -184,6 +187,7 @@ export class CaptureImport {
       protocols: { ...this.protocols },
       devices: [...this.devices].sort(),
       calls: this.callIds.size,
+      callIds: [...this.callIds].sort((a, b) => a - b).slice(0, MAX_SUMMARY_CALL_IDS),
       recordedCalls: this.recordedCalls,
       reports: this.reports,
       logs: this.logs,
