@@ -13,6 +13,7 @@ import { fixed, mosCell, party, sourceLook, SOURCES, verdictBadge } from './qual
 import { routeHash, setRoute } from './router.js';
 import { clockTime, TimelineCharts, type ChartDatasetInfo, type TimeWindow } from './timeline-charts.js';
 import type { LogLine } from './types.js';
+import { addBundleButton } from './bundle-dialog.js';
 
 /** Points per series asked of the server: about one per pixel column of a laptop-wide chart. */
 const MAX_CHART_POINTS = 1200;
@@ -301,6 +302,7 @@ export class CallDetailPage {
       el('span', { class: 'live-badge', hidden: !c.active }, '● in progress'),
       el('span', { class: 'why', title: c.verdictReason ?? '' }, c.verdictReason ?? ''),
     );
+    addBundleButton(this.header, { callId: c.id });
     clear(this.facts);
     const fact = (k: string, v: Node | string | null) => el('div', { class: 'fact' }, el('span', { class: 'k' }, k), el('span', { class: 'v' }, v));
     this.facts.append(

@@ -5,6 +5,7 @@ import { fetchCrash, fetchLogsBefore, type CrashDetail, type CrashFrame, type Cr
 import { clear, el } from './dom.js';
 import { dateTime } from './format.js';
 import { routeHash } from './router.js';
+import { addBundleButton, aroundMoment } from './bundle-dialog.js';
 
 /** How far back the device's syslog is shown before the crash. */
 const LOG_WINDOW_MS = 5 * 60_000;
@@ -55,6 +56,7 @@ export async function renderCrash(target: HTMLElement, group: string, crashId: s
     el('p', { class: 'actions' }, dump ? el('a', { href: dump.rawUrl, download: '', class: 'button', 'data-testid': 'raw-download' }, 'Download original file') : null),
   ];
   target.append(...parts.filter((p): p is Node | string => p !== null));
+  addBundleButton(target, aroundMoment(crash.crashedAt ?? crash.receivedAt, crash.deviceRef));
   if (crashing) target.append(el('h3', {}, `Crashing thread${crashing.tid !== undefined ? ` ${crashing.tid}` : ''}${crashing.name ? ` (${crashing.name})` : ''}`), framesTable(crashing.frames, true));
   const others = r.threads.filter((t) => t !== crashing);
   if (others.length > 0) {

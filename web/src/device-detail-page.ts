@@ -10,6 +10,7 @@ import { LogsPage } from './logs-page.js';
 import { callTitle, fixed, mosCell, verdictBadge } from './quality.js';
 import { routeHash } from './router.js';
 import type { Device } from './types.js';
+import { addBundleButton, recentWindow } from './bundle-dialog.js';
 
 const RECENT_CALLS = 8;
 const REFRESH_MS = 10_000;
@@ -88,6 +89,7 @@ export class DeviceDetailPage {
         fact('Busiest modules', topModules(d, 3) || '—'),
         fact('Calls', counts ? `${count(counts.calls)} (${count(counts.poor)} poor)` : '…'),
         fact('Crashes', crashes > 0 ? el('a', { href: routeHash('/crashes', new URLSearchParams({ device: d.address })) }, count(crashes)) : '0')));
+    addBundleButton(this.info, () => recentWindow(d.address));
   }
 
   private async loadCalls(): Promise<void> {

@@ -9,6 +9,7 @@ import type { ConnectionState, LiveConnection } from './live.js';
 import { LogView, MAX_ROWS, type ViewStatus } from './log-view.js';
 import { setRoute } from './router.js';
 import type { Device, Health, LogLine } from './types.js';
+import { addBundleButton, recentWindow } from './bundle-dialog.js';
 
 /** Stored lines shown when the tail starts, like `tail -n`. */
 const BACKLOG_LINES = 200;
@@ -163,6 +164,7 @@ export class LogsPage {
       el('div', { class: 'workspace' }, this.view.element, this.detail.element),
       this.status,
     );
+    addBundleButton(this.element.querySelector<HTMLElement>('.toolbar')!, () => recentWindow(this.filters?.device));
 
     this.deviceSelect.addEventListener('change', () => this.onControlsChanged());
     this.severitySelect.addEventListener('change', () => this.onControlsChanged());
