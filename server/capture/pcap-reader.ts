@@ -172,11 +172,13 @@ export function udpOfFrame(f: CapturedFrame, decoded: LinkFrame, fragments: Frag
 
 /**
  * Every UDP datagram of a capture (pcap µs/ns, pcapng; fragments reassembled); frames that aren't
- * UDP are skipped, damage is passed to `report` (without one, skipped silently).
+ * UDP are skipped, damage is passed to `report` (without one, skipped silently). `onFrame` hears
+ * each frame's file offset, for a progress bar.
  */
-export async function* readPcapUdp(file: string, report: IssueSink = () => undefined): AsyncGenerator<CapturedUdp> {
+export async function* readPcapUdp(file: string, report: IssueSink = () => undefined, onFrame?: (offset: number) => void): AsyncGenerator<CapturedUdp> {
   const fragments = new FragmentReassembler();
   for await (const f of openCapture(file, report)) {
+    onFrame?.(f.offset);
     const decoded = decodeIpUdp(f.linkType, f.data);
     if (isDecodeError(decoded)) continue;
     const udp = udpOfFrame(f, decoded, fragments);

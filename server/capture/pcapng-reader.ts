@@ -32,19 +32,19 @@ export async function* readPcapngFrames(win: FileWindow, report: IssueSink): Asy
     if (head.readUInt32LE(0) === PCAPNG_SHB) {
       const order = pcapngSectionOrder(head);
       if (isDecodeError(order)) {
-        offset = await skipDamage(win, offset, `section header: ${order.message}`, report);
+        offset = await skipDamage(win, offset, `section header: ${order.message}`, report, le);
         continue;
       }
       le = order;
     }
     const { totalLength } = pcapngBlockHead(head, le);
     if (!plausibleBlockLength(totalLength, MAX_RECORD_BYTES)) {
-      offset = await skipDamage(win, offset, `block length ${totalLength} is impossible`, report);
+      offset = await skipDamage(win, offset, `block length ${totalLength} is impossible`, report, le);
       continue;
     }
     if (offset + totalLength > win.size) {
       // A cut-off last block, or a length that lies: a good block further on tells them apart.
-      const next = await findNextBlock(win, offset + 1);
+      const next = await findNextBlock(win, offset + 1, le);
       if (next < win.size) {
         report({ offset, message: `block length ${totalLength} runs past the end of the file; skipped ${next - offset} bytes to the next block at offset ${next}` });
         offset = next;
@@ -56,7 +56,7 @@ export async function* readPcapngFrames(win: FileWindow, report: IssueSink): Asy
     const block = await win.read(offset, totalLength);
     const d = decodePcapngBlock(block, le, interfaces[0]?.snapLength ?? 0);
     if (isDecodeError(d)) {
-      offset = await skipDamage(win, offset, d.message, report);
+      offset = await skipDamage(win, offset, d.message, report, le);
       continue;
     }
     const at = offset;
@@ -85,18 +85,24 @@ export async function* readPcapngFrames(win: FileWindow, report: IssueSink): Asy
 }
 
 /** Reports the damage at `offset` and returns where the next good block starts (or the end). */
-async function skipDamage(win: FileWindow, offset: number, what: string, report: IssueSink): Promise<number> {
-  const next = await findNextBlock(win, offset + 1);
+async function skipDamage(win: FileWindow, offset: number, what: string, report: IssueSink, le: boolean): Promise<number> {
+  const next = await findNextBlock(win, offset + 1, le);
   report({ offset, message: `${what}; skipped ${next - offset} bytes${next < win.size ? ` to the next block at offset ${next}` : ' to the end of the file'}` });
   return next;
 }
 
-async function findNextBlock(win: FileWindow, from: number): Promise<number> {
+/**
+ * The next offset where a block checks out. Blocks of the current section are tried in its byte
+ * order only: trying both lets the tail of one block's trailer plus the next block's type read as
+ * a big-endian block whose lengths happen to agree. A section header may start either order.
+ */
+async function findNextBlock(win: FileWindow, from: number, sectionLe: boolean): Promise<number> {
   for (let base = from; base + PCAPNG_MIN_BLOCK_BYTES <= win.size; base += SCAN_CHUNK_BYTES) {
     const chunk = await win.read(base, SCAN_CHUNK_BYTES + 8);
     const last = Math.min(chunk.length - 8, SCAN_CHUNK_BYTES);
     for (let i = 0; i < last; i++) {
-      for (const le of [true, false]) {
+      const shb = chunk.readUInt32LE(i) === PCAPNG_SHB;
+      for (const le of shb ? [true, false] : [sectionLe]) {
         const type = le ? chunk.readUInt32LE(i) : chunk.readUInt32BE(i);
         if (!PCAPNG_KNOWN_BLOCKS.has(type)) continue;
         const length = le ? chunk.readUInt32LE(i + 4) : chunk.readUInt32BE(i + 4);

@@ -2,9 +2,12 @@
  * `ipp-collector analyze FILE.pcap [--json]`: the debug recordings in a capture, grouped into
  * calls and streams with their stats, by the same pipeline code as live ingest, without the store.
  */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { callJson } from '../api/recordings-routes.js';
 import { CaptureError, readPcapUdp } from '../capture/pcap-reader.js';
+import { terminalProgressBar } from '../capture/progress-bar.js';
 import { analyzeCapture, type AnalyzeReport } from '../pipeline/recordings/analyze-capture.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { fail } from './fail.js';
@@ -27,7 +30,7 @@ export function analyzeJson(r: AnalyzeReport) {
 export function registerAnalyze(program: Command): void {
   program.command('analyze')
     .description('analyse the debug recordings (ACDR) in a capture: calls, streams and their RTP stats; nothing is stored')
-    .argument('<file>', 'classic pcap capture (tcpdump -w, Wireshark "pcap" format)')
+    .argument('<file>', 'capture: pcap (µs or ns) or pcapng (tcpdump -w, Wireshark, editcap)')
     .option('--json', 'print JSON (calls, streams, stats) instead of a table')
     .option('--port <port>', 'UDP port the recordings were sent to; 0 = any datagram that looks like ACDR', String(DEFAULT_CONFIG.recordingPort))
     .option('--call-timeout <seconds>', 'a call ends after this long without a datagram', String(DEFAULT_CONFIG.recordingCallTimeoutS))
@@ -38,7 +41,10 @@ export function registerAnalyze(program: Command): void {
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) fail(`--call-timeout: "${opts.callTimeout}" is not a positive number of seconds`);
       let report: AnalyzeReport;
       try {
-        report = await analyzeCapture(readPcapUdp(file), { port, inactivityMs: timeoutS * 1000 });
+        const size = statSync(file).size;
+        const bar = terminalProgressBar(path.basename(file), size);
+        report = await analyzeCapture(readPcapUdp(file, undefined, (offset) => bar.update(offset)), { port, inactivityMs: timeoutS * 1000 });
+        bar.end(size);
       } catch (err) {
         if (err instanceof CaptureError || (err as NodeJS.ErrnoException).code === 'ENOENT') fail(`cannot read ${file}: ${(err as Error).message}`);
         throw err;

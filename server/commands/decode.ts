@@ -1,14 +1,19 @@
 /**
  * `ipp-collector decode FILE --json`: every decoded record of a file as NDJSON, one JSON object a
  * line. What the file is comes from its first bytes: a small table of detectors by magic, each
- * with the decoder that streams the file's records. Captures are decoded here; crash dumps,
- * tombstones and archives add their own rows.
+ * with the decoder that streams the file's records. Captures (pcap µs/ns, pcapng) are read through
+ * openCapture, the one place that tells capture formats apart; crash dumps, tombstones and archives
+ * add their own rows.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeIpUdp } from '../../parsers/ip-udp.js';
-import { CaptureError, readPcapFrames, udpOfFrame } from '../capture/pcap-reader.js';
+import type { CaptureIssue } from '../capture/capture-frame.js';
+import { captureFormat, openCapture } from '../capture/open-capture.js';
+import { CaptureError, udpOfFrame } from '../capture/pcap-reader.js';
+import { terminalProgressBar } from '../capture/progress-bar.js';
 import { FragmentReassembler } from '../capture/reassembly.js';
 import { decodeUdpRecord } from '../capture/udp-records.js';
 import { CRASH_FILE_DECODER } from '../crashes/file-records.js';
@@ -26,17 +31,27 @@ export interface FileDecoder {
   readonly records: (file: string) => AsyncIterable<unknown>;
 }
 
-const PCAP_MAGICS = ['a1b2c3d4', 'd4c3b2a1'];
-
 export const FILE_DECODERS: readonly FileDecoder[] = [
-  { name: 'classic pcap', matches: (h) => PCAP_MAGICS.includes(h.subarray(0, 4).toString('hex')), records: pcapRecords },
+  { name: 'classic pcap, nanosecond pcap or pcapng', matches: (h) => captureFormat(h) !== null, records: pcapRecords },
   CRASH_FILE_DECODER,
 ];
 
-/** One record per UDP datagram (fragments reassembled) and per frame that could not be unwrapped. */
+/**
+ * One record per UDP datagram (fragments reassembled), per frame that could not be unwrapped, and
+ * per damaged stretch of the file the reader stepped over (`proto: 'error'` with its `offset`).
+ * A progress bar goes to stderr for big files on a terminal.
+ */
 export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
   const fragments = new FragmentReassembler();
-  for await (const f of readPcapFrames(file)) {
+  const issues: CaptureIssue[] = [];
+  const damage = function* () {
+    for (const i of issues.splice(0)) yield { frame: null, offset: i.offset, time: null, src: null, dst: null, proto: 'error', record: { error: i.message } };
+  };
+  const size = (await stat(file)).size;
+  const bar = terminalProgressBar(path.basename(file), size);
+  for await (const f of openCapture(file, (i) => issues.push(i))) {
+    yield* damage();
+    bar.update(f.offset);
     const time = isoMicroseconds(f.timeMs);
     const decoded = decodeIpUdp(f.linkType, f.data);
     if (isDecodeError(decoded)) {
@@ -48,6 +63,8 @@ export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
     const { proto, record } = decodeUdpRecord(udp);
     yield { frame: f.frame, time, src: endpoint(udp.src, udp.srcPort), dst: endpoint(udp.dst, udp.dstPort), proto, record };
   }
+  yield* damage();
+  bar.end(size);
 }
 
 /** ISO 8601 with the capture's microseconds (`…T07:00:00.000123Z`): pcap times are µs, Date keeps ms. */
@@ -87,7 +104,6 @@ export async function detectDecoder(file: string): Promise<FileDecoder | string>
   }
   const decoder = FILE_DECODERS.find((d) => d.matches(head));
   if (decoder) return decoder;
-  if (head.subarray(0, 4).toString('hex') === '0a0d0d0a') return `${file} is pcapng, which decode does not read yet; save it as classic pcap (editcap -F pcap in.pcapng out.pcap)`;
   return `${file}: unknown file type (first bytes ${head.subarray(0, 8).toString('hex') || 'none'}); decode reads ${FILE_DECODERS.map((d) => d.name).join(', ')}`;
 }
 

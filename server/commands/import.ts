@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { progressBar } from '../capture/progress-bar.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../config.js';
 import type { ImportSummary } from '../import/capture-import.js';
 import { runningCollector } from '../import/data-dir-lock.js';
@@ -16,7 +17,6 @@ import type { ImportRow, ImportsTables } from '../store/sqlite/imports.js';
 import { fail } from './fail.js';
 
 const MAX_PORT = 65535;
-const BAR_WIDTH = 30;
 const MAX_ISSUES_PRINTED = 20;
 
 interface ImportFlags { dataDir: string; syslogPort: string; recordingPort: string; sipPort: string; callTimeout: string }
@@ -67,23 +67,6 @@ export function registerImport(program: Command): void {
       if (failed > 0) process.exitCode = 1;
     });
 }
-
-function progressBar(name: string, total: number) {
-  const started = Date.now();
-  const tty = process.stderr.isTTY === true;
-  const line = (bytes: number) => {
-    const s = Math.max((Date.now() - started) / 1000, 0.001);
-    const frac = total > 0 ? Math.min(bytes / total, 1) : 1;
-    const filled = Math.round(frac * BAR_WIDTH);
-    return `${name} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${mb(bytes)} / ${mb(total)} MB, ${(bytes / 1e6 / s).toFixed(1)} MB/s`;
-  };
-  return {
-    update: (bytes: number) => { if (tty) process.stderr.write(`\r${line(bytes)}`); },
-    end: (bytes: number) => process.stderr.write(`${tty ? '\r' : ''}${line(bytes)}\n`),
-  };
-}
-
-const mb = (n: number) => (n / 1e6).toFixed(1);
 
 export function describe(file: string, r: ImportRow): string {
   const lines = [`import ${r.id}: ${file} ${r.status}`];

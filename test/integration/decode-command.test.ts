@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
 import { buildAcdr, buildRtcpSr, buildRtp } from '../fixtures/gen-acdr.js';
+import { classicRecords, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
 import { buildQoeService, buildVqPublish } from '../fixtures/gen-sip.js';
 
 const CLI = fileURLToPath(new URL('../../bin/ipp-collector.js', import.meta.url));
@@ -97,6 +98,50 @@ describe('decode command', () => {
     expect(svc!.frame).toBe(frames.length - 1);
     expect(svc!.record).toMatchObject({ method: 'SERVICE', report: { kind: 'ms-qoe' } });
     expect(broken).toMatchObject({ frame: frames.length, proto: 'error', record: { error: expect.stringMatching(/Ethernet header too short/) as unknown } });
+  });
+
+  it('decodes pcapng and nanosecond pcap to the same lines as classic pcap, and reports a damaged block by offset', () => {
+    const publish = buildVqPublish({
+      collector: COLLECTOR, source: { ip: PHONE, port: 5060 }, publishCallId: 'pub-ng@x',
+      report: {
+        callId: 'call-ng@192.0.2.10', localId: '<sip:1000@x>', remoteId: '<sip:2000@x>', startMs: T0, stopMs: T0 + 60_000,
+        localAddr: { ip: PHONE, port: 6000, ssrc: 0x11111111 }, remoteAddr: { ip: '192.0.2.20', port: 6002, ssrc: 0x22222222 },
+      },
+    });
+    const frames = [
+      udp(PHONE, 5060, COLLECTOR, 5060, publish),
+      udp(PHONE, 514, COLLECTOR, 514, '<134>Nov 26 08:00:00 445HD voip_task: over pcapng'),
+      udp(PHONE, 6000, '192.0.2.20', 6002, buildRtp({ payloadType: 0, sequence: 9, timestamp: 320, ssrc: 0x33333333, payload: new Uint8Array(160) })),
+    ];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-decode-'));
+    // 123 µs past the ms, so the times show the capture's own precision survives every container.
+    const pcap = pcapFile(LINKTYPE_ETHERNET, frames.map((data, i) => ({ ...pcapTime(T0 + i * 10 + 0.123), data })));
+    const ngPackets = classicRecords(pcap).map((r) => ({ interfaceId: 0, timeMs: r.timeMs, data: r.data }));
+    const files = {
+      pcap, ns: reencodePcap(pcap, { nanoseconds: true, bigEndian: true }),
+      ng: pcapngFile([{ interfaces: [{ linkType: LINKTYPE_ETHERNET, tsresol: 9 }], packets: ngPackets }]),
+    };
+    const out = Object.fromEntries(Object.entries(files).map(([name, bytes]) => {
+      const file = path.join(dir, `${name}.cap`);
+      writeFileSync(file, bytes);
+      return [name, decode(file)];
+    }));
+    expect(out['pcap']!.map((l) => [l.proto, l.time])).toEqual([['sip', '2026-11-26T08:00:00.000123Z'], ['syslog', '2026-11-26T08:00:00.010123Z'], ['rtp', '2026-11-26T08:00:00.020123Z']]);
+    expect(out['ns']).toEqual(out['pcap']);
+    expect(out['ng']).toEqual(out['pcap']);
+
+    // The second packet block's length says 1 GB: reported with its offset, the third still decoded.
+    const ng = Buffer.from(files.ng);
+    const blocks: number[] = [];
+    for (let at = 0; at < ng.length; at += ng.readUInt32LE(at + 4)) blocks.push(at);
+    const lying = blocks[3]!;
+    ng.writeUInt32LE(1 << 30, lying + 4);
+    const damaged = path.join(dir, 'damaged.pcapng');
+    writeFileSync(damaged, ng);
+    const lines = decode(damaged) as Array<{ proto: string; offset?: number; record: Record<string, unknown> }>;
+    expect(lines.map((l) => l.proto)).toEqual(['sip', 'error', 'rtp']);
+    expect(lines[1]).toMatchObject({ offset: lying });
+    expect(String(lines[1]!.record['error'])).toMatch(/length/);
   });
 
   it('refuses files it does not know, saying what it reads', () => {
