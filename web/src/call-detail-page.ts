@@ -368,11 +368,12 @@ export class CallDetailPage {
           const src = `${base}/audio/${s.id}.wav`;
           players.append(el('div', { class: 'player' },
             el('span', {}, `${s.direction === 'rx' ? 'Received' : 'Sent'} (${s.codec ?? '?'})`),
-            el('audio', { controls: true, preload: 'none', src }),
-            dl(src, 'WAV')));
+            dl(src, 'WAV'),
+            el('audio', { controls: true, preload: 'none', src })));
         }
         if (audio.some((s) => s.direction === 'rx') && audio.some((s) => s.direction === 'tx')) {
-          players.append(el('div', { class: 'player' }, el('span', {}, 'Both (stereo)'), el('audio', { controls: true, preload: 'none', src: `${base}/audio/mixed.wav` }), dl(`${base}/audio/mixed.wav`, 'WAV')));
+          players.append(el('div', { class: 'player' }, el('span', {}, 'Both (stereo: received left, sent right)'), dl(`${base}/audio/mixed.wav`, 'WAV'),
+            el('audio', { controls: true, preload: 'none', src: `${base}/audio/mixed.wav` })));
         }
         recBox.append(players);
       } else if (rec.undecodableCodecs.length > 0) {

@@ -13,6 +13,7 @@ export class HealthStrip {
   readonly element: HTMLElement;
   private readonly listeners: HTMLElement;
   private readonly counters: HTMLElement;
+  private readonly totals: HTMLElement;
   private readonly summary: HTMLElement;
   private staleTimer = 0;
   private last: Health | null = null;
@@ -20,12 +21,14 @@ export class HealthStrip {
   constructor() {
     this.listeners = el('div', { class: 'listeners' });
     this.counters = el('table', { class: 'counters' });
+    this.totals = el('summary', { title: 'Counters per source' }, 'counters');
     this.summary = el('div', { class: 'summary' });
     this.element = el(
       'section',
       { class: 'health', 'aria-label': 'Collector health' },
       this.listeners,
-      this.counters,
+      // One line by default: the charts and lists below need the height; the table opens on demand.
+      el('details', { class: 'counter-details' }, this.totals, el('div', { class: 'popup' }, this.counters)),
       this.summary,
     );
     this.setConnection('connecting');
@@ -89,6 +92,14 @@ export class HealthStrip {
       ),
     );
     this.counters.append(el('thead', {}, head), el('tbody', {}, ...rows));
+    const all = Object.values(h.counters).reduce((a, c) => ({ received: a.received + c.received, malformed: a.malformed + c.malformed, dropped: a.dropped + c.dropped }),
+      { received: 0, malformed: 0, dropped: 0 });
+    clear(this.totals);
+    this.totals.append(
+      `received ${count(all.received)} · malformed `,
+      el('b', { class: all.malformed > 0 ? 'warn' : '' }, count(all.malformed)),
+      ' · dropped ',
+      el('b', { class: all.dropped > 0 ? 'bad' : '' }, count(all.dropped)));
 
     clear(this.summary);
     const s = h.store;

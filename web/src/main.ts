@@ -2,6 +2,7 @@
 import { fetchHealth } from './api.js';
 import { CallDetailPage } from './call-detail-page.js';
 import { CallsPage } from './calls-page.js';
+import { CrashesPage } from './crashes-page.js';
 import { DeviceDetailPage } from './device-detail-page.js';
 import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
@@ -38,6 +39,7 @@ const PAGES: PageDef[] = [
   { path: '/devices', title: 'Devices', nav: true, create: () => new DevicesPage() },
   { path: '/devices', title: 'Device', nav: false, args: 1, create: (live, [ref]) => new DeviceDetailPage(live, ref ?? '') },
   { path: '/logs', title: 'Logs', nav: true, create: (live) => new LogsPage(live) },
+  { path: '/crashes', title: 'Crashes', nav: true, create: () => new CrashesPage() },
   { path: '/setup', title: 'Setup', nav: true, create: (live) => new SetupPage(live) },
 ];
 

@@ -14,13 +14,13 @@ interface SourceLook { label: string; colour: string; title: string }
 
 /** Source colours steer clear of the verdict colours, so a line is never mistaken for a band. */
 export const SOURCES: Readonly<Record<string, SourceLook>> = {
-  'computed-rtp': { label: 'recording (computed)', colour: '#1f5fbf', title: 'our RTP analysis of the debug recording, E-model per 5 s' },
+  'computed-rtp': { label: 'recording', colour: '#1f5fbf', title: 'our RTP analysis of the debug recording, E-model per 5 s' },
   rtcp: { label: 'RTCP', colour: '#0f8b8d', title: 'RTCP SR/RR report blocks found in the recording' },
   'rtcp-xr': { label: 'RTCP XR', colour: '#7b3fb5', title: 'RTCP XR VoIP metrics (RFC 3611) found in the recording' },
   'vq-interval': { label: 'PUBLISH interval', colour: '#c2571a', title: 'vq-rtcpxr VQIntervalReport sent by the phone' },
   'vq-session': { label: 'PUBLISH session', colour: '#8a5a2b', title: 'vq-rtcpxr VQSessionReport sent by the phone at the end of the call' },
   'vq-alert': { label: 'PUBLISH alert', colour: '#b0126f', title: 'vq-rtcpxr VQAlertReport' },
-  'ms-qoe': { label: 'QoE (SERVICE)', colour: '#4a5a70', title: 'Microsoft QoE report sent by the phone' },
+  'ms-qoe': { label: 'QoE', colour: '#4a5a70', title: 'Microsoft QoE report sent by the phone' },
 };
 
 export function sourceLook(source: string): SourceLook {

@@ -157,7 +157,8 @@ export class TimelineCharts {
           scales: {
             x: {
               type: 'linear',
-              ticks: { maxRotation: 0, autoSkipPadding: 24, font: { size: 10 }, callback: (v) => clockTime(Number(v), this.spanMs() < 20_000) },
+              // Milliseconds only on ticks that fall between whole seconds (zoomed far in).
+              ticks: { maxRotation: 0, autoSkipPadding: 24, includeBounds: false, font: { size: 10 }, callback: (v) => clockTime(Number(v), Number(v) % 1000 !== 0) },
               grid: { color: '#eef0f4' },
             },
             y: {
@@ -270,11 +271,6 @@ export class TimelineCharts {
 
   destroy(): void {
     for (const p of this.panels) p.chart.destroy();
-  }
-
-  private spanMs(): number {
-    const w = this.window;
-    return w.max - w.min;
   }
 
   private addSeriesPoints(k: SeriesKey | TimelineSeries, pts: ReadonlyArray<readonly [number, number, number]>): void {
