@@ -155,7 +155,8 @@ export class CaptureImport {
     } else if (decoded.tcp && decoded.ip) {
       this.count('tcp');
       this.tcp.add(decoded.ip.src, decoded.ip.dst, decoded.tcp, f.timeMs);
-    } else if (decoded.udp?.truncated) {
+    } else if (decoded.udp?.truncated && !decoded.ip?.moreFragments) {
+      // (A first fragment's UDP length covers the whole datagram: that is reassembly's business.)
       this.count('malformed');
       this.malformed++;
       this.issue(f.offset, `frame ${f.frame}: UDP datagram cut by the snap length (${decoded.udp.payload.length} of ${decoded.udp.length - 8} bytes kept)`);

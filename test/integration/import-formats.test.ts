@@ -2,7 +2,9 @@
  * The same traffic written as pcap (µs/ns, both byte orders), as pcapng (one and several
  * interfaces, Ethernet, VLAN-tagged, Linux cooked v1/v2) imports to the same calls, logs and
  * quality; SIP over TCP split across segments, IP-fragmented SIP and RTP on the wire found through
- * SDP land in the right call.
+ * SDP land in the right call. The same traffic over IPv6 and with SIP in IP fragments (v4 and v6)
+ * imports the same; damaged files fail with a clear reason or import the rest with each problem's
+ * offset.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,7 @@ import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-
 import { simulateToPcap } from '../../server/simulator/run.js';
 import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
 import type { CallsTables } from '../../server/store/sqlite/calls.js';
-import { classicRecords, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
+import { classicRecords, ipFragments, ipv6Frame, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
 import { genRtpStream, rtpPacketBytes } from '../fixtures/gen-rtp-stream.js';
 import { buildSipRequest } from '../fixtures/gen-sip.js';
 
@@ -58,7 +60,7 @@ function vlan(frame: Buffer, ids: number[]): Buffer {
 }
 
 describe('importing one capture in every format', () => {
-  it('gets the same calls, logs and quality from pcap µs/ns in both byte orders and from pcapng with other link layers', async () => {
+  it('gets the same calls, logs and quality from pcap µs/ns in both byte orders, from pcapng with other link layers, over IPv6 and with SIP in IP fragments', async () => {
     const base = path.join(dir, 'sim.pcap');
     await simulateToPcap({ target: '192.0.2.200', phones: 3, callsPerHour: 120, durationMs: 90_000, seed: 11, scenario: 'mixed', startMs: Date.parse('2026-01-01T09:00:00Z'), ports: PORTS }, base);
     const us = fs.readFileSync(base);
@@ -73,11 +75,16 @@ describe('importing one capture in every format', () => {
       'ng-eth': ng((d) => ({ iface: 0, data: d }), [{ linkType: 1, tsresol: 9 }]),
       'ng-vlan-sll': ng((d, i) => (i % 3 === 0 ? { iface: 0, data: vlan(d, [10]) } : i % 3 === 1 ? { iface: 1, data: cooked(d, 1) } : { iface: 2, data: vlan(d, [100, 20]) }), [{ linkType: 1 }, { linkType: 113 }, { linkType: 1, tsresol: 9 }]),
       'ng-sll2': ng((d) => ({ iface: 0, data: cooked(d, 2) }), [{ linkType: 276, tsresol: 0x80 | 30 }]),
+      'ipv6': pcapFile(LINKTYPE_ETHERNET, rec.map((r) => ({ ...pcapTime(r.timeMs), data: ipv6Frame(r.data) }))),
+      'sip-fragmented-v4': pcapFile(LINKTYPE_ETHERNET, rec.flatMap((r, i) => fragmentSip(r.data, i).map((data) => ({ ...pcapTime(r.timeMs), data })))),
+      'sip-fragmented-v6': pcapFile(LINKTYPE_ETHERNET, rec.flatMap((r, i) => fragmentSip(ipv6Frame(r.data), i).map((data) => ({ ...pcapTime(r.timeMs), data })))),
     };
     const reference = await importInto('us', base);
     expect(reference.row.status).toBe('done');
     expect(reference.calls.length).toBeGreaterThan(0);
     expect(reference.logs).toBeGreaterThan(0);
+    const sipFragments = variants['sip-fragmented-v4']!.length - us.length;
+    expect(sipFragments, 'the simulated SIP reports are big enough to be fragmented').toBeGreaterThan(0);
     for (const [name, bytes] of Object.entries(variants)) {
       const file = path.join(dir, `${name}.cap`);
       fs.writeFileSync(file, bytes);
@@ -115,6 +122,77 @@ describe('importing one capture in every format', () => {
     expect(got.calls).toHaveLength(1);
     expect(got.calls[0]).toMatchObject({ sipCallId: 'wire-call-1', sources: ['computed-rtp'] });
     expect((got.row.summary as { protocols: Record<string, number> }).protocols).toMatchObject({ rtp: rtp.length });
+  });
+});
+
+/** SIP frames (to or from port 5060) cut into IP fragments of 400 bytes; the rest unchanged. */
+function fragmentSip(frame: Buffer, i: number): Buffer[] {
+  const v6 = frame.readUInt16BE(12) === 0x86dd;
+  const udpAt = 14 + (v6 ? 40 : (frame[14]! & 0x0f) * 4);
+  const isSip = frame.readUInt16BE(udpAt) === PORTS.sip || frame.readUInt16BE(udpAt + 2) === PORTS.sip;
+  return isSip ? ipFragments(frame, 400, 0x5000 + i) : [frame];
+}
+
+describe('importing damaged captures', () => {
+  const t0 = Date.parse('2026-01-01T11:00:00Z');
+  const syslog = (i: number) => ethernetFrame(ipUdpPacket({ srcAddr: '192.0.2.10', srcPort: 514, dstAddr: '192.0.2.1', dstPort: PORTS.syslog }, Buffer.from(`<134>Jan  1 11:00:0${i % 10} 445HD voip_task: line ${i}`)));
+  const packets = (n: number) => Array.from({ length: n }, (_, i) => ({ interfaceId: 0, timeMs: t0 + i * 10, data: syslog(i) }));
+  const write = (name: string, bytes: Buffer) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, bytes);
+    return file;
+  };
+  /** Offsets of the blocks of a little-endian pcapng file. */
+  const blocks = (ng: Buffer) => {
+    const at: number[] = [];
+    for (let o = 0; o + 8 <= ng.length; o += ng.readUInt32LE(o + 4)) at.push(o);
+    return at;
+  };
+
+  it('fails a file that is not a capture, or whose header is cut off, saying why and where', async () => {
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['magic.cap', Buffer.from('GIF89a this is not a capture at all, not even close'), /not a pcap or pcapng capture \(magic 47494638 at offset 0\)/],
+      ['short.pcap', pcapFile(LINKTYPE_ETHERNET, []).subarray(0, 10), /pcap header cut off at offset 10 \(10 of 24 bytes\)/],
+      ['short.pcapng', pcapngFile([{ interfaces: [], packets: [] }]).subarray(0, 20), /pcapng section header cut off at offset 20/],
+      ['empty.pcap', Buffer.alloc(0), /0 bytes is too short for a capture/],
+    ];
+    for (const [name, bytes, reason] of cases) {
+      const got = await importInto(name, write(name, bytes));
+      expect(got.row.status, name).toBe('failed');
+      expect(got.row.errors.at(-1)?.message, name).toMatch(reason);
+      expect(got.row.errors.at(-1)?.message, name).not.toContain(dir);
+    }
+  });
+
+  it('steps over a block whose length lies, zero-length and snap-length-cut packets, and imports the rest', async () => {
+    const ng = pcapngFile([{ interfaces: [{ linkType: LINKTYPE_ETHERNET, snapLength: 65535 }], packets: [
+      ...packets(10),
+      { interfaceId: 0, timeMs: t0 + 200, data: new Uint8Array(0), originalLength: 80 },
+      { interfaceId: 0, timeMs: t0 + 210, data: syslog(11).subarray(0, 50), originalLength: syslog(11).length },
+      ...packets(30).slice(20),
+    ] }]);
+    const at = blocks(ng);
+    // Blocks: section, interface, then packets; the fourth packet's length says 1 GB.
+    const lying = at[5]!;
+    ng.writeUInt32LE(1 << 30, lying + 4);
+    const got = await importInto('damaged', write('damaged.pcapng', ng));
+    expect(got.row.status).toBe('done');
+    expect(got.logs).toBe(9 + 10);
+    const messages = got.row.errors.map((e) => `${e.offset}: ${e.message}`);
+    expect(messages).toEqual([
+      expect.stringMatching(new RegExp(`^${lying}: block length 1073741824 is impossible; skipped \\d+ bytes to the next block at offset ${at[6]}$`)),
+      `${at[12]}: frame 10: Ethernet header too short: 0 of 14 bytes`,
+      `${at[13]}: frame 11: UDP datagram cut by the snap length (8 of 45 bytes kept)`,
+    ]);
+  });
+
+  it('keeps what came before a cut-off last record, and says where the file ends', async () => {
+    const pcap = pcapFile(LINKTYPE_ETHERNET, packets(5).map((p) => ({ ...pcapTime(p.timeMs), data: p.data })));
+    const got = await importInto('cut', write('cut.pcap', pcap.subarray(0, pcap.length - 7)));
+    expect(got.row.status).toBe('done');
+    expect(got.logs).toBe(4);
+    expect(got.row.errors).toHaveLength(1);
+    expect(got.row.errors[0]!.offset).toBeGreaterThan(24);
   });
 });
 

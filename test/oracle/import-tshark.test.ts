@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG } from '../../server/config.js';
 import type { ImportSummary } from '../../server/import/capture-import.js';
 import { openImportServices } from '../../server/import/import-services.js';
 import { runImport } from '../../server/import/run-import.js';
-import type { RecordedCallSummary } from '../../server/pipeline/recordings/tracker.js';
+import type { RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
 import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
 import type { RecordingsTables } from '../../server/store/sqlite/recordings.js';
