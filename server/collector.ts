@@ -31,8 +31,6 @@ import { BatchWriter } from './store/batch-writer.js';
 import { crashesRouter } from './api/crashes-routes.js';
 import { importsRouter } from './api/imports-routes.js';
 import { markCollectorRunning } from './import/data-dir-lock.js';
-import { importsRouter } from './api/imports-routes.js';
-import { markCollectorRunning } from './import/data-dir-lock.js';
 import { bundlesRouter } from './api/bundles-routes.js';
 import { BundleJobs } from './bundles/jobs.js';
 import { CrashService } from './crashes/service.js';
@@ -66,8 +64,6 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorConfig, now: () => number = Date.now): Promise<RunningCollector> {
   const startedAt = now();
   const store = await openStore(config.dataDir);
-  // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
-  const clearPidMark = markCollectorRunning(config.dataDir);
   // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
   const clearPidMark = markCollectorRunning(config.dataDir);
   const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
@@ -119,13 +115,6 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (update) => live?.broadcast('crashes:update', update),
   });
   areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
-  // Imported captures go through the same pipeline objects as live traffic (the syslog ingest exists before any import runs).
-  areaRouters.push(importsRouter({
-    services: () => ({ store, devices, writer, correlator, now, get syslog() { return ingest!; } }),
-    dataDir: config.dataDir, maxUploadBytes: config.importMaxUploadMb * 1024 * 1024, inactivityMs: config.recordingCallTimeoutS * 1000,
-    ports: { syslog: config.syslogPort || 514, recording: config.recordingPort || 50000, sip: config.sipPort || 5060 },
-    broadcast: (event, data) => live?.broadcast(event, data),
-  }));
   // Imported captures go through the same pipeline objects as live traffic (the syslog ingest exists before any import runs).
   areaRouters.push(importsRouter({
     services: () => ({ store, devices, writer, correlator, now, get syslog() { return ingest!; } }),
@@ -232,7 +221,6 @@ export async function startCollector(config: CollectorConfig, now: () => number 
         await live?.close();
         await web.listener.close();
         await store.close();
-        clearPidMark();
         clearPidMark();
       })();
       return stopping;
