@@ -88,7 +88,7 @@ function fuzz(name: string, seeds: () => readonly Uint8Array[], decode: (b: Uint
 }
 
 /** Feeds a stream framer the input in random-sized chunks. */
-function chunked(input: Uint8Array, push: (chunk: Uint8Array) => { error: unknown }): void {
+function chunked(input: Uint8Array, push: (chunk: Uint8Array) => { error?: unknown }): void {
   let o = 0;
   let step = 1;
   while (o < input.length) {
