@@ -121,6 +121,12 @@ export class LiveConnection {
     return () => this.healthListeners.delete(l);
   }
 
+  /** Any other pushed event (`imports:update`); the handler checks the shape. Returns the function that stops listening. */
+  on(event: string, handler: (data: unknown) => void): () => void {
+    this.socket.on(event, handler);
+    return () => { this.socket.off(event, handler); };
+  }
+
   onBatch(l: (b: LiveBatch) => void): () => void {
     this.batchListeners.add(l);
     return () => this.batchListeners.delete(l);

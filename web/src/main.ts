@@ -7,6 +7,7 @@ import { DeviceDetailPage } from './device-detail-page.js';
 import { DevicesPage } from './devices-page.js';
 import { el } from './dom.js';
 import { HealthStrip } from './health-strip.js';
+import { ImportsPage } from './imports-page.js';
 import { LiveConnection } from './live.js';
 import { ensureSession, installCsrfHeader, sessionBar, type SessionInfo } from './login-page.js';
 import { LogsPage } from './logs-page.js';
@@ -40,6 +41,7 @@ const PAGES: PageDef[] = [
   { path: '/devices', title: 'Device', nav: false, args: 1, create: (live, [ref]) => new DeviceDetailPage(live, ref ?? '') },
   { path: '/logs', title: 'Logs', nav: true, create: (live) => new LogsPage(live) },
   { path: '/crashes', title: 'Crashes', nav: true, create: () => new CrashesPage() },
+  { path: '/imports', title: 'Imports', nav: true, create: (live) => new ImportsPage(live) },
   { path: '/setup', title: 'Setup', nav: true, create: (live) => new SetupPage(live) },
 ];
 
