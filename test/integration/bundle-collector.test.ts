@@ -5,10 +5,12 @@
  * against the API, report.html in headless Chromium with the network cut off; then a redacted
  * bundle searched byte by byte for every original address, number, URI and user.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
@@ -360,4 +362,24 @@ describe('a redacted bundle of the device over the whole run', () => {
     const out = runTshark(file, ['-q', '-z', 'rtp,streams']);
     for (const s of rec.streams) expect(out.toLowerCase()).toContain(`0x${s.ssrc.toString(16).padStart(8, '0')}`);
   });
+});
+
+describe('ipp-collector bundle', () => {
+  it('writes the same bundle from the data folder while the collector runs, and refuses an unknown call in one line', async () => {
+    const bin = fileURLToPath(new URL('../../bin/ipp-collector.js', import.meta.url));
+    expect(existsSync(fileURLToPath(new URL('../../dist/server/commands/bundle.js', import.meta.url))), 'run `npm run build` first (npm test does)').toBe(true);
+    const out = path.join(work, 'cli.zip');
+    const ok = spawnSync(process.execPath, [bin, 'bundle', '--call', String(poorCallId), '--no-audio', '-o', out, '--data-dir', collector.config.dataDir, '--recording-port', String(recordingPort)], { encoding: 'utf8', timeout: 60_000 });
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`${out}: `);
+    const files = await readZip(out);
+    const manifest = JSON.parse(files.get('manifest.json')!.toString('utf8')) as Manifest;
+    expect(manifest.query.scope).toEqual({ callId: poorCallId });
+    expect(files.has(`recordings/recording-${recordedId}/original.pcap`)).toBe(true);
+    expect([...files.keys()].some((n) => n.endsWith('.wav'))).toBe(false);
+    const bad = spawnSync(process.execPath, [bin, 'bundle', '--call', '999999', '-o', out, '--data-dir', collector.config.dataDir], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('ipp-collector: no call 999999\n');
+  }, 90_000);
 });
