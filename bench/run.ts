@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
 import type { BenchOptions, CaseResult } from './harness.js';
 import { crashesCase } from './crashes-case.js';
+import { importCase } from './import-case.js';
 import { recordingsCase } from './recordings-case.js';
 import { reportsCase } from './reports-case.js';
 import { syslogCase } from './syslog-case.js';
@@ -18,6 +19,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   recordings: recordingsCase,
   reports: reportsCase,
   crashes: crashesCase,
+  import: importCase,
 };
 
 const args = process.argv.slice(2);
