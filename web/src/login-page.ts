@@ -81,7 +81,7 @@ function loginForm(onLoggedIn: () => Promise<void>, root: HTMLElement): HTMLElem
 /** The user menu (name, role, logout), or the no-login warning when auth is off. */
 export function sessionBar(session: SessionInfo): HTMLElement {
   if (session.mode === 'off') {
-    return el('div', { class: 'banner auth-off', role: 'status' },
+    return el('div', { class: 'auth-off-banner', role: 'status' },
       'No login (--no-auth): anyone who can reach this port sees and changes everything. Lab use only.');
   }
   const logout = el('button', { type: 'button', class: 'logout' }, 'Log out');
