@@ -17,7 +17,7 @@ export function principalOf(res: Response): Principal | null {
 }
 
 export function clientAddress(req: Request): string {
-  return plainAddress(req.socket.remoteAddress ?? '');
+  return plainAddress(req.socket?.remoteAddress ?? '');
 }
 
 export function accessControl(auth: AuthService) {
