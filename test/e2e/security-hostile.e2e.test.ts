@@ -46,7 +46,7 @@ let sipPort: number;
 interface Tripwires { dialogs: string[]; violations: string[] }
 
 async function tripwires(): Promise<Tripwires> {
-  return page.evaluate(() => (window as unknown as { __ipp: Tripwires }).__ipp);
+  return page.evaluate(() => (globalThis as unknown as { __ipp: Tripwires }).__ipp);
 }
 
 /** Nothing ran, nothing was blocked, and no element the data described exists. */
@@ -68,16 +68,17 @@ beforeAll(async () => {
   collector = await spawnCollector(['--sip-port', String(sipPort)]);
   browser = await launchBrowser();
   page = browser.page;
+  // Runs in the page before its own scripts (this file has no DOM types, hence the casts).
   await page.addInitScript(() => {
-    const w = window as unknown as { __ipp: Tripwires };
+    const w = globalThis as unknown as Record<string, unknown> & { __ipp: Tripwires; document: { addEventListener(type: string, fn: (e: { violatedDirective: string; blockedURI: string }) => void): void } };
     w.__ipp = { dialogs: [], violations: [] };
     for (const name of ['alert', 'confirm', 'prompt'] as const) {
-      (window as unknown as Record<string, unknown>)[name] = (msg?: unknown) => {
+      w[name] = (msg?: unknown) => {
         w.__ipp.dialogs.push(`${name}(${String(msg)})`);
         return null;
       };
     }
-    document.addEventListener('securitypolicyviolation', (e) => w.__ipp.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    w.document.addEventListener('securitypolicyviolation', (e) => w.__ipp.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
 
   for (const line of HOSTILE_LINES) await sendUdp(collector.ports.syslogUdp, SYSLOG_PREFIX + line);
