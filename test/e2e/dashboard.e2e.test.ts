@@ -41,6 +41,7 @@ const RENDER_BUDGET_MS = 3000;
 /** The simulated fleet: real-time, so phone clocks and arrival times agree as in the field. */
 const SIM_SECONDS = 50;
 const SIM_SEED = 11;
+const LIVE_SETTLE_MS = 6000;
 /** The collector's default recording call timeout (30 s) and some. */
 const RECORDING_END_WAIT_MS = 40_000;
 
@@ -160,6 +161,23 @@ async function shoot(name: string, doc?: string): Promise<void> {
   if (UPDATE_DOCS && doc) await screenshot(page, name, DOCS(doc));
 }
 
+/** In a second tab, so the calls list keeps its page: the overview while the fleet's calls are in progress. */
+async function shootOverviewWhileCallsRun(): Promise<void> {
+  const tab = await browser.context.newPage();
+  try {
+    await tab.goto(`${collector.webUrl}/#/`);
+    const active = tab.locator('.tiles .tile').nth(1).locator('.tile-value');
+    await expect.poll(async () => Number(await active.textContent()), { timeout: SIM_SECONDS * 1000, interval: 250 }).toBeGreaterThan(0);
+    await tab.locator('tr[data-recording], tr[data-call]').first().waitFor({ timeout: SEEN_TIMEOUT_MS });
+    // Rates need two health snapshots; live MOS needs the first computed interval.
+    await tab.waitForTimeout(LIVE_SETTLE_MS);
+    await screenshot(tab, 'dashboard-overview-live');
+    if (UPDATE_DOCS) await screenshot(tab, 'dashboard-overview-live', DOCS('screenshot-overview.png'));
+  } finally {
+    await tab.close();
+  }
+}
+
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'ipp-dash-'));
   const p = await freePorts(1, 1);
@@ -237,10 +255,12 @@ describe('dashboard', () => {
     const before = await page.locator('.calls-table tbody tr[data-call]').count();
     simulation = startSimulation(path.join(tmp, 'events.json'));
     await page.evaluate(() => { window.__noReload = true; });
+    const overview = shootOverviewWhileCallsRun();
     await expect.poll(() => page.locator('.calls-table tbody tr[data-call]').count(), { timeout: SIM_SECONDS * 1000 }).toBeGreaterThan(before);
     expect(await page.evaluate(() => window.__noReload)).toBe(true);
     expect(await page.locator('.calls-table tbody tr[data-call] .verdict').allTextContents()).toContain('poor');
     await shoot('dashboard-calls-live');
+    await overview;
   }, (SIM_SECONDS + 20) * 1000);
 
   it('puts the simulator\'s loss burst at its time on the call page, with the log lines of that moment', async () => {
@@ -401,7 +421,7 @@ describe('dashboard', () => {
     expect(await page.locator('.card', { hasText: 'Poor calls, last 24 h' }).locator('tbody tr a[href^="#/calls/"]').count()).toBeGreaterThan(0);
     // Rates come from two successive health snapshots (2 s apart).
     await expect.poll(() => page.locator('tr[data-source="recordings"] td').first().textContent(), { timeout: SEEN_TIMEOUT_MS }).toMatch(/^[\d.,]+$/);
-    await shoot('dashboard-overview', 'screenshot-overview.png');
+    await shoot('dashboard-overview');
 
     await page.goto(`${collector.webUrl}/#/calls`);
     await page.locator('.calls-table tbody tr[data-call]').first().waitFor({ timeout: SEEN_TIMEOUT_MS });

@@ -191,3 +191,27 @@ export async function fetchCrashCounts(): Promise<Map<string, number>> {
   }
   return out;
 }
+
+/** A recorded call in progress, as `/api/recordings/calls?active=true` and `recordings:update` give it. */
+export interface LiveRecording {
+  id: number;
+  sessionId: string;
+  deviceAddr: string;
+  start: string;
+  active: boolean;
+  worstMos: number | null;
+  avgMos: number | null;
+  maxLossPct: number | null;
+  verdict: Verdict;
+}
+
+export function isLiveRecording(x: unknown): x is LiveRecording {
+  return isObj(x) && isNum(x.id) && isStr(x.sessionId) && isStr(x.deviceAddr) && isStr(x.start) && typeof x.active === 'boolean' &&
+    numOrNull(x.worstMos) && numOrNull(x.avgMos) && numOrNull(x.maxLossPct) && isStr(x.verdict);
+}
+
+/** Recordings still growing: the calls in progress, with MOS so far, before any report ends them. */
+export async function fetchActiveRecordings(): Promise<LiveRecording[]> {
+  const body = await getJson('/api/recordings/calls?active=true&limit=100');
+  return isObj(body) && Array.isArray(body.calls) ? body.calls.filter(isLiveRecording) : [];
+}

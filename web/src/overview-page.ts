@@ -2,7 +2,7 @@
 // their live MOS, poor calls lately, what each source is receiving per second, and where the
 // collector listens. Numbers sit in fixed-size tiles so nothing jumps while they tick.
 import { fetchDevices } from './api.js';
-import { fetchCalls, type CallSummary } from './calls-api.js';
+import { fetchActiveRecordings, fetchCalls, isLiveRecording, type CallSummary, type LiveRecording } from './calls-api.js';
 import { clear, el } from './dom.js';
 import { ago, count, duration } from './format.js';
 import type { LiveConnection } from './live.js';
@@ -47,6 +47,8 @@ export class OverviewPage {
   private readonly portsBody: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly active = new Map<number, CallSummary>();
+  /** Recorded calls in progress: a recording joins the calls list when it ends, so until then it is only here. */
+  private readonly recording = new Map<number, LiveRecording>();
   private devices = new Map<number, Device>();
   private lastHealth: { at: number; counters: Record<string, SourceCounters> } | null = null;
   private readonly timer: number;
@@ -74,7 +76,7 @@ export class OverviewPage {
       el('div', { class: 'tiles' }, ...Object.values(this.tiles).map((t) => t.element)),
       el('div', { class: 'cards' },
         card('Calls in progress', el('a', { href: '#/calls' }, 'all calls'),
-          el('table', { class: 'grid compact' }, el('thead', {}, el('tr', {}, ...['Device', 'Remote party', 'Started', 'Codec', 'MOS now', 'Worst', 'Loss', ''].map((h) => el('th', {}, h)))), this.activeBody)),
+          el('table', { class: 'grid compact' }, el('thead', {}, el('tr', {}, ...['Device', 'Remote party', 'Started', 'Codec', 'MOS so far', 'Worst', 'Loss', ''].map((h) => el('th', {}, h)))), this.activeBody)),
         card('Poor calls, last 24 h', el('a', { href: calls({ verdict: 'poor', since: '24h' }) }, 'all'),
           el('table', { class: 'grid compact' }, el('thead', {}, el('tr', {}, ...['Started', 'Device', 'Remote party', 'Worst MOS', 'Why'].map((h) => el('th', {}, h)))), this.poorBody)),
         card('Ingest', null,
@@ -86,6 +88,7 @@ export class OverviewPage {
     this.disposers.push(
       live.onHealth((h) => this.onHealth(h)),
       live.watchCalls((list) => this.onCalls(list)),
+      live.on('recordings:update', (u) => this.onRecordings(u)),
     );
     this.timer = window.setInterval(() => void this.refresh(), REFRESH_MS);
     void this.refresh();
@@ -101,12 +104,13 @@ export class OverviewPage {
 
   private async refresh(): Promise<void> {
     const now = Date.now();
-    const [devices, poorHour, poorDay, callsDay, recent] = await Promise.all([
+    const [devices, poorHour, poorDay, callsDay, recent, recordings] = await Promise.all([
       fetchDevices().catch(() => null),
       fetchCalls({ verdict: ['poor'], from: now - HOUR_MS, limit: 1 }).catch(() => null),
       fetchCalls({ verdict: ['poor'], from: now - DAY_MS, limit: RECENT_POOR_ROWS }).catch(() => null),
       fetchCalls({ from: now - DAY_MS, limit: 1 }).catch(() => null),
       fetchCalls({ from: now - ACTIVE_LOOKBACK_MS, limit: ACTIVE_SCAN_CALLS }).catch(() => null),
+      fetchActiveRecordings().catch(() => null),
     ]);
     if (devices) {
       this.devices = new Map(devices.map((d) => [Number(d.id), d]));
@@ -129,8 +133,12 @@ export class OverviewPage {
     if (recent) {
       this.active.clear();
       for (const c of recent.calls) if (c.active) this.active.set(c.id, c);
-      this.renderActive();
     }
+    if (recordings) {
+      this.recording.clear();
+      for (const r of recordings) this.recording.set(r.id, r);
+    }
+    if (recent || recordings) this.renderActive();
   }
 
   private setCount(t: Tile, n: number, tone: string): void {
@@ -138,11 +146,24 @@ export class OverviewPage {
     t.value.className = `tile-value ${tone}`;
   }
 
+  private onRecordings(u: unknown): void {
+    const calls = typeof u === 'object' && u !== null && Array.isArray((u as { calls?: unknown }).calls) ? (u as { calls: unknown[] }).calls : [];
+    for (const r of calls.filter(isLiveRecording)) {
+      if (r.active) this.recording.set(r.id, r);
+      else this.recording.delete(r.id);
+    }
+    this.scheduleRender();
+  }
+
   private onCalls(list: CallSummary[]): void {
     for (const c of list) {
       if (c.active) this.active.set(c.id, c);
       else this.active.delete(c.id);
     }
+    this.scheduleRender();
+  }
+
+  private scheduleRender(): void {
     if (this.renderTimer === 0) {
       this.renderTimer = window.setTimeout(() => {
         this.renderTimer = 0;
@@ -154,15 +175,30 @@ export class OverviewPage {
   private renderActive(): void {
     const now = Date.now();
     const calls = [...this.active.values()].sort((a, b) => b.start.localeCompare(a.start));
-    this.tiles.active.value.textContent = count(calls.length);
-    const poor = calls.filter((c) => c.verdict === 'poor').length;
+    // A recording whose call a report already opened is listed once, as that call.
+    const sessions = new Set(calls.map((c) => c.recordingSession).filter(Boolean));
+    const recordings = [...this.recording.values()].filter((r) => !sessions.has(r.sessionId)).sort((a, b) => b.start.localeCompare(a.start));
+    const total = calls.length + recordings.length;
+    this.tiles.active.value.textContent = count(total);
+    const poor = calls.filter((c) => c.verdict === 'poor').length + recordings.filter((r) => r.verdict === 'poor').length;
     this.tiles.active.note.textContent = poor > 0 ? `${count(poor)} poor now` : '\u00a0';
     clear(this.activeBody);
-    if (calls.length === 0) {
+    if (total === 0) {
       this.activeBody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted empty-row' }, 'No call in progress.')));
       return;
     }
-    for (const c of calls.slice(0, RECENT_POOR_ROWS)) {
+    for (const r of recordings.slice(0, RECENT_POOR_ROWS)) {
+      this.activeBody.append(el('tr', { 'data-recording': r.id },
+        el('td', { class: 'mono' }, el('a', { href: `#/devices/${encodeURIComponent(r.deviceAddr)}` }, r.deviceAddr)),
+        el('td', { class: 'muted', title: `ACDR session ${r.sessionId}: the call joins the calls list when its recording ends` }, 'recording…'),
+        el('td', { title: r.start }, `${duration((now - Date.parse(r.start)) / 1000)} ago`),
+        el('td', {}, '—'),
+        el('td', { class: 'num' }, mosCell(r.avgMos)),
+        el('td', { class: 'num' }, mosCell(r.worstMos)),
+        el('td', { class: 'num' }, fixed(r.maxLossPct, 1, ' %')),
+        el('td', {}, verdictBadge(r.verdict))));
+    }
+    for (const c of calls.slice(0, Math.max(0, RECENT_POOR_ROWS - recordings.length))) {
       const link = routeHash(`/calls/${c.id}`, new URLSearchParams());
       this.activeBody.append(el('tr', { 'data-call': c.id },
         el('td', { class: 'mono' }, this.deviceCell(c.deviceId)),
