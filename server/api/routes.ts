@@ -44,7 +44,7 @@ export async function healthSnapshot(d: ApiDeps) {
     counters: d.counters.snapshot(),
     recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
     live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
-    store: { ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, lastError: d.writer.lastError },
+    store: { ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, degraded: d.writer.degraded, lastError: d.writer.lastError },
     ...d.extraHealth?.(),
   };
 }

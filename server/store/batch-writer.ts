@@ -21,6 +21,8 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   lastError: string | null = null;
+  /** True while the last log write failed (disk full, I/O error); the next write that succeeds clears it. */
+  degraded = false;
   /** Every line up to this id is committed (ids are handed out in order and written in order). */
   lastStoredId = 0;
 
@@ -69,10 +71,12 @@ export class BatchWriter {
     try {
       await this.store.write({ logs: batch, devices });
       this.lastError = null;
+      this.degraded = false;
       for (const r of batch) this.counters.source(r.source).stored++;
       if (batch.length > 0) this.lastStoredId = batch[batch.length - 1]!.id;
     } catch (err) {
       this.lastError = (err as Error).message;
+      this.degraded = true;
       // Put the lines back in front so order is kept for the retry.
       this.queue = batch.concat(this.queue);
       this.devices.requeue(devices);

@@ -14,6 +14,7 @@ import { LogsPage } from './logs-page.js';
 import { OverviewPage } from './overview-page.js';
 import { currentRoute, pathParts } from './router.js';
 import { SetupPage } from './setup-page.js';
+import { StoreBanner } from './store-banner.js';
 
 interface Page {
   readonly element: HTMLElement;
@@ -56,7 +57,11 @@ function findPage(path: string): { def: PageDef; args: string[] } | null {
 function start(root: HTMLElement, session: SessionInfo): void {
   const live = new LiveConnection();
   const health = new HealthStrip();
-  live.onHealth((h) => health.update(h));
+  const storeBanner = new StoreBanner();
+  live.onHealth((h) => {
+    health.update(h);
+    storeBanner.update(h);
+  });
   live.onConnection((state) => health.setConnection(state));
 
   const links = new Map<string, HTMLAnchorElement>();
@@ -68,7 +73,7 @@ function start(root: HTMLElement, session: SessionInfo): void {
     nav.append(a);
   }
   const main = el('main');
-  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav, sessionBar(session)), health.element, main);
+  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav, sessionBar(session)), health.element, storeBanner.element, main);
 
   let page: Page | null = null;
   let pagePath = '';

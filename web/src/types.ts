@@ -59,7 +59,7 @@ export interface Health {
   listeners: Listener[];
   counters: Record<string, SourceCounters>;
   live: { clients: number; dropped: number };
-  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; lastError: string | null };
+  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; degraded?: boolean; lastError: string | null };
 }
 
 export interface Device {

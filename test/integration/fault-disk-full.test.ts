@@ -1,0 +1,120 @@
+// The collector's disk fills up in the middle of a syslog flood (a small tmpfs; needs root to
+// mount it). The listeners stay up and keep counting, health says the store is degraded and why;
+// once space returns, writing resumes, the lines that waited in the bounded queue are stored, the
+// ones past it are counted as dropped (received = stored + dropped + malformed), and the database
+// is intact.
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
+
+const SMALL_DISK = '8m';
+const ROOMY_DISK = '64m';
+/** Small enough that the test overflows it within seconds of the disk filling. */
+const MAX_QUEUED_LINES = 5000;
+const LINE_PADDING_BYTES = 400;
+const BURST_LINES = 200;
+const FILL_TIMEOUT_MS = 60_000;
+const RESUME_TIMEOUT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Mounts the small disk, or says why this machine cannot (the test then skips with that reason). */
+function mountSmallDisk(): { dir: string } | { skip: string } {
+  if (process.getuid?.() !== 0) return { skip: 'not root: cannot mount a small tmpfs to fill' };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-diskfull-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SMALL_DISK}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return { dir };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    return { skip: `mount -t tmpfs failed (${String((err as Error).message).trim()})` };
+  }
+}
+
+const disk = mountSmallDisk();
+if ('skip' in disk) process.stderr.write(`fault-disk-full: skipped: ${disk.skip}\n`);
+let collector: RunningCollector | null = null;
+
+afterAll(async () => {
+  await collector?.stop();
+  if ('dir' in disk) {
+    execFileSync('umount', [disk.dir]);
+    rmSync(disk.dir, { recursive: true, force: true });
+  }
+});
+
+interface SourceCounters { received: number; parsed: number; malformed: number; dropped: number; stored: number }
+interface Health {
+  counters: Record<string, SourceCounters>;
+  listeners: Array<{ name: string; state: string }>;
+  store: { degraded: boolean; lastError: string | null; writeQueue: number };
+}
+
+describe.skipIf('skip' in disk)('a full disk under a syslog flood', () => {
+  it('keeps listening and counting, says it is degraded, and resumes writing without silent loss when space returns', async () => {
+    const mount = (disk as { dir: string }).dir;
+    const dataDir = path.join(mount, 'data');
+    mkdirSync(dataDir);
+    collector = await spawnCollector(['--data-dir', dataDir, '--store-max-queued', String(MAX_QUEUED_LINES), '--store-batch', '1000', '--store-flush-ms', '20']);
+    const c = collector;
+    const health = async () => (await (await fetch(`${c.webUrl}/api/health`)).json()) as Health;
+    const socket = dgram.createSocket('udp4');
+    let sent = 0;
+    const padding = 'x'.repeat(LINE_PADDING_BYTES);
+    const burst = () => Promise.all(Array.from({ length: BURST_LINES }, () => new Promise<void>((r) =>
+      socket.send(`<14>Nov 26 10:00:00 voip_task: disk-full ${sent++} ${padding}`, c.ports.syslogUdp, '127.0.0.1', () => r()))));
+
+    // Flood until a write fails.
+    const fillDeadline = Date.now() + FILL_TIMEOUT_MS;
+    let h = await health();
+    while (!h.store.degraded) {
+      if (Date.now() > fillDeadline) throw new Error(`the store never failed after ${sent} lines: ${JSON.stringify(h.store)}`);
+      await burst();
+      await sleep(5);
+      h = await health();
+    }
+    expect(h.store.lastError).toMatch(/full|ENOSPC|no space/i);
+
+    // Keep sending past the queue's bound: the listeners answer and count, the overflow is dropped and counted.
+    const receivedAtFailure = h.counters['syslog-udp']!.received;
+    for (let i = 0; i < (2 * MAX_QUEUED_LINES) / BURST_LINES; i++) {
+      await burst();
+      await sleep(5);
+    }
+    await sleep(300);
+    h = await health();
+    expect(h.store.degraded).toBe(true);
+    expect(h.listeners.find((l) => l.name === 'syslog-udp')?.state).toBe('listening');
+    const during = h.counters['syslog-udp']!;
+    expect(during.received).toBeGreaterThan(receivedAtFailure);
+    expect(during.dropped).toBeGreaterThan(0);
+    expect(h.store.writeQueue).toBeLessThanOrEqual(MAX_QUEUED_LINES);
+    socket.close();
+
+    // Space returns: the queue drains and the flag clears.
+    execFileSync('mount', ['-o', `remount,size=${ROOMY_DISK}`, mount]);
+    const resumeDeadline = Date.now() + RESUME_TIMEOUT_MS;
+    for (;;) {
+      h = await health();
+      if (!h.store.degraded && h.store.writeQueue === 0) break;
+      if (Date.now() > resumeDeadline) throw new Error(`writing did not resume: ${JSON.stringify(h.store)}`);
+      await sleep(200);
+    }
+    expect(h.store.lastError).toBeNull();
+    const after = h.counters['syslog-udp']!;
+    expect(after.received).toBe(after.stored + after.dropped + after.malformed);
+    expect(after.stored).toBeGreaterThan(during.stored);
+
+    await c.kill('SIGTERM');
+    const db = new Database(path.join(dataDir, 'ipp-collector.sqlite'), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE message LIKE 'disk-full %'").get() as { n: number }).n;
+    db.close();
+    expect(rows).toBe(after.stored);
+  }, 150_000);
+});
