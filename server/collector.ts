@@ -37,6 +37,8 @@ import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
 import { openStore } from './store/open-store.js';
+import type { CallsTables } from './store/sqlite/calls.js';
+import type { ImportsTables } from './store/sqlite/imports.js';
 import type { RecordingsTables } from './store/sqlite/recordings.js';
 import type { Store } from './store/types.js';
 
@@ -199,6 +201,12 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       .catch((err: Error) => { if (recordings) recordings.lastError = `retention: ${err.message}`; });
     store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
       .catch((err: Error) => { writer.lastError = `retention: ${err.message}`; });
+    // Each kind ages out on its own clock; a failure is reported like the logs' own and retried next round.
+    const failed = (err: Error) => { writer.lastError = `retention: ${err.message}`; };
+    store.domain<CallsTables>('calls').enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
+    store.domain<ImportsTables>('imports').enforceRetention(config.retentionDays * 86_400_000, now()).catch(failed);
+    crashes.enforceRetention(config.dumpsRetentionDays * 86_400_000).catch(failed);
+    bundles.enforceRetention(config.bundlesRetentionHours * 3_600_000).catch(failed);
   }, RETENTION_INTERVAL_MS);
   retention.unref();
 

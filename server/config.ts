@@ -30,6 +30,12 @@ export interface CollectorConfig {
   readonly retentionDays: number;
   /** The database is trimmed, oldest lines first, to stay under this size. */
   readonly retentionMaxMb: number;
+  /** Calls (with streams, segments, samples) that ended longer ago than this are deleted; active ones never. */
+  readonly callsRetentionDays: number;
+  /** Crash uploads, their crashes and files are deleted after this many days (a file still referenced stays). */
+  readonly dumpsRetentionDays: number;
+  /** Finished bundles (file and status) are deleted after this many hours. */
+  readonly bundlesRetentionHours: number;
   /** A device counts as online when heard from within this many seconds. */
   readonly onlineWindowS: number;
   /** Lines held for the store before they are written in one transaction. */
@@ -84,6 +90,9 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   ...DEFAULT_VERDICT_THRESHOLDS,
   retentionDays: 30,
   retentionMaxMb: 2048,
+  callsRetentionDays: 90,
+  dumpsRetentionDays: 365,
+  bundlesRetentionHours: 24,
   onlineWindowS: 300,
   storeBatchSize: 5000,
   storeFlushIntervalMs: 200,
@@ -131,6 +140,9 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'fairMos', flag: '--fair-mos <mos>', env: 'IPP_FAIR_MOS', help: 'verdict: fair below this MOS' },
   { key: 'retentionDays', flag: '--retention-days <days>', env: 'IPP_RETENTION_DAYS', help: 'delete log lines older than this' },
   { key: 'retentionMaxMb', flag: '--retention-max-mb <mb>', env: 'IPP_RETENTION_MAX_MB', help: 'trim the oldest lines to keep the database under this size' },
+  { key: 'callsRetentionDays', flag: '--calls-retention-days <days>', env: 'IPP_CALLS_RETENTION_DAYS', help: 'delete calls (streams, samples) that ended longer ago than this; active calls stay' },
+  { key: 'dumpsRetentionDays', flag: '--dumps-retention-days <days>', env: 'IPP_DUMPS_RETENTION_DAYS', help: 'delete crash uploads, their crashes and files older than this (files still referenced stay)' },
+  { key: 'bundlesRetentionHours', flag: '--bundles-retention-hours <hours>', env: 'IPP_BUNDLES_RETENTION_HOURS', help: 'delete finished bundles older than this' },
   { key: 'onlineWindowS', flag: '--online-window <seconds>', env: 'IPP_ONLINE_WINDOW_S', help: 'a device heard from within this window is online' },
   { key: 'storeBatchSize', flag: '--store-batch <lines>', env: 'IPP_STORE_BATCH', help: 'lines written per transaction' },
   { key: 'storeFlushIntervalMs', flag: '--store-flush-ms <ms>', env: 'IPP_STORE_FLUSH_MS', help: 'longest a line waits before it is written' },

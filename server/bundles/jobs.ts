@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildBundle } from './build.js';
 import type { BundleSources } from './gather.js';
@@ -62,6 +62,32 @@ export class BundleJobs {
     const file = path.join(this.dir, `${id}.json`);
     if (!existsSync(file)) return null;
     return JSON.parse(await readFile(file, 'utf8')) as BundleStatus;
+  }
+
+  /**
+   * Deletes finished bundles (file and status) older than `maxAgeMs`. Runs in the job queue, so a
+   * bundle being built is never touched; only names of our own id pattern are considered.
+   */
+  enforceRetention(maxAgeMs: number): Promise<{ deletedBundles: number }> {
+    const run = this.queue.then(async () => {
+      const names = await readdir(this.dir).catch(() => [] as string[]);
+      const cutoff = this.o.now() - maxAgeMs;
+      let deletedBundles = 0;
+      for (const name of names) {
+        const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+        if (!ID_PATTERN.test(id)) continue;
+        const status = await this.get(id);
+        if (!status?.finishedAt || Date.parse(status.finishedAt) >= cutoff) continue;
+        await rm(this.filePath(id, status.options.format)!, { force: true });
+        await rm(path.join(this.dir, `${id}.parts`), { recursive: true, force: true });
+        await rm(path.join(this.dir, name), { force: true });
+        this.jobs.delete(id);
+        deletedBundles++;
+      }
+      return { deletedBundles };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Resolves when every job submitted so far has finished (tests, shutdown). */

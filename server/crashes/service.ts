@@ -77,6 +77,20 @@ export class CrashService {
     return path.join(this.o.dataDir, 'dumps', sha256.slice(0, 2), sha256);
   }
 
+  /**
+   * Deletes uploads older than `maxAgeMs`, the crashes only they held, and the files nothing refers
+   * to any more. Queued behind ingests, so an upload being stored never loses its file midway.
+   */
+  enforceRetention(maxAgeMs: number): Promise<{ deletedDumps: number; deletedCrashes: number; deletedFiles: number }> {
+    const run = this.queue.then(async () => {
+      const r = await this.tables.enforceRetention(maxAgeMs, this.o.now());
+      for (const sha of r.unreferencedFiles) await rm(this.filePath(sha), { force: true });
+      return { deletedDumps: r.deletedDumps, deletedCrashes: r.deletedCrashes, deletedFiles: r.unreferencedFiles.length };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   ingest(file: SpooledFile, meta: UploadMeta, source: 'http' | 'drop-folder'): Promise<IngestResult> {
     const run = this.queue.then(() => this.ingestNow(file, meta, source));
     this.queue = run.catch(() => undefined);

@@ -240,6 +240,19 @@ export class CallsTables {
     }))();
   }
 
+  /**
+   * Deletes calls that ended before `nowMs - maxAgeMs`, with their streams, segments and samples.
+   * A call still active is kept however old its start: it is being written to.
+   */
+  enforceRetention(maxAgeMs: number, nowMs: number): { deletedCalls: number } {
+    return this.db.transaction(() => {
+      const old = 'SELECT id FROM calls WHERE active = 0 AND COALESCE(end_ms, start_ms) < ?';
+      const cutoff = nowMs - maxAgeMs;
+      for (const table of ['call_samples', 'call_segments', 'call_streams']) this.db.prepare(`DELETE FROM ${table} WHERE call_id IN (${old})`).run(cutoff);
+      return { deletedCalls: this.db.prepare(`DELETE FROM calls WHERE id IN (${old})`).run(cutoff).changes };
+    })();
+  }
+
   getCall(id: number): CallDetail | null {
     const row = this.s.callById!.get(id) as CallRow | undefined;
     if (!row) return null;

@@ -223,6 +223,44 @@ export class CrashesTables {
     })();
   }
 
+  /**
+   * Forgets uploads received before `nowMs - maxAgeMs` and the crashes no remaining upload lists.
+   * A crash a newer upload also holds (the same core inside another archive) stays and points at
+   * that upload from now on. Returns the SHA-256 of every stored file no row refers to any more:
+   * the caller deletes those files; one that is also a symbol file is still referenced and not listed.
+   */
+  enforceRetention(maxAgeMs: number, nowMs: number): { deletedDumps: number; deletedCrashes: number; unreferencedFiles: string[] } {
+    const cutoff = nowMs - maxAgeMs;
+    return this.db.transaction(() => {
+      const old = this.db.prepare('SELECT id, sha256, crash_ids FROM crash_dumps WHERE received_at < ?').all(cutoff) as Array<{ id: number; sha256: string; crash_ids: string }>;
+      if (old.length === 0) return { deletedDumps: 0, deletedCrashes: 0, unreferencedFiles: [] };
+      const oldIds = new Set(old.map((d) => d.id));
+      const candidates = new Set(old.flatMap((d) => JSON.parse(d.crash_ids) as number[]));
+      for (const d of old) {
+        for (const r of this.db.prepare('SELECT id FROM crashes WHERE dump_id = ?').all(d.id) as Array<{ id: number }>) candidates.add(r.id);
+      }
+      const keeper = this.db.prepare(`SELECT id FROM crash_dumps WHERE received_at >= ?
+        AND EXISTS (SELECT 1 FROM json_each(crash_dumps.crash_ids) WHERE value = ?) ORDER BY id DESC LIMIT 1`);
+      let deletedCrashes = 0;
+      for (const crashId of candidates) {
+        const newer = keeper.get(cutoff, crashId) as { id: number } | undefined;
+        if (newer) {
+          const row = this.db.prepare('SELECT dump_id FROM crashes WHERE id = ?').get(crashId) as { dump_id: number } | undefined;
+          if (row && oldIds.has(row.dump_id)) this.db.prepare('UPDATE crashes SET dump_id = ? WHERE id = ?').run(newer.id, crashId);
+          continue;
+        }
+        this.db.prepare('DELETE FROM crash_modules WHERE crash_id = ?').run(crashId);
+        deletedCrashes += this.db.prepare('DELETE FROM crashes WHERE id = ?').run(crashId).changes;
+      }
+      const dropDump = this.db.prepare('DELETE FROM crash_dumps WHERE id = ?');
+      for (const d of old) dropDump.run(d.id);
+      this.db.prepare('DELETE FROM crash_groups WHERE hash NOT IN (SELECT DISTINCT group_hash FROM crashes)').run();
+      const stillUsed = this.db.prepare('SELECT (SELECT COUNT(*) FROM crash_dumps WHERE sha256 = ?) + (SELECT COUNT(*) FROM crash_symbol_files WHERE sha256 = ?) AS n');
+      const unreferencedFiles = old.map((d) => d.sha256).filter((sha) => (stillUsed.get(sha, sha) as { n: number }).n === 0);
+      return { deletedDumps: old.length, deletedCrashes, unreferencedFiles };
+    })();
+  }
+
   getCrash(id: number): CrashRecord | null {
     const row = this.db.prepare('SELECT * FROM crashes WHERE id = ?').get(id) as CrashRow | undefined;
     return row ? toCrash(row) : null;

@@ -99,6 +99,14 @@ export class ImportsTables {
       WHERE status IN ('queued', 'reading')`).run(nowMs).changes;
   }
 
+  /**
+   * Forgets finished imports older than `maxAgeMs` (their rows only: the lines and calls they
+   * brought age out with the logs and calls retention). One still reading is never touched.
+   */
+  enforceRetention(maxAgeMs: number, nowMs: number): { deletedImports: number } {
+    return { deletedImports: this.db.prepare(`DELETE FROM imports WHERE status IN ('done', 'failed') AND COALESCE(finished_ms, created_ms) < ?`).run(nowMs - maxAgeMs).changes };
+  }
+
   /** Removes the import's calls (with streams, segments, samples) and its row. */
   deleteImport(id: number): { deletedCalls: number } {
     return this.db.transaction(() => {
