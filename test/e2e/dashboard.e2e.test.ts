@@ -14,8 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallCorrelator } from '../../server/calls/correlator.js';
 import type { CallRecord, QualityMetrics, SampleRecord } from '../../server/calls/model.js';
 import type { openStore } from '../../server/store/open-store.js';
+import { buildVqPublish } from '../fixtures/gen-sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { freePorts } from '../support/ports.js';
+import { sendUdp } from '../support/senders.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 import { requireTshark, runTshark } from '../support/tshark.js';
 
@@ -33,8 +35,8 @@ const LONG_CALL_ID = 'long-call-2h@127.0.0.1';
 const HISTORY_CALLS = 100_000;
 const HISTORY_SPACING_MS = 25_000;
 const HISTORY_BATCH = 500;
-/** A page of the calls list, sorted by any column, answered within this at 100,000 calls. */
-const CALLS_PAGE_BUDGET_MS = 1000;
+/** A page of the calls list, sorted by any column, answered within this at 100,000 calls (alone: 150–350 ms; generous for a loaded CI). */
+const CALLS_PAGE_BUDGET_MS = 2500;
 /** Rendering budget asserted (the target on a laptop is 1 s; CI machines are noisier). */
 const RENDER_BUDGET_MS = 3000;
 
@@ -42,6 +44,8 @@ const RENDER_BUDGET_MS = 3000;
 const SIM_SECONDS = 50;
 const SIM_SEED = 11;
 const LIVE_SETTLE_MS = 6000;
+/** A loss figure no other sample has, to find the live reports on the chart. */
+const LIVE_LOSS_PCT = 13.25;
 /** The collector's default recording call timeout (30 s) and some. */
 const RECORDING_END_WAIT_MS = 40_000;
 
@@ -373,6 +377,28 @@ describe('dashboard', () => {
     await page.locator('button.reset-zoom').click();
     await expect.poll(() => page.url()).not.toContain('from=');
   }, 60_000);
+
+  it('grows a call\'s charts live as its quality reports arrive, without a reload', async () => {
+    const { calls } = await api<{ calls: CallJson[] }>(`/api/calls?q=${encodeURIComponent(LONG_CALL_ID)}`);
+    await openCall(calls[0]!.id);
+    await page.evaluate(() => { window.__noReload = true; });
+    const end = longCallStartMs + LONG_CALL_S * 1000;
+    const reports = [0, 1, 2].map((i) => buildVqPublish({
+      report: {
+        kind: 'interval', style: 'audiocodes', callId: LONG_CALL_ID,
+        localId: '<sip:1000@pbx.example.com>', remoteId: '<sip:2000@pbx.example.com>',
+        localAddr: { ip: '127.0.0.1', port: 6000, ssrc: 0x11223344 }, remoteAddr: { ip: '198.51.100.9', port: 6002, ssrc: 0x55667788 },
+        startMs: end + i * 1000, stopMs: end + (i + 1) * 1000, local: { lossPct: LIVE_LOSS_PCT, mosLq: 3.3 },
+      },
+      collector: '127.0.0.1', source: { ip: '127.0.0.1', port: 5062 }, publishCallId: `live-${i}@127.0.0.1`,
+    }));
+    await sendUdp(sipPort, reports);
+    await expect.poll(async () => {
+      const d = await panels();
+      return (d['loss'] ?? []).flatMap((x) => x.points).filter((p) => p[1] === LIVE_LOSS_PCT).length;
+    }, { timeout: SEEN_TIMEOUT_MS }).toBe(reports.length);
+    expect(await page.evaluate(() => window.__noReload)).toBe(true);
+  });
 
   it('downloads pcaps that tshark reads, a valid 8 kHz WAV and the quality CSV from the call page', async () => {
     const all = await api<{ calls: CallJson[] }>('/api/calls?limit=100');
