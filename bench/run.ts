@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark case and writes one JSON report plus a human summary.
  * `npm run bench -- --smoke` runs each case for about a second (CI keeps the suite from rotting);
- * `--case NAME` runs one case.
+ * `--case NAME` runs one case; `--case soak` (an hour, see bench/soak-case.ts) runs only when named.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { crashesCase } from './crashes-case.js';
 import { importCase } from './import-case.js';
 import { recordingsCase } from './recordings-case.js';
 import { reportsCase } from './reports-case.js';
+import { soakCase } from './soak-case.js';
 import { syslogCase } from './syslog-case.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
@@ -20,7 +21,10 @@ const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   reports: reportsCase,
   crashes: crashesCase,
   import: importCase,
+  soak: soakCase,
 };
+/** Cases too long for the plain full run: only with `--case NAME` (the smoke run does a short version). */
+const ON_DEMAND = new Set(['soak']);
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
@@ -33,6 +37,7 @@ if (only && !CASES[only]) {
 const results: CaseResult[] = [];
 for (const [name, run] of Object.entries(CASES)) {
   if (only && name !== only) continue;
+  if (!only && !smoke && ON_DEMAND.has(name)) continue;
   process.stderr.write(`bench: ${name}${smoke ? ' (smoke)' : ''}…\n`);
   results.push(await run({ smoke }));
 }
