@@ -59,7 +59,7 @@ interface Probe {
   picked(): number | null;
   clientPoint(panel: string, t: number): { x: number; y: number } | null;
 }
-declare const window: { __ippCharts?: Probe; __noReload?: boolean };
+declare const window: { __ippCharts?: Probe; __noReload?: boolean; __pwned?: number };
 interface DatasetInfo { source: string; direction: string | null; metric: string; label: string; points: Array<[number, number | null]> }
 
 let collector: RunningCollector;
@@ -398,6 +398,32 @@ describe('dashboard', () => {
       return (d['loss'] ?? []).flatMap((x) => x.points).filter((p) => p[1] === LIVE_LOSS_PCT).length;
     }, { timeout: SEEN_TIMEOUT_MS }).toBe(reports.length);
     expect(await page.evaluate(() => window.__noReload)).toBe(true);
+  });
+
+  it('searches the calls list and shows hostile text from a report as text', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">\u202eevil';
+    await sendUdp(sipPort, [buildVqPublish({
+      report: {
+        kind: 'session', style: 'audiocodes', callId: 'hostile-1@127.0.0.1',
+        localId: '<sip:1000@pbx.example.com>', remoteId: `<sip:${hostile}@pbx.example.com>`,
+        localAddr: { ip: '127.0.0.1', port: 6010, ssrc: 0x01020304 }, remoteAddr: { ip: '198.51.100.10', port: 6012, ssrc: 0x05060708 },
+        startMs: Date.now() - 60_000, stopMs: Date.now(), local: { lossPct: 1 },
+      },
+      collector: '127.0.0.1', source: { ip: '127.0.0.1', port: 5062 }, publishCallId: 'hostile-pub@127.0.0.1',
+    })]);
+    await page.goto(`${collector.webUrl}/#/calls`);
+    await page.locator('input[name="q"]').fill('hostile-1');
+    await page.locator('input[name="q"]').press('Enter');
+    await expect.poll(() => page.url()).toContain('q=hostile-1');
+    const row = page.locator('.calls-table tbody tr[data-call]');
+    await expect.poll(() => row.count(), { timeout: SEEN_TIMEOUT_MS }).toBe(1);
+    expect(await row.locator('td').nth(1).textContent()).toContain('<img src=x onerror="window.__pwned=1">\\u202eevil');
+    expect(await page.locator('.calls-table img').count()).toBe(0);
+    await row.locator('td').nth(2).click();
+    await page.locator('.call-page[data-charts-ready="1"]').waitFor({ timeout: SEEN_TIMEOUT_MS });
+    expect(await page.locator('.call-header h1').textContent()).toContain('<img src=x');
+    expect(await page.locator('.call-page img').count()).toBe(0);
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
   });
 
   it('downloads pcaps that tshark reads, a valid 8 kHz WAV and the quality CSV from the call page', async () => {

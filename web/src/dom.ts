@@ -31,6 +31,11 @@ function escapeFor(ch: string): string {
   return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+/** `text` with invisible characters as escapes, for places that take plain text (table cells, titles). */
+export function visibleText(text: string): string {
+  return text.replace(INVISIBLE_CHARS, escapeFor);
+}
+
 /** Appends `text` as text nodes, with invisible characters rendered as marked escapes. */
 export function appendVisibleText(parent: Node, text: string): void {
   let last = 0;

@@ -1,6 +1,6 @@
 // How quality looks everywhere: one colour per verdict (good/fair/poor), one colour per source and
 // one dash per direction, so a chart, a table cell and a legend always agree.
-import { el } from './dom.js';
+import { el, visibleText } from './dom.js';
 import type { Verdict } from './calls-api.js';
 
 /** Verdict colours: the same values as --good/--fair/--poor in styles.css (canvas cannot read CSS). */
@@ -55,7 +55,8 @@ export function fixed(n: number | null, digits: number, unit = ''): string {
 /** `sip:2001@pbx.example.com` → `2001@pbx.example.com`: the part an FAE recognises. */
 export function party(id: string | null): string {
   if (!id) return '—';
-  return id.replace(/^<|>$/g, '').replace(/^sips?:/, '').replace(/;.*$/, '');
+  // A display name from the network could hide a bidi override: it is shown as an escape, not obeyed.
+  return visibleText(id.replace(/^<|>$/g, '').replace(/^sips?:/, '').replace(/;.*$/, ''));
 }
 
 /** What to call a call in a list: its far party, else its number. */
