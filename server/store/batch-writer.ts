@@ -20,6 +20,8 @@ export class BatchWriter {
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Lines of the write in flight. */
+  private writing = 0;
   lastError: string | null = null;
   /** True while the last log write failed (disk full, I/O error); the next write that succeeds clears it. */
   degraded = false;
@@ -35,7 +37,8 @@ export class BatchWriter {
 
   /** False when the queue is full and the line was dropped (and counted). */
   enqueue(record: LogRecord): boolean {
-    if (this.queue.length >= this.options.maxQueued) {
+    // The batch being written counts too: a failed write puts it back in front of the queue.
+    if (this.queue.length + this.writing >= this.options.maxQueued) {
       this.counters.source(record.source).dropped++;
       return false;
     }
@@ -68,6 +71,7 @@ export class BatchWriter {
     const batch = this.queue.length <= this.options.batchSize ? this.queue : this.queue.slice(0, this.options.batchSize);
     this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
     const devices = this.devices.takeDirty();
+    this.writing = batch.length;
     try {
       await this.store.write({ logs: batch, devices });
       this.lastError = null;
@@ -80,6 +84,8 @@ export class BatchWriter {
       // Put the lines back in front so order is kept for the retry.
       this.queue = batch.concat(this.queue);
       this.devices.requeue(devices);
+    } finally {
+      this.writing = 0;
     }
   }
 

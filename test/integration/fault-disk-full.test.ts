@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 
 const SMALL_DISK = '8m';
@@ -39,8 +40,10 @@ function mountSmallDisk(): { dir: string } | { skip: string } {
 const disk = mountSmallDisk();
 if ('skip' in disk) process.stderr.write(`fault-disk-full: skipped: ${disk.skip}\n`);
 let collector: RunningCollector | null = null;
+let browser: BrowserSession | null = null;
 
 afterAll(async () => {
+  await browser?.close();
   await collector?.stop();
   if ('dir' in disk) {
     execFileSync('umount', [disk.dir]);
@@ -96,6 +99,14 @@ describe.skipIf('skip' in disk)('a full disk under a syslog flood', () => {
     expect(h.store.writeQueue).toBeLessThanOrEqual(MAX_QUEUED_LINES);
     socket.close();
 
+    // The dashboard says so, loudly, on every page.
+    browser = await launchBrowser();
+    await browser.page.goto(`${c.webUrl}/#/logs`);
+    const banner = browser.page.locator('[data-testid=store-banner]');
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/^Not storing: .*(full|ENOSPC|no space).* — listeners are up, [\d,]+ lines waiting, writing resumes when space returns$/i);
+    await screenshot(browser.page, 'fault-disk-full-banner');
+
     // Space returns: the queue drains and the flag clears.
     execFileSync('mount', ['-o', `remount,size=${ROOMY_DISK}`, mount]);
     const resumeDeadline = Date.now() + RESUME_TIMEOUT_MS;
@@ -106,6 +117,7 @@ describe.skipIf('skip' in disk)('a full disk under a syslog flood', () => {
       await sleep(200);
     }
     expect(h.store.lastError).toBeNull();
+    await browser.page.locator('[data-testid=store-banner]').waitFor({ state: 'hidden', timeout: 10_000 });
     const after = h.counters['syslog-udp']!;
     expect(after.received).toBe(after.stored + after.dropped + after.malformed);
     expect(after.stored).toBeGreaterThan(during.stored);
