@@ -426,6 +426,28 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
   });
 
+  it('shades the stretch between two reports of a call as a hold', async () => {
+    const t0 = Date.now() - 120_000;
+    const report = (startMs: number, stopMs: number, n: number) => buildVqPublish({
+      report: {
+        kind: 'session', style: 'audiocodes', callId: 'held-1@127.0.0.1', localId: '<sip:1000@pbx.example.com>', remoteId: '<sip:2000@pbx.example.com>',
+        localAddr: { ip: '127.0.0.1', port: 6020, ssrc: 0x0a0b0c0d }, remoteAddr: { ip: '198.51.100.11', port: 6022, ssrc: 0x0e0f1011 }, startMs, stopMs,
+      },
+      collector: '127.0.0.1', source: { ip: '127.0.0.1', port: 5062 }, publishCallId: `held-pub-${n}@127.0.0.1`,
+    });
+    await sendUdp(sipPort, [report(t0, t0 + 30_000, 1), report(t0 + 50_000, t0 + 80_000, 2)]);
+    let id = 0;
+    await expect.poll(async () => {
+      const { calls } = await api<{ calls: Array<CallJson & { segments: unknown[] }> }>('/api/calls?q=held-1');
+      id = calls[0]?.id ?? 0;
+      return calls[0]?.segments.length ?? 0;
+    }, { timeout: SEEN_TIMEOUT_MS }).toBe(2);
+    await openCall(id);
+    const holds = page.locator('.segments li', { hasText: 'hold?' });
+    expect(await holds.count()).toBe(1);
+    expect(await holds.textContent()).toMatch(/hold\? \d\d:\d\d:\d\d – \d\d:\d\d:\d\d/);
+  });
+
   it('downloads pcaps that tshark reads, a valid 8 kHz WAV and the quality CSV from the call page', async () => {
     const all = await api<{ calls: CallJson[] }>('/api/calls?limit=100');
     const recorded = all.calls.find((c) => c.recordingSession);

@@ -52,6 +52,26 @@ function logTime(l: LogLine): number {
   return Number.isFinite(t) ? t : Date.parse(l.receivedAt);
 }
 
+/** Less than this between two reported segments is reporting jitter, not a hold. */
+const MIN_HOLD_GAP_MS = 1000;
+
+/**
+ * Stretches without media: explicit hold segments, and the gaps between consecutive report segments
+ * (phones send a report at each hold and at the end, so a gap between two reports is the hold).
+ */
+export function holdPeriods(call: { segments: ReadonlyArray<{ start: string | null; end: string | null; reason: string }> }, nowMs: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const timed = call.segments.filter((s) => s.start).map((s) => ({ ...s, s: Date.parse(s.start ?? ''), e: s.end ? Date.parse(s.end) : nowMs }));
+  for (const seg of timed) if (seg.reason === 'hold') out.push([seg.s, seg.e]);
+  const reports = timed.filter((x) => x.reason !== 'hold').sort((a, b) => a.s - b.s);
+  for (let i = 1; i < reports.length; i++) {
+    const gapStart = reports[i - 1]!.e;
+    const gapEnd = reports[i]!.s;
+    if (gapEnd - gapStart >= MIN_HOLD_GAP_MS) out.push([gapStart, gapEnd]);
+  }
+  return out;
+}
+
 /** The sources an FAE asks about, each present or not, with what it means. */
 const SOURCE_GROUPS: ReadonlyArray<{ label: string; sources: readonly string[]; missing: string }> = [
   { label: 'Debug recording', sources: ['computed-rtp'], missing: 'no recording: enable voip/packet_recording on the phone' },
@@ -182,10 +202,7 @@ export class CallDetailPage {
     }
     if (this.destroyed) return;
     this.renderHeader();
-    const holds = this.call.segments
-      .filter((s) => s.reason === 'hold' && s.start)
-      .map((s): [number, number] => [Date.parse(s.start ?? ''), s.end ? Date.parse(s.end) : this.extent().max]);
-    this.charts.setHolds(holds);
+    this.charts.setHolds(holdPeriods(this.call, this.extent().max));
     await Promise.all([this.loadTimeline(), this.loadLogs(), this.loadRecording()]);
     if (this.call.active) this.logTimer = window.setInterval(() => void this.loadLogs(), LIVE_LOG_REFRESH_MS);
   }
@@ -392,11 +409,14 @@ export class CallDetailPage {
         el('td', {}, s.codec ?? '—'),
         el('td', {}, verdictBadge(s.verdict, s.verdictReason))))));
 
+    const holds = holdPeriods(c, this.extent().max).filter(([a]) => !c.segments.some((s) => s.reason === 'hold' && s.start && Date.parse(s.start) === a));
     const segments = c.segments.length > 0
       ? el('ul', { class: 'segments' }, ...c.segments.map((s) => el('li', {},
         el('span', { class: `seg seg-${s.reason}` }, s.reason), ' ',
         el('span', { class: 'mono' }, s.start ? clockTime(Date.parse(s.start)) : '?', ' – ', s.end ? clockTime(Date.parse(s.end)) : 'now'),
-        s.codec ? ` · ${s.codec}` : '')))
+        s.codec ? ` · ${s.codec}` : '')),
+        ...holds.map(([a, b]) => el('li', { title: 'between two reported segments: the phone reports at each hold, so this is taken as a hold (shaded grey on the charts)' },
+          el('span', { class: 'seg seg-hold' }, 'hold?'), ' ', el('span', { class: 'mono' }, `${clockTime(a)} – ${clockTime(b)}`))))
       : el('p', { class: 'muted' }, 'No segments reported.');
 
     const logsHref = c.device ? routeHash('/logs', new URLSearchParams({ device: c.device.address })) : '#/logs';
