@@ -145,7 +145,8 @@ export function apiRouter(d: ApiDeps): Router {
       res.status(404).json({ error: `no log line ${req.params.id}` });
       return;
     }
-    res.type('application/octet-stream').attachment(`log-${row.id}.txt`).send(Buffer.from(row.raw));
+    // attachment() sets the type from the name's extension (.txt → text/plain; charset): the type goes after it.
+    res.attachment(`log-${row.id}.txt`).type('application/octet-stream').send(Buffer.from(row.raw));
   }));
 
   return r;
