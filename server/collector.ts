@@ -108,7 +108,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const areaRouters: Router[] = [];
   // Calls from every quality source meet in one correlator.
   const correlator = new CallCorrelator(store, config, now);
-  areaRouters.push(callsRouter({ correlator, devices }));
+  areaRouters.push(callsRouter({ correlator, devices, thresholds: config }));
   let recordings: RecordingIngest | null = null;
   areaRouters.push(recordingsRouter({ store, ingest: () => recordings, recordingPort: config.recordingPort, collectorAddr: config.bind }));
   const crashes = new CrashService({

@@ -73,7 +73,15 @@ function start(root: HTMLElement, session: SessionInfo): void {
     nav.append(a);
   }
   const main = el('main');
-  root.append(el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav, sessionBar(session)), health.element, storeBanner.element, main);
+  // The user menu sits in the top bar; the no-login warning gets a row of its own, full width.
+  const bar = sessionBar(session);
+  const header = el('header', { class: 'top' }, el('a', { class: 'brand', href: '#/' }, 'ipp-collector'), nav);
+  if (session.mode === 'off') root.append(header, bar);
+  else {
+    header.append(bar);
+    root.append(header);
+  }
+  root.append(health.element, storeBanner.element, main);
 
   let page: Page | null = null;
   let pagePath = '';
