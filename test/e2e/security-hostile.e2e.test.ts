@@ -171,4 +171,21 @@ describe('hostile text in the dashboard', () => {
     await expectInert();
     await screenshot(page, 'security-hostile-crash');
   });
+
+  it('has tripwires that do catch a dialog and a blocked inline script (the control for the checks above)', async () => {
+    await page.goto(`${collector.webUrl}/#/`);
+    await page.locator('nav').first().waitFor({ timeout: SEEN_TIMEOUT_MS });
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { alert(m: string): void; document: { createElement(t: string): { textContent: string }; body: { append(n: unknown): void } } };
+      w.alert('probe');
+      // The page's CSP has no 'unsafe-inline': an injected inline script is refused and reported.
+      const script = w.document.createElement('script');
+      script.textContent = 'void 0';
+      w.document.body.append(script);
+    });
+    await expect.poll(async () => (await tripwires()).violations.length, { timeout: SEEN_TIMEOUT_MS }).toBeGreaterThan(0);
+    const seen = await tripwires();
+    expect(seen.violations.every((v) => /^script-src/.test(v)), seen.violations.join('; ')).toBe(true);
+    expect(seen.dialogs).toEqual(['alert(probe)']);
+  });
 });
