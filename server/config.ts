@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_VERDICT_THRESHOLDS } from './analysis/e-model.js';
+import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './analysis/e-model.js';
 import { parseAllowList } from './sources/allow-list.js';
 
-export interface CollectorConfig {
+/** The verdict thresholds (VerdictThresholds: spec §6.3 for RFC 6035/XR data, Microsoft CQD's classifier for QoE data) are settings too. */
+export interface CollectorConfig extends VerdictThresholds {
   readonly dataDir: string;
   readonly bind: string;
   readonly webPort: number;
@@ -15,17 +16,6 @@ export interface CollectorConfig {
   readonly syslogTcpPort: number;
   /** SIP port for voice-quality reports (PUBLISH vq-rtcpxr, SERVICE QoE), UDP and TCP (0 disables). */
   readonly sipPort: number;
-  /** Verdict thresholds (spec §6.3 for RFC 6035/XR data, Microsoft CQD's classifier for QoE data). */
-  readonly poorLossPct: number;
-  readonly poorRttMs: number;
-  readonly poorJitterMs: number;
-  readonly poorMos: number;
-  readonly poorDegradationMos: number;
-  readonly poorConcealedRatio: number;
-  readonly fairLossPct: number;
-  readonly fairRttMs: number;
-  readonly fairJitterMs: number;
-  readonly fairMos: number;
   /** Lines kept at most this many days. */
   readonly retentionDays: number;
   /** The database is trimmed, oldest lines first, to stay under this size. */

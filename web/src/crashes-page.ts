@@ -2,7 +2,7 @@
 // firmware spread; a group's crashes (#/crashes?group=…); one crash (#/crashes?group=…&crash=…).
 import { fetchCrashGroup, fetchCrashGroups, uploadDumps, type CrashGroup } from './crashes-api.js';
 import { renderCrash } from './crashes-view.js';
-import { clear, el } from './dom.js';
+import { acceptFiles, clear, el } from './dom.js';
 import { ago, count, dateTime } from './format.js';
 import { routeHash, setRoute } from './router.js';
 
@@ -72,20 +72,7 @@ export class CrashesPage {
     const zone = el('section', { class: 'dropzone', 'data-testid': 'dropzone' },
       el('p', {}, el('b', {}, 'Drop tombstones, core dumps or archives here'), ' (gzip, bzip2, xz, zstd, tar, zip), or ', el('label', { class: 'pick' }, 'choose files', file), '.'),
       fields, this.status);
-    zone.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      zone.classList.add('over');
-    });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      void this.upload([...(e.dataTransfer?.files ?? [])]);
-    });
-    file.addEventListener('change', () => {
-      void this.upload([...(file.files ?? [])]);
-      file.value = '';
-    });
+    acceptFiles(zone, file, (files) => void this.upload(files));
     return zone;
   }
 

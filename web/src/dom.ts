@@ -52,3 +52,22 @@ export function appendVisibleText(parent: Node, text: string): void {
 export function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
+
+/** Makes `zone` take dropped files and `picker`'s chosen files, handing each batch to `onFiles`. */
+export function acceptFiles(zone: HTMLElement, picker: HTMLInputElement, onFiles: (files: File[]) => void): void {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    onFiles([...(e.dataTransfer?.files ?? [])]);
+  });
+  picker.addEventListener('change', () => {
+    onFiles([...(picker.files ?? [])]);
+    // The same file chosen again must fire `change` again.
+    picker.value = '';
+  });
+}

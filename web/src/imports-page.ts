@@ -1,6 +1,6 @@
 // The Imports page: drop captures (pcap, pcapng) or pick them, watch each import's progress live
 // (`imports:update`), and see what each brought with links to its calls, devices and logs.
-import { clear, el } from './dom.js';
+import { acceptFiles, clear, el } from './dom.js';
 import { deleteImport, fetchImports, isImportDeleted, isImportInfo, uploadCaptures, type ImportInfo } from './imports-api.js';
 import type { LiveConnection } from './live.js';
 import { routeHash } from './router.js';
@@ -42,20 +42,7 @@ export class ImportsPage {
       el('p', {}, el('b', {}, 'Drop captures here'), ' (pcap, nanosecond pcap, pcapng: tcpdump -w, Wireshark), or ', el('label', { class: 'pick' }, 'choose files', file), '.'),
       el('p', { class: 'muted' }, 'Syslog, debug recordings, SIP quality reports and RTP on the wire go through the same pipeline as live traffic.'),
       this.status);
-    zone.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      zone.classList.add('over');
-    });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      void this.upload([...(e.dataTransfer?.files ?? [])]);
-    });
-    file.addEventListener('change', () => {
-      void this.upload([...(file.files ?? [])]);
-      file.value = '';
-    });
+    acceptFiles(zone, file, (files) => void this.upload(files));
     return zone;
   }
 
