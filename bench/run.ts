@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../server/package-root.js';
 import type { BenchOptions, CaseResult } from './harness.js';
+import { apiCase } from './api-case.js';
 import { crashesCase } from './crashes-case.js';
 import { importCase } from './import-case.js';
 import { recordingsCase } from './recordings-case.js';
@@ -21,6 +22,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   reports: reportsCase,
   crashes: crashesCase,
   import: importCase,
+  api: apiCase,
   soak: soakCase,
 };
 /** Cases too long for the plain full run: only with `--case NAME` (the smoke run does a short version). */

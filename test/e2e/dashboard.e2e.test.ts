@@ -11,9 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallCorrelator } from '../../server/calls/correlator.js';
-import type { CallRecord, QualityMetrics, SampleRecord } from '../../server/calls/model.js';
-import type { openStore } from '../../server/store/open-store.js';
+import { BURST_AT_S, BURST_LEN_S, LONG_CALL_ID, LONG_CALL_S } from '../../bench/seed-calls.js';
 import { buildVqPublish } from '../fixtures/gen-sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { freePorts } from '../support/ports.js';
@@ -27,14 +25,7 @@ const UPDATE_DOCS = process.env['IPP_UPDATE_SCREENSHOTS'] === '1';
 const VIEWPORT = { width: 1280, height: 800 };
 const SEEN_TIMEOUT_MS = 15_000;
 
-/** The seeded long call: one interval report per second for two hours, a loss burst at 70 min. */
-const LONG_CALL_S = 7200;
-const BURST_AT_S = 4200;
-const BURST_LEN_S = 8;
-const LONG_CALL_ID = 'long-call-2h@127.0.0.1';
 const HISTORY_CALLS = 100_000;
-const HISTORY_SPACING_MS = 25_000;
-const HISTORY_BATCH = 500;
 /** A page of the calls list, sorted by any column, answered within this at 100,000 calls (alone: 150–350 ms; generous for a loaded CI). */
 const CALLS_PAGE_BUDGET_MS = 2500;
 /** Rendering budget asserted (the target on a laptop is 1 s; CI machines are noisier). */
@@ -79,65 +70,11 @@ async function api<T>(p: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/**
- * The long call goes in through the correlator's ingest, as a source would store it, into the data
- * directory the collector then opens: 7,200 reports over the network take minutes to correlate one
- * by one, and this test is about drawing, not receiving.
- */
+/** The built seeding module, like the collector that opens the directory next: same schema versions. */
 async function seedLongCall(dataDir: string): Promise<void> {
-  longCallStartMs = Math.floor(Date.now() / 1000) * 1000 - LONG_CALL_S * 1000;
-  const samples: SampleRecord[] = [];
-  for (let i = 0; i < LONG_CALL_S; i++) {
-    const burst = i >= BURST_AT_S && i < BURST_AT_S + BURST_LEN_S;
-    const wobble = (i * 7919) % 13;
-    const metrics: QualityMetrics = burst
-      ? { lossPct: 25, discardPct: 4, mosLq: 1.9, mosCq: 1.8, rFactor: 35, roundTripMs: 180, jitterMs: 48, jitterBufferNominalMs: 60, jitterBufferMaxMs: 120 }
-      : { lossPct: wobble === 0 ? 0.5 : 0, discardPct: 0, mosLq: 4.1 + wobble / 100, mosCq: 4.0 + wobble / 100, rFactor: 90 + wobble / 10,
-        roundTripMs: 40 + wobble, jitterMs: 2 + (wobble % 4), jitterBufferNominalMs: 40, jitterBufferMaxMs: 80 };
-    samples.push({ source: 'vq-interval', startMs: longCallStartMs + i * 1000, endMs: longCallStartMs + (i + 1) * 1000, metrics });
-  }
-  const record: CallRecord = {
-    keys: { sipCallId: LONG_CALL_ID, localId: '<sip:1000@pbx.example.com>', remoteId: '<sip:2000@pbx.example.com>', startMs: longCallStartMs, endMs: longCallStartMs + LONG_CALL_S * 1000 },
-    info: { codec: 'PCMA' },
-    segments: [{ startMs: longCallStartMs, endMs: longCallStartMs + LONG_CALL_S * 1000, reason: 'report', codec: 'PCMA' }],
-    streams: [{ direction: 'rx', ssrc: 0x11223344, localAddr: '127.0.0.1', localPort: 6000, remoteAddr: '198.51.100.9', remotePort: 6002, codec: 'PCMA', samples }],
-    callSamples: [],
-  };
-  // The built modules, like the collector that opens the directory next: same schema versions.
-  const built = (file: string) => new URL(`../../dist/server/${file}`, import.meta.url).href;
-  const { openStore: open } = (await import(built('store/open-store.js'))) as { openStore: typeof openStore };
-  const { CallCorrelator: Correlator } = (await import(built('calls/correlator.js'))) as { CallCorrelator: typeof CallCorrelator };
-  const store = await open(dataDir);
-  try {
-    const correlator = new Correlator(store);
-    await correlator.ingest(record);
-    await seedHistory(correlator);
-  } finally {
-    await store.close();
-  }
-}
-
-/**
- * A month of history: 100,000 ended calls, 25 s apart, all older than a day (so the live views only
- * see this run's calls), with MOS, loss and jitter spread so sorting has work to do.
- */
-async function seedHistory(correlator: CallCorrelator): Promise<void> {
-  const first = longCallStartMs - HISTORY_CALLS * HISTORY_SPACING_MS - 86_400_000;
-  let pending: Promise<unknown>[] = [];
-  for (let i = 0; i < HISTORY_CALLS; i++) {
-    const start = first + i * HISTORY_SPACING_MS;
-    const metrics: QualityMetrics = { mosLq: 3 + (i % 15) / 10, lossPct: (i % 17) / 2, jitterMs: i % 40 };
-    pending.push(correlator.ingest({
-      keys: { sipCallId: `history-${i}@pbx.example.com`, remoteId: `sip:${3000 + (i % 900)}@pbx.example.com`, startMs: start, endMs: start + 60_000 + (i % 300) * 1000 },
-      info: { codec: 'PCMU' }, segments: [], callSamples: [],
-      streams: [{ direction: 'rx', samples: [{ source: 'vq-session', startMs: start, endMs: start + 60_000, metrics }] }],
-    }));
-    if (pending.length >= HISTORY_BATCH) {
-      await Promise.all(pending);
-      pending = [];
-    }
-  }
-  await Promise.all(pending);
+  const built = new URL('../../dist/bench/seed-calls.js', import.meta.url).href;
+  const { seedCalls } = (await import(built)) as typeof import('../../bench/seed-calls.js');
+  ({ longCallStartMs } = await seedCalls(dataDir, HISTORY_CALLS));
 }
 
 function startSimulation(eventsFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,0 +1,137 @@
+/**
+ * Dashboard API and live push: a collector opens a data directory seeded with a two-hour call (a
+ * sample a second) and 100,000 ended calls, then answers what the dashboard asks, timed one request
+ * at a time: the two-hour call's decimated timeline, pages of the calls list under several sorts
+ * (a deep offset among them) and a call's detail. Then syslog marker lines are sent at a modest
+ * rate and timed from the datagram's send to their arrival at a socket.io client subscribed with
+ * `logs:subscribe`, which is what a user watching the live tail waits for.
+ */
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as ioClient } from 'socket.io-client';
+import { getJson, peakRssMb, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { LONG_CALL_ID, seedCalls } from './seed-calls.js';
+
+const FULL = { historyCalls: 100_000, requestsPerEndpoint: 200, markers: 2000 };
+const SMOKE = { historyCalls: 1000, requestsPerEndpoint: 20, markers: 200 };
+/** Markers per second: a busy fleet's log rate, far below the syslog case's limits, so latency is not queueing. */
+const MARKER_RATE_PER_S = 100;
+/** A marker not pushed within this long counts as missed. */
+const MARKER_TIMEOUT_MS = 5000;
+const TIMELINE_POINTS = 600;
+const PAGE_SIZE = 50;
+const SORTS = ['start', 'worstMos', 'loss', 'jitter', 'duration'] as const;
+const WEB_PORT = 47_320;
+const SYSLOG_PORT = 47_321;
+const MARKER = 'api-marker';
+
+interface Percentiles { p50: number | null; p99: number | null; n: number }
+
+export async function apiCase(o: BenchOptions): Promise<CaseResult> {
+  const load = o.smoke ? SMOKE : FULL;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-api-'));
+  let child: ReturnType<typeof startCollectorProcess> | undefined;
+  try {
+    const seedStarted = performance.now();
+    await seedCalls(dataDir, load.historyCalls);
+    const seedSeconds = round((performance.now() - seedStarted) / 1000);
+    child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(WEB_PORT), '--syslog-port', String(SYSLOG_PORT),
+      '--syslog-tcp-port', '0', '--recording-port', '0', '--sip-port', '0']);
+    const base = `http://127.0.0.1:${WEB_PORT}`;
+    for (let i = 0; i < 200; i++) {
+      try { await getJson(`${base}/api/health`); break; } catch { await sleep(100); }
+    }
+    const { calls } = await getJson<{ calls: Array<{ id: number }> }>(`${base}/api/calls?q=${encodeURIComponent(LONG_CALL_ID)}`);
+    const longId = calls[0]?.id;
+    if (longId === undefined) throw new Error('the seeded two-hour call is not listed');
+    const n = load.requestsPerEndpoint;
+    const deepOffset = Math.floor(load.historyCalls / 2);
+    const timelineMs = await timeRequests(n, () => `${base}/api/calls/${longId}/timeline?maxPoints=${TIMELINE_POINTS}`);
+    const pageMs = await timeRequests(n, (i) => `${base}/api/calls?limit=${PAGE_SIZE}&offset=${i % 2 === 0 ? deepOffset : (i * PAGE_SIZE) % deepOffset}&sort=${SORTS[i % SORTS.length]}&order=desc`);
+    const detailMs = await timeRequests(n, () => `${base}/api/calls/${longId}`);
+    const live = await livePush(base, load.markers);
+    return {
+      name: 'api',
+      load: `${load.historyCalls} stored calls plus a two-hour call (a sample a second); ${n} requests per endpoint, one at a time; ${load.markers} syslog markers at ${MARKER_RATE_PER_S}/s through a live socket.io subscription`,
+      result: {
+        seedSeconds,
+        timelineP50Ms: timelineMs.p50, timelineP99Ms: timelineMs.p99,
+        callsPageP50Ms: pageMs.p50, callsPageP99Ms: pageMs.p99,
+        callDetailP50Ms: detailMs.p50, callDetailP99Ms: detailMs.p99,
+        livePushP50Ms: live.latency.p50, livePushP99Ms: live.latency.p99,
+        markersMissed: live.missed,
+        callsPage: { sorts: SORTS, deepOffset, pageSize: PAGE_SIZE },
+      },
+      peakRssMb: peakRssMb(child.pid!),
+      notes: ['the client, the collector and its store worker share the machine; calls pages alternate a deep offset (half the calls) with shallow ones, cycling the sorts',
+        'live-push latency includes the live hub\'s batching of log lines'],
+    };
+  } finally {
+    if (child) await stopProcess(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function timeRequests(n: number, url: (i: number) => string): Promise<Percentiles> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url(i));
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`${url(i)}: ${res.status}`);
+    ms.push(performance.now() - t0);
+  }
+  return percentiles(ms);
+}
+
+/** Sends `count` marker lines at a steady rate and times each one's arrival at a live-tail client. */
+async function livePush(base: string, count: number): Promise<{ latency: Percentiles; missed: number }> {
+  const socket = ioClient(base, { transports: ['websocket'] });
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  socket.on('logs:batch', (batch: { lines: Array<{ message: string }> }) => {
+    const at = performance.now();
+    for (const line of batch.lines) {
+      const m = /api-marker-(\d+)/.exec(line.message);
+      const sent = m ? sentAt.get(Number(m[1])) : undefined;
+      if (sent === undefined) continue;
+      latencies.push(at - sent);
+      sentAt.delete(Number(m![1]));
+    }
+  });
+  const udp = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    await new Promise<void>((resolve) => socket.emit('logs:subscribe', { q: MARKER }, () => resolve()));
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * 1000) / MARKER_RATE_PER_S;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      sentAt.set(i, performance.now());
+      udp.send(`<134>Nov 26 10:00:01 voip_task[412]: ${MARKER}-${i} live latency probe`, SYSLOG_PORT, '127.0.0.1');
+    }
+    const deadline = performance.now() + MARKER_TIMEOUT_MS;
+    while (sentAt.size > 0 && performance.now() < deadline) await sleep(50);
+    return { latency: percentiles(latencies), missed: sentAt.size };
+  } finally {
+    udp.close();
+    socket.close();
+  }
+}
+
+function percentiles(values: readonly number[]): Percentiles {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (v.length === 0 ? null : round(v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]!));
+  return { p50: at(0.5), p99: at(0.99), n: v.length };
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
