@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startCollector } from '../collector.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../config.js';
+import { DEFAULT_CRASH_EVERY_MS } from '../simulator/crash.js';
 import { simulateLive, type SimulationResult } from '../simulator/run.js';
 import { fail } from './fail.js';
 import { summarise } from './simulate.js';
@@ -105,6 +106,8 @@ export function registerDemo(program: Command): void {
       const simulation: Promise<SimulationResult> = simulateLive({
         target: DEMO_BIND, phones, callsPerHour, durationMs: DEMO_DURATION_MS, seed, scenario: 'mixed', startMs: Date.now(),
         ports: { syslog: config.syslogPort, recording: config.recordingPort, sip: config.sipPort },
+        // The dashboard's own port, so crashing phones upload tombstones (about one per phone-hour).
+        webPort: config.webPort, crashEveryMs: DEFAULT_CRASH_EVERY_MS,
       }, { speed, signal: controller.signal });
       simulation.then((r) => r.notes.forEach((n) => process.stderr.write(`note: ${n}\n`)), (err: Error) => process.stderr.write(`simulator stopped: ${err.message}\n`));
 

@@ -1,6 +1,7 @@
 /** `ipp-collector simulate`: act as a fleet of 400HD phones, live or into a reproducible pcap. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DEFAULT_CRASH_EVERY_MS } from '../simulator/crash.js';
 import { SCENARIOS, type ScenarioName } from '../simulator/scenarios.js';
 import { simulateLive, simulateToPcap, type SimulateOptions, type SimulationResult } from '../simulator/run.js';
 import { fail } from './fail.js';
@@ -11,6 +12,7 @@ export const DEFAULT_CAPTURE_START = '2026-01-01T09:00:00Z';
 interface SimulateFlags {
   target: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
   pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string; shard?: string;
+  webPort?: string; crashEvery?: string;
 }
 
 function int(name: string, raw: string, min: number, max: number): number {
@@ -42,6 +44,10 @@ export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
     startMs,
     ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}),
     ports: { syslog: int('syslog-port', f.syslogPort, 1, 65535), recording: int('recording-port', f.recordingPort, 1, 65535), sip: int('sip-port', f.sipPort, 1, 65535) },
+    ...(f.webPort === undefined ? {} : { webPort: int('web-port', f.webPort, 1, 65535) }),
+    // A collector to upload to turns crashes on (a phone-hour apart); --crash-every alone puts them in a capture.
+    ...(f.crashEvery !== undefined ? { crashEveryMs: Math.round(positive('crash-every', f.crashEvery) * 1000) }
+      : f.webPort !== undefined ? { crashEveryMs: DEFAULT_CRASH_EVERY_MS } : {}),
   };
 }
 
@@ -49,7 +55,7 @@ export function summarise(r: SimulationResult): string {
   const rate = r.elapsedMs > 0 ? Math.round((r.datagrams / r.elapsedMs) * 1000) : 0;
   const counts = Object.entries(r.log.counts).map(([k, v]) => `${k} ${v}`).join(', ');
   return `${r.datagrams} datagrams (${counts}) from ${r.log.phones.length} phones, ${r.log.calls.length} calls, ` +
-    `${r.log.impairments.length} impairments in ${(r.elapsedMs / 1000).toFixed(1)} s (${rate} datagrams/s)`;
+    `${r.log.impairments.length} impairments${r.crashes.length > 0 ? `, ${r.crashes.length} crashes` : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s (${rate} datagrams/s)`;
 }
 
 export function registerSimulate(program: Command): void {
@@ -70,6 +76,8 @@ export function registerSimulate(program: Command): void {
     .option('--speed <x>', 'live: simulated seconds per real second', '1')
     .option('--fast', 'live: send as fast as possible instead of on the clock (benchmarks)')
     .option('--shard <k/n>', 'simulate only phones whose index % n == k (run n processes for one fleet)')
+    .option('--web-port <p>', 'collector HTTP port: crashing phones upload tombstones to /api/dumps (auth off); crashes are off without it')
+    .option('--crash-every <s>', 'mean seconds between one phone\'s crashes (default 3600 with --web-port)')
     .action(async (flags: SimulateFlags) => {
       const o = parseSimulateFlags(flags);
       const controller = new AbortController();
@@ -83,7 +91,7 @@ export function registerSimulate(program: Command): void {
         fail(`simulation failed: ${(err as Error).message}`, 1);
       }
       const eventsFile = flags.events ?? (flags.pcap ? flags.pcap.replace(/(\.pcap)?$/, '.events.json') : undefined);
-      if (eventsFile) writeFileSync(eventsFile, JSON.stringify(result.log, null, 1) + '\n');
+      if (eventsFile) writeFileSync(eventsFile, JSON.stringify({ ...result.log, crashes: result.crashes }, null, 1) + '\n');
       for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
       process.stdout.write(`${summarise(result)}${flags.pcap ? `, written to ${flags.pcap}` : ''}${eventsFile ? `; events in ${eventsFile}` : ''}\n`);
       process.removeListener('SIGINT', stop);

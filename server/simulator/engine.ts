@@ -107,7 +107,7 @@ export class SimulationEngine {
     for (const p of plan.phones) {
       const rt = new PhoneRuntime(p, o.sipPortOf(p));
       this.runtimes.set(p.index, rt);
-      this.heap.push(phoneScript(p, rt, this.epochMs, plan.options.durationMs, plan.options.seed));
+      this.heap.push(phoneScript(p, rt, this.epochMs, plan.options.durationMs, plan.options.seed, plan.options.crashEveryMs));
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * A phone's life outside calls: the boot (kernel lines in one datagram, then the firmware banner
  * naming model, firmware and MAC), SIP registration and its refreshes, and the background chatter
- * of a running phone with the odd warning, at a few lines a minute.
+ * of a running phone with the odd warning, at a few lines a minute; when crashes are on, the
+ * watchdog's lines as voip_task dies and restarts.
  */
 import type { SimPhone } from './plan.js';
 import { SIP_DOMAIN, userAgent } from './reports.js';
@@ -12,11 +13,14 @@ import { sipLogLine, sipSummaryLine, syslogDatagram, type LogLine } from './sysl
 import { buildSipRequest } from './wire/sip.js';
 import { seededRandom } from './wire/rtp-stream.js';
 import { subSeed } from './plan.js';
+import { CRASHED_PROCESS, phoneCrashes } from './crash.js';
 
 const REGISTER_REFRESH_MS = 600_000;
 const CHATTER_MIN_GAP_MS = 20_000;
 const CHATTER_MAX_GAP_MS = 90_000;
 const STREAM_CHATTER = 7;
+/** The watchdog restarts a dead process after about this long. */
+const WATCHDOG_RESTART_MS = 1500;
 
 const CHATTER: readonly LogLine[] = [
   { process: 'control_center', severity: 'info', text: 'NTP: time synchronised with 192.0.2.123, offset 3 ms' },
@@ -47,7 +51,7 @@ function register(phone: SimPhone, rt: PhoneRuntime, cseq: number): string {
   });
 }
 
-export function phoneScript(phone: SimPhone, rt: PhoneRuntime, epochMs: number, durationMs: number, seed: number): ScriptSource {
+export function phoneScript(phone: SimPhone, rt: PhoneRuntime, epochMs: number, durationMs: number, seed: number, crashEveryMs?: number): ScriptSource {
   const events: ScriptEvent[] = [];
   const log = (atMs: number, lines: () => LogLine[]): void => {
     events.push({ atMs, run: (out: Datagram[]) => out.push({ atMs, phone, port: 'syslog', kind: 'syslog', bytes: syslogDatagram(rt, epochMs + atMs, lines()) }) });
@@ -76,6 +80,12 @@ export function phoneScript(phone: SimPhone, rt: PhoneRuntime, epochMs: number, 
     const pick = rnd() < WARNING_SHARE ? FIRST_WARNING + Math.floor(rnd() * 3) : Math.floor(rnd() * FIRST_WARNING);
     const line = CHATTER[pick]!;
     log(Math.round(t), () => [line]);
+  }
+
+  // The watchdog's view of a crash; the tombstone upload at the same instant is the sink's (run.ts).
+  for (const c of crashEveryMs === undefined ? [] : phoneCrashes(phone, durationMs, seed, crashEveryMs)) {
+    log(c.atMs, () => [{ process: 'ac_watchdog', severity: 'err', text: `process ${CRASHED_PROCESS} (pid ${c.pid}) died on signal 11 (SIGSEGV), restarting` }]);
+    log(c.atMs + WATCHDOG_RESTART_MS, () => [{ process: 'ac_watchdog', severity: 'notice', text: `process ${CRASHED_PROCESS} restarted after a crash, tombstone saved` }]);
   }
   return new ScriptSource(events);
 }

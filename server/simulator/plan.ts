@@ -26,6 +26,8 @@ export interface SimOptions {
    * (the plan, and so every phone's traffic, is the same as in a single process).
    */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** Mean time between one phone's voip_task crashes (server/simulator/crash.ts); no crashes when absent. */
+  readonly crashEveryMs?: number;
 }
 
 export const MODELS = ['405HD', '420HD', '430HD', '440HD', '445HD', '450HD'] as const;

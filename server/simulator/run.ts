@@ -12,7 +12,8 @@ import { ethernetFrame, ipUdpPacket } from '../export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapGlobalHeader, pcapRecord, pcapTime } from '../export/pcap-writer.js';
 import { SimulationEngine } from './engine.js';
 import { eventLog, type EventLog } from './event-log.js';
-import { planSimulation, type SimOptions, type SimPhone } from './plan.js';
+import { CRASH_SINK_NONE, phoneCrashes, tombstoneText, type SimCrash } from './crash.js';
+import { planSimulation, type SimOptions, type SimPhone, type SimPlan } from './plan.js';
 import type { Datagram, TargetPort } from './runtime.js';
 
 export interface TargetPorts {
@@ -25,6 +26,16 @@ export interface SimulateOptions extends Omit<SimOptions, 'loopback'> {
   /** Collector host name or IPv4 address. */
   readonly target: string;
   readonly ports: TargetPorts;
+  /** The collector's HTTP port: live, crashing phones upload their tombstones there. */
+  readonly webPort?: number;
+}
+
+/** One crash in the event log, and what became of its tombstone. */
+export interface CrashLogEntry {
+  readonly phone: string;
+  readonly firmware: string;
+  readonly at: string;
+  readonly upload: string;
 }
 
 export interface SimulationResult {
@@ -33,6 +44,28 @@ export interface SimulationResult {
   readonly elapsedMs: number;
   /** Notes for the user (address fallbacks and the like). */
   readonly notes: readonly string[];
+  readonly crashes: readonly CrashLogEntry[];
+}
+
+function planCrashes(plan: SimPlan): SimCrash[] {
+  const every = plan.options.crashEveryMs;
+  if (every === undefined) return [];
+  return plan.phones.flatMap((p) => phoneCrashes(p, plan.options.durationMs, plan.options.seed, every)).sort((a, b) => a.atMs - b.atMs);
+}
+
+const crashEntry = (c: SimCrash, startMs: number, upload: string): CrashLogEntry =>
+  ({ phone: c.phone.addr, firmware: c.phone.firmware, at: new Date(startMs + c.atMs).toISOString(), upload });
+
+/** POSTs a crash's tombstone as the phone would, with its address and firmware; says how it went. */
+async function uploadCrash(c: SimCrash, startMs: number, targetAddr: string, webPort: number): Promise<string> {
+  const q = new URLSearchParams({ device: c.phone.addr, firmware: c.phone.firmware, name: `tombstone_${c.phone.addr}_${c.pid}` });
+  try {
+    const res = await fetch(`http://${targetAddr}:${webPort}/api/dumps?${q}`, { method: 'POST', body: tombstoneText(c, startMs + c.atMs), headers: { 'content-type': 'text/plain' } });
+    await res.arrayBuffer();
+    return `HTTP ${res.status}`;
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  }
 }
 
 /** The ports a phone sends from in a capture (live, the bound socket's port is used). */
@@ -88,7 +121,8 @@ export async function simulateToPcap(o: SimulateOptions, file: string): Promise<
   } finally {
     closeSync(fd);
   }
-  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes: [] };
+  const crashes = planCrashes(plan).map((c) => crashEntry(c, o.startMs, 'not written: --pcap mode has nowhere to upload to (the watchdog lines are in the capture)'));
+  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes: [], crashes };
 }
 
 export interface LiveOptions {
@@ -175,9 +209,20 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
   const speed = live.speed ?? 1;
   const virtualNow = (): number => (performance.now() - started) * speed;
   const batch: Datagram[] = [];
+  const crashes = planCrashes(plan);
+  const uploads: Array<Promise<CrashLogEntry>> = [];
+  const uploadDue = (now: number): void => {
+    while (uploads.length < crashes.length && crashes[uploads.length]!.atMs <= now) {
+      const c = crashes[uploads.length]!;
+      uploads.push(o.webPort === undefined
+        ? Promise.resolve(crashEntry(c, o.startMs, CRASH_SINK_NONE))
+        : uploadCrash(c, o.startMs, targetAddr, o.webPort).then((result) => crashEntry(c, o.startMs, result)));
+    }
+  };
   try {
     while (!engine.done && !live.signal?.aborted) {
       const now = live.fast ? Infinity : virtualNow();
+      uploadDue(now);
       batch.length = 0;
       engine.pull(now, batch, BATCH_MAX);
       for (const d of batch) {
@@ -200,5 +245,8 @@ export async function simulateLive(o: SimulateOptions, live: LiveOptions = {}): 
     await Promise.all(sockets.flatMap((ps) => [ps.control, ps.recording]).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
   if (sendErrors > 0) notes.push(`${sendErrors} datagrams could not be sent (is the collector's port open?)`);
-  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes };
+  const crashLog = await Promise.all(uploads);
+  const failed = crashLog.filter((c) => !/^HTTP 20[01]$/.test(c.upload) && c.upload !== CRASH_SINK_NONE).length;
+  if (failed > 0) notes.push(`${failed} crash uploads failed (is --web-port the collector's HTTP port, with auth off?)`);
+  return { log: eventLog(plan, targetOf(o, targetAddr), engine.counts, engine.observed), datagrams: total, elapsedMs: performance.now() - started, notes, crashes: crashLog };
 }
