@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BURST_AT_S, BURST_LEN_S, LONG_CALL_ID, LONG_CALL_S } from '../../bench/seed-calls.js';
-import { buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { freePorts } from '../support/ports.js';
 import { sendUdp } from '../support/senders.js';

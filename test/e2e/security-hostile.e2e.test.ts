@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
 import { freePorts } from '../support/ports.js';
 import { sendTcp, waitFor } from '../support/senders.js';

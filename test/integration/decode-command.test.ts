@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
-import { buildAcdr, buildRtcpSr, buildRtp } from '../fixtures/gen-acdr.js';
+import { buildAcdr, buildRtcpSr, buildRtp } from '../../server/simulator/wire/acdr.js';
 import { classicRecords, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
-import { buildQoeService, buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildQoeService, buildVqPublish } from '../../server/simulator/wire/sip.js';
 
 const CLI = fileURLToPath(new URL('../../bin/ipp-collector.js', import.meta.url));
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);

@@ -19,8 +19,8 @@ import { simulateToPcap } from '../../server/simulator/run.js';
 import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
 import type { CallsTables } from '../../server/store/sqlite/calls.js';
 import { classicRecords, ipFragments, ipv6Frame, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
-import { genRtpStream, rtpPacketBytes } from '../fixtures/gen-rtp-stream.js';
-import { buildSipRequest } from '../fixtures/gen-sip.js';
+import { genRtpStream, rtpPacketBytes } from '../../server/simulator/wire/rtp-stream.js';
+import { buildSipRequest } from '../../server/simulator/wire/sip.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-'));
 const PORTS = { syslog: 514, recording: 50000, sip: 5060 };

@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { analyzeCapture } from '../../server/pipeline/recordings/analyze-capture.js';
 import type { CallsTables } from '../../server/store/sqlite/calls.js';
-import { buildAcdr } from '../fixtures/gen-acdr.js';
+import { buildAcdr } from '../../server/simulator/wire/acdr.js';
 import { recordedCallRecords, recordingFeed, type RecordingDatagram } from '../fixtures/gen-recording.js';
 import { freePorts } from '../support/ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';

@@ -15,7 +15,7 @@ import { decodeSip, sipHeader, type SipResponse } from '../../parsers/sip.js';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
-import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../fixtures/gen-sip.js';
+import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/senders.js';
 

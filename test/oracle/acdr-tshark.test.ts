@@ -12,7 +12,7 @@ import { decodeRtp, decodeRtpExtensionElements } from '../../parsers/rtp.js';
 import { decodeTelephoneEvent } from '../../parsers/telephone-event.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { ipv4Text, ipv6Text } from '../../parsers/acdr/ip-text.js';
-import { ACDR_FIXED_HEADER_BYTES, acdrCorpus, udpCapture, type Sample } from '../fixtures/gen-acdr.js';
+import { ACDR_FIXED_HEADER_BYTES, acdrCorpus, udpCapture, type Sample } from '../../server/simulator/wire/acdr.js';
 import { requireTshark, tsharkFields, type TsharkRow } from '../support/tshark.js';
 
 const ACDR_PORT = 50000;

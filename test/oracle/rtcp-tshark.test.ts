@@ -12,7 +12,7 @@ import { decodeAcdr } from '../../parsers/acdr.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
-import { acdrMediaExt, buildAcdr, buildRtcpRr, buildRtcpSr, rtcpCorpus, udpCapture } from '../fixtures/gen-acdr.js';
+import { acdrMediaExt, buildAcdr, buildRtcpRr, buildRtcpSr, rtcpCorpus, udpCapture } from '../../server/simulator/wire/acdr.js';
 import { requireTshark, tsharkFields } from '../support/tshark.js';
 
 const ACDR_PORT = 50000;

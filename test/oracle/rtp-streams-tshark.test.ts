@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RtpStreamSet, type RtpStreamStats } from '../../server/analysis/rtp-stream.js';
-import { genRtpStream, rtpCapture, seededRandom, type CaptureStream, type RtpStreamSpec } from '../fixtures/gen-rtp-stream.js';
+import { genRtpStream, rtpCapture, seededRandom, type CaptureStream, type RtpStreamSpec } from '../../server/simulator/wire/rtp-stream.js';
 
 const RTP_PORT = 40000;
 /** Half a unit in tshark's last printed digit, plus float noise from µs capture times. */

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
-import { buildQoeService, buildVqPublish, type VqReportOptions } from '../fixtures/gen-sip.js';
+import { buildQoeService, buildVqPublish, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 import { requireTshark, tsharkFields } from '../support/tshark.js';
 
 const CLI = fileURLToPath(new URL('../../bin/ipp-collector.js', import.meta.url));

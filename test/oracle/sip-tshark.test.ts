@@ -16,7 +16,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import { buildSipResponse, decodeSip, sipHeader, type SipMessage } from '../../parsers/sip.js';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
-import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../fixtures/gen-sip.js';
+import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 
 const ALLOW_MISSING = process.env['IPP_ALLOW_MISSING_ORACLES'] === '1';
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;

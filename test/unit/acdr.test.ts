@@ -4,7 +4,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import {
   ACDR_FIXED_HEADER_BYTES, acdrCorpus, acdrDspAnalysisHeader, acdrDspExt, acdrEventExt, acdrMediaExt, acdrPstnExt, acdrSystemExt,
   acdrTlsExt, ascii, buildAcdr, buildRtp, hexBytes, innerIpUdp, innerUdp, ipBytes, specPcmSamples, specSampleA, specSampleB,
-} from '../fixtures/gen-acdr.js';
+} from '../../server/simulator/wire/acdr.js';
 
 function ok(bytes: Uint8Array): AcdrRecord {
   const r = decodeAcdr(bytes);

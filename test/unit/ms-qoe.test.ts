@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeMsQoe, MAX_QOE_DEPTH, MAX_QOE_ELEMENTS, MAX_QOE_XML_BYTES, type MsQoeReport } from '../../parsers/ms-qoe.js';
-import { buildQoeXml, type QoeReportOptions } from '../fixtures/gen-sip.js';
+import { buildQoeXml, type QoeReportOptions } from '../../server/simulator/wire/sip.js';
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../fixtures/qoe/${name}`, import.meta.url), 'utf8');

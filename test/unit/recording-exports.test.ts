@@ -9,7 +9,7 @@ import { plainPcap } from '../../server/export/recording-pcap.js';
 import { DatagramBatch, type DatagramColumns } from '../../server/pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
-import { acdrMediaExt, buildRtp } from '../fixtures/gen-acdr.js';
+import { acdrMediaExt, buildRtp } from '../../server/simulator/wire/acdr.js';
 import { PHONE_ADDR, recordingFeed, type PendingRecord } from '../fixtures/gen-recording.js';
 
 const SESSION = { boardId: 1, resetCounter: 1, sessionId: 1 };

@@ -4,8 +4,8 @@ import { MAX_ACTIVE_CALLS, RecordingTracker, type RecordingSink } from '../../se
 import type { RecordedCall } from '../../server/pipeline/recordings/recorded-call.js';
 import { SenderState } from '../../server/pipeline/recordings/sender-state.js';
 import { DuplicateWindow } from '../../server/pipeline/recordings/duplicate-window.js';
-import { buildAcdr } from '../fixtures/gen-acdr.js';
-import { genRtpStream } from '../fixtures/gen-rtp-stream.js';
+import { buildAcdr } from '../../server/simulator/wire/acdr.js';
+import { genRtpStream } from '../../server/simulator/wire/rtp-stream.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed, type RecordingDatagram } from '../fixtures/gen-recording.js';
 
 function run(feed: readonly RecordingDatagram[], inactivityMs = 30_000) {

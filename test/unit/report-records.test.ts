@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeSip, type SipRequest } from '../../parsers/sip.js';
 import { decodeSipReport, isRefusal, reportToCallRecords, type DecodedSipReport } from '../../server/pipeline/quality/report-records.js';
-import { buildQoeService, buildSipRequest, buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildQoeService, buildSipRequest, buildVqPublish } from '../../server/simulator/wire/sip.js';
 
 /** RFC 6035 §4.7.3 F13 as the spec renders it: folded lines, bare-hex SSRC, STOP before START. */
 const RFC6035_F13 = [

@@ -4,7 +4,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import {
   buildRtcpApp, buildRtcpBye, buildRtcpRr, buildRtcpSdes, buildRtcpSr, buildRtcpXr, rleBits, rleRun, rtcpCompound, rtcpCorpus, rtcpPacket,
   TYPICAL_VOIP_METRICS, xrBlock, xrDlrr, xrDuplicateRle, xrLossRle, xrReceiptTimes, xrRrt, xrStats, xrVoipMetrics,
-} from '../fixtures/gen-acdr.js';
+} from '../../server/simulator/wire/acdr.js';
 
 function ok(bytes: Uint8Array): RtcpCompound {
   const r = decodeRtcp(bytes);

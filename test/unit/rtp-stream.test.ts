@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codecByName } from '../../server/analysis/codecs.js';
 import { RtpStreamAnalyser, RtpStreamSet, type RtpPacketInfo, type RtpSeriesBucket } from '../../server/analysis/rtp-stream.js';
-import { genRtpStream, type RtpStreamSpec } from '../fixtures/gen-rtp-stream.js';
+import { genRtpStream, type RtpStreamSpec } from '../../server/simulator/wire/rtp-stream.js';
 
 const T0_MS = 1_700_000_000_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRtp, decodeRtpExtensionElements, type RtpPacket } from '../../parsers/rtp.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
-import { buildRtp, hexBytes, rtpOneByteExtension } from '../fixtures/gen-acdr.js';
+import { buildRtp, hexBytes, rtpOneByteExtension } from '../../server/simulator/wire/acdr.js';
 
 function ok(bytes: Uint8Array): RtpPacket {
   const r = decodeRtp(bytes);

@@ -5,7 +5,7 @@ import type { CallCorrelator } from '../../server/calls/correlator.js';
 import type { CallRecord } from '../../server/calls/model.js';
 import { Counters } from '../../server/counters.js';
 import { SipReportReceiver } from '../../server/pipeline/quality/sip-receiver.js';
-import { buildSipRequest, buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildSipRequest, buildVqPublish } from '../../server/simulator/wire/sip.js';
 
 const FROM = { address: '10.0.0.5', port: 5060 };
 

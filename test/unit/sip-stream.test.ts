@@ -3,7 +3,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeSip } from '../../parsers/sip.js';
 import { SipStreamFramer, type SipStreamEvent } from '../../parsers/sip-stream.js';
 import { MAX_SIP_HEADER_BYTES } from '../../parsers/sip.js';
-import { buildOptions, buildQoeService, buildVqPublish } from '../fixtures/gen-sip.js';
+import { buildOptions, buildQoeService, buildVqPublish } from '../../server/simulator/wire/sip.js';
 
 const source = { ip: '10.0.0.10', port: 5060 };
 const publish = buildVqPublish({

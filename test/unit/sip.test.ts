@@ -10,7 +10,7 @@ import {
   type SipMessage,
   type SipRequest,
 } from '../../parsers/sip.js';
-import { buildOptions, buildVqPublish, type VqPublishOptions } from '../fixtures/gen-sip.js';
+import { buildOptions, buildVqPublish, type VqPublishOptions } from '../../server/simulator/wire/sip.js';
 
 const CRLF = '\r\n';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTelephoneEvent, decodeTelephoneEvents, telephoneEventName } from '../../parsers/telephone-event.js';
-import { buildTelephoneEvent } from '../fixtures/gen-acdr.js';
+import { buildTelephoneEvent } from '../../server/simulator/wire/acdr.js';
 
 describe('RFC 4733 telephone events', () => {
   it('decodes a DTMF digit with end bit, volume and duration', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeVqRtcpxr, MAX_VQ_BODY_BYTES, MAX_VQ_WARNINGS, type VqReport } from '../../parsers/vq-rtcpxr.js';
-import { buildVqRtcpxrBody, type VqReportOptions } from '../fixtures/gen-sip.js';
+import { buildVqRtcpxrBody, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../fixtures/vq/${name}`, import.meta.url), 'utf8');
