@@ -8,11 +8,16 @@
  * the trip from the phone to the collector. All times are ms since the epoch.
  */
 import type { QualityMetrics, QualitySource, StreamDirection, Verdict } from '../../calls/model.js';
-import type { RtpSeriesBucket } from '../../analysis/rtp-stream.js';
+import type { RtpSeriesBucket, RtpStreamStats } from '../../analysis/rtp-stream.js';
 
 export type RecordedStreamKind = 'rtp' | 'pcm';
 
-export interface RecordedStreamSummary {
+/** The Wireshark-compatible figures a recorded stream shares with the analyser's result. */
+type WiresharkStreamFigures = Pick<RtpStreamStats, 'packets' | 'expected' | 'lost' | 'sequenceErrors' | 'minDeltaMs' | 'meanDeltaMs'
+  | 'maxDeltaMs' | 'minJitterMs' | 'meanJitterMs' | 'maxJitterMs' | 'maxSkewMs' | 'clockDriftMs' | 'clockDriftPct' | 'freqDriftHz'
+  | 'startMs' | 'endMs' | 'problem'>;
+
+export interface RecordedStreamSummary extends WiresharkStreamFigures {
   readonly id: number;
   readonly callId: number;
   readonly kind: RecordedStreamKind;
@@ -28,27 +33,10 @@ export interface RecordedStreamSummary {
   readonly localPort: number | null;
   readonly farAddr: string | null;
   readonly farPort: number | null;
-  // Wireshark RTP stream analysis (tshark -z rtp,streams), on device time.
-  readonly packets: number;
-  readonly expected: number;
-  readonly lost: number;
+  // Wireshark RTP stream analysis (tshark -z rtp,streams) on device time: the RtpStreamStats fields, plus
   readonly lostPercent: number;
-  readonly sequenceErrors: number;
   /** Packets whose sequence number was already received within the last 1024 (Wireshark does not count these). */
   readonly duplicates: number;
-  readonly minDeltaMs: number;
-  readonly meanDeltaMs: number;
-  readonly maxDeltaMs: number;
-  readonly minJitterMs: number;
-  readonly meanJitterMs: number;
-  readonly maxJitterMs: number;
-  readonly maxSkewMs: number;
-  readonly clockDriftMs: number;
-  readonly clockDriftPct: number;
-  readonly freqDriftHz: number;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly problem: boolean;
   /** Mean and lowest E-model MOS over the 5-second intervals; null when the codec has no E-model values. */
   readonly mos: number | null;
   readonly minMos: number | null;
