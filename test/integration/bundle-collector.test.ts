@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import type { EventLog } from '../../server/simulator/event-log.js';
 import { simulateLive } from '../../server/simulator/run.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../support/browser.js';
@@ -106,19 +106,7 @@ beforeAll(async () => {
   const p = await freePorts(2, 2);
   recordingPort = p.udp[1]!;
   work = mkdtempSync(path.join(os.tmpdir(), 'ipp-bundle-'));
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    dataDir: path.join(work, 'data'),
-    bind: '127.0.0.1',
-    auth: 'off',
-    webPort: p.tcp[0]!,
-    syslogPort: p.udp[0]!,
-    syslogTcpPort: 0,
-    recordingPort,
-    sipPort: p.tcp[1]!,
-    recordingCallTimeoutS: 2,
-    storeFlushIntervalMs: 20,
-  };
+  const config = testConfig({ dataDir: path.join(work, 'data'), webPort: p.tcp[0]!, syslogPort: p.udp[0]!, recordingPort, sipPort: p.tcp[1]!, recordingCallTimeoutS: 2 });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${config.webPort}`;
   // One phone, the mixed scenario: its first call is the sure poor one (a loss burst 5 s in).

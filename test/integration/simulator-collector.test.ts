@@ -3,11 +3,8 @@
  * through the API in the call it was planned for, at the time it was planned, by every source that
  * should see it (recording, RTCP XR, reports, syslog).
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import type { EventLog } from '../../server/simulator/event-log.js';
 import { simulateLive } from '../../server/simulator/run.js';
@@ -32,19 +29,7 @@ async function api<T>(p: string): Promise<T> {
 
 beforeAll(async () => {
   const p = await freePorts(2, 2);
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    auth: 'off',
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
-    bind: '127.0.0.1',
-    webPort: p.tcp[0]!,
-    syslogPort: p.udp[0]!,
-    syslogTcpPort: 0,
-    recordingPort: p.udp[1]!,
-    sipPort: p.tcp[1]!,
-    recordingCallTimeoutS: 2,
-    storeFlushIntervalMs: 20,
-  };
+  const config = testConfig({ webPort: p.tcp[0]!, syslogPort: p.udp[0]!, recordingPort: p.udp[1]!, sipPort: p.tcp[1]!, recordingCallTimeoutS: 2 });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${config.webPort}`;
   const result = await simulateLive({

@@ -4,17 +4,14 @@
  * then finds the call, its samples and its verdict through the API and on socket.io.
  */
 import dgram from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeSip, sipHeader, type SipResponse } from '../../parsers/sip.js';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/senders.js';
@@ -37,18 +34,7 @@ async function api<T>(p: string): Promise<T> {
 
 beforeAll(async () => {
   const p = await freePorts(2, 0);
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    auth: 'off',
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-sip-')),
-    bind: '127.0.0.1',
-    webPort: p.tcp[0]!,
-    syslogPort: 0,
-    syslogTcpPort: 0,
-    recordingPort: 0,
-    sipPort: p.tcp[1]!,
-    storeFlushIntervalMs: 20,
-  } as CollectorConfig;
+  const config = testConfig({ webPort: p.tcp[0]!, sipPort: p.tcp[1]! });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${p.tcp[0]}`;
   sipPort = p.tcp[1]!;

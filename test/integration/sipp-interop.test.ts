@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/senders.js';
 
@@ -33,17 +33,7 @@ let sipPort: number;
 beforeAll(async () => {
   if (!hasSipp) return;
   const p = await freePorts(2, 0);
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    auth: 'off',
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-sipp-')),
-    bind: '127.0.0.1',
-    webPort: p.tcp[0]!,
-    syslogPort: 0,
-    syslogTcpPort: 0,
-    recordingPort: 0,
-    sipPort: p.tcp[1]!,
-  } as CollectorConfig;
+  const config = testConfig({ webPort: p.tcp[0]!, sipPort: p.tcp[1]! });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${p.tcp[0]}`;
   sipPort = p.tcp[1]!;
