@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { gzipTimes, tarFile, zipFile } from '../fixtures/gen-archives.js';
 import { freePorts } from '../support/ports.js';
@@ -60,10 +60,7 @@ beforeAll(async () => {
   const p = await freePorts(1, 0);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-crash-'));
   dropDir = path.join(dataDir, 'drop');
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG, auth: 'off', dataDir, bind: '127.0.0.1', webPort: p.tcp[0]!, syslogPort: 0, syslogTcpPort: 0,
-    dumpDropDir: dropDir, dumpMaxUnpackedMb: 200, dumpMaxUploadMb: 64,
-  };
+  const config = testConfig({ dataDir, webPort: p.tcp[0]!, dumpDropDir: dropDir, dumpMaxUnpackedMb: 200, dumpMaxUploadMb: 64 });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${p.tcp[0]}`;
 });

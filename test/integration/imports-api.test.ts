@@ -10,7 +10,7 @@ import path from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import type { ImportSummary } from '../../server/import/capture-import.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
 import { pcapngFile, classicRecords } from '../fixtures/gen-pcapng.js';
@@ -52,10 +52,7 @@ beforeAll(async () => {
   await simulateToPcap({ target: '192.0.2.200', phones: 3, callsPerHour: 120, durationMs: 90_000, seed: 11, scenario: 'mixed', startMs: START_MS, ports: PORTS }, file);
   capture = readFileSync(file);
   const p = await freePorts(1, 0);
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG, auth: 'off', dataDir: path.join(dir, 'data'), bind: '127.0.0.1', webPort: p.tcp[0]!,
-    syslogPort: 0, syslogTcpPort: 0, recordingPort: 0, sipPort: 0,
-  };
+  const config = testConfig({ dataDir: path.join(dir, 'data'), webPort: p.tcp[0]! });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${p.tcp[0]}`;
 });

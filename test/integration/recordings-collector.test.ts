@@ -4,12 +4,9 @@
  * for the same feed; bad datagrams are counted as malformed and the listener keeps going; captures
  * and audio download with the right headers; live updates arrive over socket.io.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { analyzeCapture } from '../../server/pipeline/recordings/analyze-capture.js';
 import type { CallsTables } from '../../server/store/sqlite/calls.js';
@@ -41,18 +38,7 @@ const ended = (session: string) => waitFor(() => callsBySession(session), (c) =>
 beforeAll(async () => {
   const p = await freePorts(1, 1);
   recordingPort = p.udp[0]!;
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    auth: 'off',
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
-    bind: '127.0.0.1',
-    webPort: p.tcp[0]!,
-    syslogPort: 0,
-    syslogTcpPort: 0,
-    recordingPort,
-    recordingCallTimeoutS: 2,
-    storeFlushIntervalMs: 20,
-  };
+  const config = testConfig({ webPort: p.tcp[0]!, recordingPort, recordingCallTimeoutS: 2 });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${config.webPort}`;
 });

@@ -2,13 +2,10 @@
  * The collector in-process, over real loopback sockets: datagrams and TCP frames in, rows in the
  * store, events out of socket.io, counters right, bad input counted and survived.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
+import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { freePorts } from '../support/ports.js';
 import { sendTcp, sendUdp, waitFor } from '../support/senders.js';
@@ -31,17 +28,7 @@ async function health() {
 beforeAll(async () => {
   const p = await freePorts(2, 1);
   ports = { web: p.tcp[0]!, tcp: p.tcp[1]!, udp: p.udp[0]! };
-  const config: CollectorConfig = {
-    ...DEFAULT_CONFIG,
-    auth: 'off',
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'ipp-int-')),
-    bind: '127.0.0.1',
-    webPort: ports.web,
-    syslogPort: ports.udp,
-    syslogTcpPort: ports.tcp,
-    storeFlushIntervalMs: 20,
-    liveMaxQueuedPerClient: 50,
-  };
+  const config = testConfig({ webPort: ports.web, syslogPort: ports.udp, syslogTcpPort: ports.tcp, liveMaxQueuedPerClient: 50 });
   collector = await startCollector(config);
   base = `http://127.0.0.1:${ports.web}`;
 });
