@@ -38,11 +38,14 @@ A port of 0 disables that listener.`);
     }
     const out = process.stdout;
     out.write(`ipp-collector ${PACKAGE_VERSION}, data in ${config.dataDir}\n`);
+    // The same note (e.g. the kernel's UDP buffer cap) is said once, for all the listeners it concerns.
+    const notes = new Map<string, string[]>();
     for (const l of collector.listeners) {
       if (l.state === 'listening') out.write(`  ${l.name.padEnd(11)} listening on ${l.transport.toUpperCase()} ${l.address} port ${l.port}\n`);
-      if (l.warning) process.stderr.write(`  ${l.name.padEnd(11)} note: ${l.warning}\n`);
       else if (l.state === 'failed') process.stderr.write(`  ${l.name.padEnd(11)} NOT listening: ${l.error}\n`);
+      if (l.warning) notes.set(l.warning, [...(notes.get(l.warning) ?? []), l.name]);
     }
+    for (const [note, names] of notes) process.stderr.write(`  note (${names.join(', ')}): ${note}\n`);
     if (collector.webUrl) out.write(`dashboard: ${collector.webUrl}\n`);
     if (collector.listeners.every((l) => l.state !== 'listening')) {
       await collector.stop();
