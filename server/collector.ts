@@ -24,6 +24,7 @@ import { SyslogIngest } from './pipeline/syslog-ingest.js';
 import { RecordingIngest, RECORDINGS_SOURCE } from './pipeline/recordings/recording-ingest.js';
 import { disabledListener, explainBindError, type Listener, type ListenerStatus } from './sources/listener.js';
 import { startTcpSyslogListener } from './sources/tcp-syslog-listener.js';
+import { startKernelDropSampler } from './sources/kernel-drops.js';
 import { startUdpListener } from './sources/udp-listener.js';
 import { parseAllowList } from './sources/allow-list.js';
 import { SourceGuards } from './sources/source-guard.js';
@@ -44,6 +45,8 @@ import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;
 const RETENTION_INTERVAL_MS = 60_000;
+/** How often the kernel's per-socket drop counts are read into the counters. */
+const KERNEL_DROPS_INTERVAL_MS = 1000;
 const MAX_TCP_SYSLOG_CONNECTIONS = 1000;
 /** Recording datagrams per store write: large, so 100,000/s is a few writes a second. */
 const RECORDING_BATCH_DATAGRAMS = 20_000;
@@ -209,6 +212,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     bundles.enforceRetention(config.bundlesRetentionHours * 3_600_000).catch(failed);
   }, RETENTION_INTERVAL_MS);
   retention.unref();
+  const stopKernelDrops = startKernelDropSampler(() => listeners.map((l) => l.status), counters, KERNEL_DROPS_INTERVAL_MS);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -221,6 +225,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
+        stopKernelDrops();
         await dropFolder?.close();
         await Promise.all(listeners.filter((l) => l.status.name !== 'web').map((l) => l.close()));
         await writer.close();

@@ -18,6 +18,8 @@ export interface SourceCounters {
   denied: number;
   /** Datagrams or frames over their sender's rate limit. */
   limited: number;
+  /** UDP datagrams the kernel dropped on our socket (receive buffer full) before we read them. */
+  kernelDropped: number;
 }
 
 export interface MalformedSample {
@@ -39,7 +41,7 @@ export class Counters {
   source(name: string): SourceCounters {
     let c = this.sources.get(name);
     if (!c) {
-      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, denied: 0, limited: 0 };
+      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, denied: 0, limited: 0, kernelDropped: 0 };
       this.sources.set(name, c);
     }
     return c;

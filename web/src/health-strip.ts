@@ -74,7 +74,7 @@ export class HealthStrip {
 
     clear(this.counters);
     const head = el('tr', {}, el('th', {}, 'source'));
-    for (const c of ['received', 'parsed', 'malformed', 'dropped', 'stored']) head.append(el('th', {}, c));
+    for (const c of ['received', 'parsed', 'malformed', 'dropped', 'kernel-dropped', 'stored']) head.append(el('th', { title: c === 'kernel-dropped' ? 'lost in the kernel before the collector read them (socket buffer full)' : '' }, c));
     // A row per receiving listener from the start, zeros included, so the strip does not grow
     // when a source sees its first packet.
     const receiving = h.listeners.filter((l) => l.name !== 'web' && l.state !== 'disabled').map((l) => l.name);
@@ -88,11 +88,12 @@ export class HealthStrip {
         el('td', {}, count(c.parsed)),
         el('td', { class: c.malformed > 0 ? 'warn' : '' }, count(c.malformed)),
         el('td', { class: c.dropped > 0 ? 'bad' : '' }, count(c.dropped)),
+        el('td', { class: (c.kernelDropped ?? 0) > 0 ? 'bad' : '' }, count(c.kernelDropped ?? 0)),
         el('td', {}, count(c.stored)),
       ),
     );
     this.counters.append(el('thead', {}, head), el('tbody', {}, ...rows));
-    const all = Object.values(h.counters).reduce((a, c) => ({ received: a.received + c.received, malformed: a.malformed + c.malformed, dropped: a.dropped + c.dropped }),
+    const all = Object.values(h.counters).reduce((a, c) => ({ received: a.received + c.received, malformed: a.malformed + c.malformed, dropped: a.dropped + c.dropped + (c.kernelDropped ?? 0) }),
       { received: 0, malformed: 0, dropped: 0 });
     clear(this.totals);
     this.totals.append(

@@ -50,6 +50,8 @@ export interface SourceCounters {
   malformed: number;
   dropped: number;
   stored: number;
+  /** UDP datagrams the kernel dropped on the collector's socket before it read them. */
+  kernelDropped?: number;
 }
 
 export interface Health {
