@@ -8,9 +8,11 @@ import { fail } from './fail.js';
 
 /** The fixed instant a capture starts at unless --start says otherwise (so captures reproduce). */
 export const DEFAULT_CAPTURE_START = '2026-01-01T09:00:00Z';
+/** Where a capture written without --target says its datagrams went (TEST-NET-1, RFC 5737). */
+export const CAPTURE_DEFAULT_TARGET = '192.0.2.10';
 
 interface SimulateFlags {
-  target: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
+  target?: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
   pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string; shard?: string;
   webPort?: string; crashEvery?: string;
 }
@@ -34,8 +36,10 @@ export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
   const start = f.start ?? (f.pcap ? DEFAULT_CAPTURE_START : undefined);
   const startMs = start === undefined ? Date.now() : Date.parse(start);
   if (!Number.isFinite(startMs)) fail(`--start: "${start}" is not an ISO 8601 time`);
+  if (!f.pcap && !f.target) fail('--target: the collector to send to is needed live; only --pcap FILE needs none');
   return {
-    target: f.target,
+    // A capture still needs a destination address in its IP headers: the documentation address the README uses.
+    target: f.target ?? CAPTURE_DEFAULT_TARGET,
     phones: int('phones', f.phones, 1, 60_000),
     callsPerHour: positive('calls-per-hour', f.callsPerHour),
     durationMs: Math.round(positive('duration', f.duration) * 1000),
@@ -61,7 +65,7 @@ export function summarise(r: SimulationResult): string {
 export function registerSimulate(program: Command): void {
   program.command('simulate')
     .description('act as AudioCodes 400HD phones: syslog, debug recordings (ACDR), vq-rtcpxr PUBLISH and MS-QoE SERVICE reports')
-    .requiredOption('--target <host>', 'collector host or IPv4 address')
+    .option('--target <host>', `collector host or IPv4 address (with --pcap: the destination written in the capture, default ${CAPTURE_DEFAULT_TARGET})`)
     .option('--phones <n>', 'number of phones', '10')
     .option('--calls-per-hour <r>', 'calls each phone starts per hour, on average', '12')
     .option('--duration <s>', 'length of the simulated time, seconds', '300')

@@ -126,6 +126,22 @@ describe('ipp-collector simulate (the built CLI)', () => {
     expect(log.phones).toHaveLength(3);
   });
 
+  it('writes a capture without --target, addressed to the documentation address', () => {
+    const file = path.join(dir, 'no-target.pcap');
+    const r = cli(['--phones', '2', '--duration', '30', '--seed', '4', '--pcap', file]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const log = JSON.parse(fs.readFileSync(path.join(dir, 'no-target.events.json'), 'utf8')) as EventLog;
+    expect(JSON.stringify(log.target)).toContain('192.0.2.10');
+    expect(fs.statSync(file).size).toBeGreaterThan(24);
+  });
+
+  it('asks for --target when sending live', () => {
+    const r = cli(['--phones', '1', '--duration', '1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--target');
+  });
+
   it('refuses a bad flag with one line saying which and why', () => {
     const r = cli(['--target', '127.0.0.1', '--scenario', 'thunderstorm']);
     expect(r.status).toBe(2);
