@@ -8,6 +8,7 @@
  */
 import { looksLikeAcdr } from '../../parsers/acdr.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
+import { undecodedKind } from '../../parsers/ip-udp.js';
 import { decodeTransport } from '../../parsers/link-layer.js';
 import { decodeSip, type SipMessage } from '../../parsers/sip.js';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
@@ -52,6 +53,8 @@ export interface ImportSummary {
   readonly bytes: number;
   /** Frames (or TCP messages) per protocol: syslog, acdr, sip, rtp, rtcp, udp, tcp, other. */
   readonly protocols: Readonly<Record<string, number>>;
+  /** Frames counted as `other`, per kind in words ("ARP (ethertype 0x0806)": 3), so none vanish unnamed. */
+  readonly undecoded: Readonly<Record<string, number>>;
   /** Addresses that sent syslog, recordings or reports. */
   readonly devices: readonly string[];
   readonly calls: number;
@@ -93,6 +96,7 @@ export class CaptureImport {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly devices = new Set<string>();
   private readonly protocols: Record<string, number> = {};
+  private readonly undecoded: Record<string, number> = {};
   private readonly callIds = new Set<number>();
   private nextSweepMs = Number.NEGATIVE_INFINITY;
   private frames = 0;
@@ -161,9 +165,13 @@ export class CaptureImport {
       this.malformed++;
       this.issue(f.offset, `frame ${f.frame}: UDP datagram cut by the snap length (${decoded.udp.payload.length} of ${decoded.udp.length - 8} bytes kept)`);
     } else {
+      const kind = undecodedKind(decoded);
       const udp = udpOfFrame(f, decoded, this.fragments);
       if (udp) this.udp(udp);
-      else if (!decoded.ip) this.count('other');
+      else if (kind !== null) {
+        this.count('other');
+        this.undecoded[kind] = (this.undecoded[kind] ?? 0) + 1;
+      }
     }
     if (f.timeMs >= this.nextSweepMs) {
       this.tracker.sweep(f.timeMs);
@@ -186,6 +194,7 @@ export class CaptureImport {
       frames: this.frames,
       bytes: this.bytes,
       protocols: { ...this.protocols },
+      undecoded: { ...this.undecoded },
       devices: [...this.devices].sort(),
       calls: this.callIds.size,
       callIds: [...this.callIds].sort((a, b) => a - b).slice(0, MAX_SUMMARY_CALL_IDS),

@@ -205,3 +205,30 @@ function tcpFrame(src: { addr: string; port: number }, dst: { addr: string; port
   dst.addr.split('.').forEach((o, i) => { ip[16 + i] = Number(o); });
   return ethernetFrame(Buffer.concat([ip, tcp, payload]));
 }
+
+describe('importing a switch mirror session (ERSPAN in GRE)', () => {
+  /** ERSPAN type II around an Ethernet frame, in GRE with a sequence number, in IPv4. */
+  function erspan(frame: Buffer, seq: number): Buffer {
+    const gre = Buffer.from([0x10, 0, 0x88, 0xbe, 0, 0, 0, seq & 0xff]);
+    const span = Buffer.from([0x10, 0x64, 0x00, 0x01, 0, 0, 0, 0]);
+    const payload = Buffer.concat([gre, span, frame]);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45; ip.writeUInt16BE(20 + payload.length, 2); ip[8] = 64; ip[9] = 47;
+    Buffer.from([198, 51, 100, 1, 198, 51, 100, 2]).copy(ip, 12);
+    return ethernetFrame(Buffer.concat([ip, payload]));
+  }
+
+  it('imports the SIP inside, and names what it did not decode instead of "none"', async () => {
+    const invite = (n: number) => `OPTIONS sip:collector@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK${n}\r\nFrom: <sip:p@192.0.2.10>;tag=${n}\r\nTo: <sip:collector@192.0.2.1>\r\nCall-ID: mirror-${n}\r\nCSeq: ${n} OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    const frames = Array.from({ length: 140 }, (_, i) => erspan(ethernetFrame(ipUdpPacket({ srcAddr: '192.0.2.10', srcPort: 5060, dstAddr: '192.0.2.1', dstPort: 5060 }, Buffer.from(invite(i + 1)))), i));
+    const arp = Buffer.concat([Buffer.alloc(12, 1), Buffer.from([0x08, 0x06]), Buffer.alloc(28)]);
+    const t0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const file = path.join(dir, 'erspan.pcap');
+    fs.writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, [...frames, arp, arp].map((data, i) => ({ ...pcapTime(t0 + i * 10), data }))));
+    const got = await importInto('erspan', file);
+    const summary = got.row.summary as { protocols: Record<string, number>; undecoded: Record<string, number> };
+    expect(summary.protocols['sip']).toBe(140);
+    expect(summary.protocols['other']).toBe(2);
+    expect(summary.undecoded).toEqual({ 'ARP (ethertype 0x0806)': 2 });
+  });
+});
