@@ -50,6 +50,8 @@ export interface SourceCounters {
   malformed: number;
   dropped: number;
   stored: number;
+  /** Lines waiting for the store (absent from collectors older than it). */
+  queued?: number;
 }
 
 export interface Health {
