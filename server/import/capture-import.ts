@@ -7,6 +7,7 @@
  * Ports are the import's (configurable); content decides where a port says nothing.
  */
 import { looksLikeAcdr } from '../../parsers/acdr.js';
+import { decodeHep, looksLikeHep } from '../../parsers/hep.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { undecodedKind } from '../../parsers/ip-udp.js';
 import { decodeTransport } from '../../parsers/link-layer.js';
@@ -17,6 +18,7 @@ import type { CallCorrelator } from '../calls/correlator.js';
 import type { CallRecord } from '../calls/model.js';
 import type { CaptureFrame } from '../capture/capture-frame.js';
 import { udpOfFrame, type CapturedUdp } from '../capture/pcap-reader.js';
+import { HEP_PORT, hepInner } from '../capture/udp-records.js';
 import { FragmentReassembler } from '../capture/reassembly.js';
 import { TcpReassembler, type TcpEvent } from '../capture/tcp-reassembly.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
@@ -214,11 +216,13 @@ export class CaptureImport {
     return this.media.streamStats();
   }
 
-  private udp(u: CapturedUdp): void {
+  private udp(u: CapturedUdp, inHep = false): void {
     const { ports } = this.d;
     const p = u.payload;
     const head = Buffer.from(p.buffer, p.byteOffset, Math.min(p.byteLength, 64)).toString('latin1');
-    if (u.srcPort === ports.sip || u.dstPort === ports.sip || SIP_START.test(head)) {
+    if (!inHep && ((u.dstPort === HEP_PORT && looksLikeHep(p)) || head.startsWith('HEP3'))) {
+      this.hep(u);
+    } else if (u.srcPort === ports.sip || u.dstPort === ports.sip || SIP_START.test(head)) {
       this.sip(p, u.src, u.timeMs);
     } else if (u.dstPort === ports.recording && looksLikeAcdr(p)) {
       this.count('acdr');
@@ -232,6 +236,19 @@ export class CaptureImport {
     } else {
       this.count('udp');
     }
+  }
+
+  /** A Homer agent's packet: what it saw goes on as if captured there (its addresses and time). */
+  private hep(u: CapturedUdp): void {
+    this.count('hep');
+    const hep = decodeHep(u.payload);
+    if (isDecodeError(hep)) {
+      this.malformed++;
+      this.issue(null, `frame ${u.frame}: ${hep.message}`);
+      return;
+    }
+    const inner = hepInner(hep, u);
+    if (inner && !hep.compressed) this.udp(inner, true);
   }
 
   private sip(bytes: Uint8Array, src: string, timeMs: number): void {

@@ -232,3 +232,30 @@ describe('importing a switch mirror session (ERSPAN in GRE)', () => {
     expect(summary.undecoded).toEqual({ 'ARP (ethertype 0x0806)': 2 });
   });
 });
+
+describe('importing HEP from a Homer agent', () => {
+  it('imports the quality report a HEP3 packet (written by hep-js) carries, from the agent\'s addresses and at its time', async () => {
+    const { buildVqPublish } = await import('../../server/simulator/wire/sip.js');
+    const { createRequire } = await import('node:module');
+    const HEPjs = createRequire(import.meta.url)('hep-js') as { encapsulate(msg: string, rcinfo: Record<string, unknown>): Buffer };
+    const t0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const publish = buildVqPublish({
+      collector: '192.0.2.1', source: { ip: '192.0.2.10', port: 5060 }, publishCallId: 'pub@hep-import',
+      report: {
+        callId: 'call-hep-import@192.0.2.10', localId: '<sip:1000@x>', remoteId: '<sip:2000@x>', startMs: t0, stopMs: t0 + 60_000,
+        localAddr: { ip: '192.0.2.10', port: 6000, ssrc: 0x11111111 }, remoteAddr: { ip: '192.0.2.20', port: 6002, ssrc: 0x22222222 },
+        local: { lossPct: 2.5 },
+      },
+    });
+    const hep = HEPjs.encapsulate(publish, { protocolFamily: 2, protocol: 17, srcIp: '192.0.2.10', dstIp: '192.0.2.1', srcPort: 5060, dstPort: 5060, timeSeconds: t0 / 1000 + 61, timeUseconds: 0, payloadType: 1, captureId: 2001, hepNodeName: 'sbc' });
+    const frame = ethernetFrame(ipUdpPacket({ srcAddr: '198.51.100.7', srcPort: 40000, dstAddr: '198.51.100.1', dstPort: 9060 }, hep));
+    const file = path.join(dir, 'hep.pcap');
+    fs.writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, [{ ...pcapTime(t0 + 3_600_000), data: frame }]));
+    const got = await importInto('hep', file);
+    const summary = got.row.summary as { protocols: Record<string, number>; reports: number; devices: string[]; firstMs: number };
+    expect(summary.protocols).toEqual({ hep: 1, sip: 1 });
+    expect(summary.reports).toBe(1);
+    expect(summary.devices).toEqual(['192.0.2.10']);
+    expect(got.calls).toMatchObject([{ sipCallId: 'call-hep-import@192.0.2.10' }]);
+  });
+});
