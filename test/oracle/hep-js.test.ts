@@ -14,6 +14,8 @@ import { decodeHep, type HepPacket } from '../../parsers/hep.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { pcapRecords } from '../../server/commands/decode.js';
 import { decodeUdpRecord } from '../../server/capture/udp-records.js';
+import { readPcapUdp } from '../../server/capture/pcap-reader.js';
+import { fileURLToPath } from 'node:url';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile } from '../../server/export/pcap-writer.js';
 import { buildVqPublish } from '../../server/simulator/wire/sip.js';
@@ -115,5 +117,37 @@ describe('HEP in a capture', () => {
     const direct = decodeUdpRecord({ frame: 1, timeMs: agentTimeMs, src: '192.0.2.10', srcPort: 5060, dst: '192.0.2.1', dstPort: 5060, payload: Buffer.from(publish) });
     expect(records[0]!.record.inner).toEqual(JSON.parse(JSON.stringify(direct)));
     expect((direct.record as { calls: unknown[] }).calls.length).toBeGreaterThan(0);
+  });
+});
+
+describe('sipp traffic through HEP', () => {
+  // test/fixtures/sipp/sipp-uac-uas.pcap: `sipp -sn uas` and `sipp -sn uac -m 3` on loopback, captured by tshark.
+  const SIPP = fileURLToPath(new URL('../fixtures/sipp/sipp-uac-uas.pcap', import.meta.url));
+
+  it('decodes every SIP message of a sipp call, encapsulated by hep-js, as the message captured directly', async () => {
+    const direct: { src: string; srcPort: number; dst: string; dstPort: number; timeMs: number; record: unknown }[] = [];
+    const frames: Buffer[] = [];
+    for await (const u of readPcapUdp(SIPP)) {
+      direct.push({ src: u.src, srcPort: u.srcPort, dst: u.dst, dstPort: u.dstPort, timeMs: u.timeMs, record: decodeUdpRecord(u) });
+      const sec = Math.floor(u.timeMs / 1000);
+      const hep = HEPjs.encapsulate(Buffer.from(u.payload).toString('latin1'), {
+        protocolFamily: 2, protocol: 17, srcIp: u.src, dstIp: u.dst, srcPort: u.srcPort, dstPort: u.dstPort,
+        timeSeconds: sec, timeUseconds: Math.round((u.timeMs - sec * 1000) * 1000), payloadType: 1, captureId: 7, hepNodeName: 'sipp',
+      });
+      frames.push(ethernetFrame(ipUdpPacket({ srcAddr: '198.51.100.7', srcPort: 40000, dstAddr: '198.51.100.1', dstPort: 9060 }, hep)));
+    }
+    expect(direct.length).toBe(18);
+    expect(direct.every((d) => (d.record as { proto: string }).proto === 'sip')).toBe(true);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-hep-sipp-')), 'sipp-hep.pcap');
+    writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, frames.map((data, i) => ({ tsSec: T0 / 1000 + i, tsUsec: 0, data }))));
+    const viaHep: { proto: string; record: { captureId: number; src: string; srcPort: number; dst: string; dstPort: number; timeSec: number; timeUsec: number; inner: unknown } }[] = [];
+    for await (const r of pcapRecords(file)) viaHep.push(r as (typeof viaHep)[number]);
+    expect(viaHep.map((r) => r.proto)).toEqual(direct.map(() => 'hep'));
+    viaHep.forEach((r, i) => {
+      const d = direct[i]!;
+      expect([r.record.src, r.record.srcPort, r.record.dst, r.record.dstPort, r.record.captureId]).toEqual([d.src, d.srcPort, d.dst, d.dstPort, 7]);
+      expect(Math.abs(r.record.timeSec * 1000 + r.record.timeUsec / 1000 - d.timeMs)).toBeLessThan(0.002);
+      expect(r.record.inner).toEqual(d.record);
+    });
   });
 });
