@@ -25,4 +25,26 @@ registerSimulate(program);
 registerDemo(program);
 registerBundle(program);
 
+/** One example per command, under its `--help` (and the program's). */
+const EXAMPLES: Readonly<Record<string, string>> = {
+  serve: 'ipp-collector serve --syslog-port 5514 --data-dir /var/lib/ipp',
+  decode: 'ipp-collector decode capture.pcapng --json | head        (or: tcpdump -w - ... | ipp-collector decode - --json)',
+  analyze: 'ipp-collector analyze recording.pcap --json',
+  import: 'ipp-collector import capture1.pcap capture2.pcapng --data-dir ./data',
+  simulate: 'ipp-collector simulate --target 127.0.0.1 --pcap phones.pcap',
+  demo: 'ipp-collector demo',
+  bundle: 'ipp-collector bundle --call 18 -o call18.zip',
+};
+for (const command of program.commands) {
+  const example = EXAMPLES[command.name()];
+  if (example) command.addHelpText('after', `\nExample:\n  ${example}`);
+}
+program.addHelpText('after', `\nExamples:\n${Object.values(EXAMPLES).map((e) => `  ${e}`).join('\n')}`);
+
+// Output into a pipe whose reader has gone (`... | head`) ends the command quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 await program.parseAsync(process.argv);

@@ -197,7 +197,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       onDatagram: (data, from, fromPort) => recordingIngest.handle(data, from, fromPort),
     }));
 
-  listeners.push(...await startQualityReports({ config, correlator, devices, writer, counters, now, guardFor: (name) => guards.for(name) }));
+  listeners.push(...await startQualityReports({
+    config, correlator, devices, writer, counters, now, guardFor: (name) => guards.for(name),
+    // A HEP agent's log line (type 100) is syslog from the address the agent names.
+    onHepLog: (bytes, address) => syslog.handle('syslog-udp', bytes, address),
+  }));
 
   const retention = setInterval(() => {
     store.domain<RecordingsTables>('recordings').enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())

@@ -16,6 +16,8 @@ export interface CollectorConfig extends VerdictThresholds {
   readonly syslogTcpPort: number;
   /** SIP port for voice-quality reports (PUBLISH vq-rtcpxr, SERVICE QoE), UDP and TCP (0 disables). */
   readonly sipPort: number;
+  /** HEP (Homer agents) on UDP and TCP. */
+  readonly hepPort: number;
   /** Lines kept at most this many days. */
   readonly retentionDays: number;
   /** The database is trimmed, oldest lines first, to stay under this size. */
@@ -77,6 +79,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   syslogPort: 514,
   syslogTcpPort: 514,
   sipPort: 5060,
+  hepPort: 9060,
   ...DEFAULT_VERDICT_THRESHOLDS,
   retentionDays: 30,
   retentionMaxMb: 2048,
@@ -117,6 +120,7 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'webPort', flag: '--web-port <port>', env: 'IPP_WEB_PORT', help: 'HTTP port for the dashboard and API (0 disables)' },
   { key: 'syslogPort', flag: '--syslog-port <port>', env: 'IPP_SYSLOG_PORT', help: 'UDP syslog port (0 disables)' },
   { key: 'syslogTcpPort', flag: '--syslog-tcp-port <port>', env: 'IPP_SYSLOG_TCP_PORT', help: 'TCP syslog port, RFC 6587 framing (0 disables)' },
+  { key: 'hepPort', flag: '--hep-port <port>', env: 'IPP_HEP_PORT', help: 'HEP v2/v3 port (UDP and TCP) for Homer capture agents: heplify, captagent, Kamailio, FreeSWITCH, Asterisk, OpenSIPS (0 disables)' },
   { key: 'sipPort', flag: '--sip-port <port>', env: 'IPP_SIP_PORT', help: 'SIP port (UDP and TCP) for voice-quality reports: PUBLISH vq-rtcpxr, SERVICE QoE (0 disables)' },
   { key: 'poorLossPct', flag: '--poor-loss-pct <pct>', env: 'IPP_POOR_LOSS_PCT', help: 'verdict: a stream is poor above this packet loss' },
   { key: 'poorRttMs', flag: '--poor-rtt-ms <ms>', env: 'IPP_POOR_RTT_MS', help: 'verdict: poor above this round trip' },

@@ -1,6 +1,8 @@
 /**
  * Ingest counters per source, the numbers behind "nothing lost silently": every datagram or frame
- * is received, then either parsed or malformed; every parsed message is stored or dropped.
+ * is received, then either parsed or malformed; every parsed message is queued for the store or
+ * dropped, and every queued one is stored in the end. At every instant (one message a datagram):
+ * received = malformed + dropped + queued + stored.
  */
 export interface SourceCounters {
   /** Datagrams (UDP) or frames (TCP) that arrived. */
@@ -14,6 +16,8 @@ export interface SourceCounters {
   dropped: number;
   /** Parsed messages committed to the store. */
   stored: number;
+  /** Parsed messages waiting for the store: in the writer's queue or the batch being written. */
+  queued: number;
   /** Datagrams, frames or connections from senders outside the listener's allow-list. */
   denied: number;
   /** Datagrams or frames over their sender's rate limit. */
@@ -41,7 +45,7 @@ export class Counters {
   source(name: string): SourceCounters {
     let c = this.sources.get(name);
     if (!c) {
-      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, denied: 0, limited: 0, kernelDropped: 0 };
+      c = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, queued: 0, denied: 0, limited: 0, kernelDropped: 0 };
       this.sources.set(name, c);
     }
     return c;

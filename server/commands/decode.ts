@@ -5,11 +5,14 @@
  * openCapture, the one place that tells capture formats apart; crash dumps, tombstones and archives
  * add their own rows.
  */
-import { open, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isDecodeError } from '../../parsers/decode-error.js';
-import { decodeIpUdp } from '../../parsers/ip-udp.js';
+import { decodeIpUdp, undecodedKind } from '../../parsers/ip-udp.js';
 import type { CaptureIssue } from '../capture/capture-frame.js';
 import { captureFormat, openCapture } from '../capture/open-capture.js';
 import { CaptureError, udpOfFrame } from '../capture/pcap-reader.js';
@@ -37,8 +40,10 @@ export const FILE_DECODERS: readonly FileDecoder[] = [
 ];
 
 /**
- * One record per UDP datagram (fragments reassembled), per frame that could not be unwrapped, and
- * per damaged stretch of the file the reader stepped over (`proto: 'error'` with its `offset`).
+ * One record per UDP datagram (fragments reassembled, tunnels opened), per frame that could not be
+ * unwrapped, and per damaged stretch of the file the reader stepped over (`proto: 'error'` with its
+ * `offset`); at the end, one `proto: 'undecoded'` record per kind of frame that holds no UDP or TCP
+ * (ARP, ESP, ...) with how many there were, so nothing in the file goes unmentioned.
  * A progress bar goes to stderr for big files on a terminal.
  */
 export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
@@ -47,6 +52,7 @@ export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
   const damage = function* () {
     for (const i of issues.splice(0)) yield { frame: null, offset: i.offset, time: null, src: null, dst: null, proto: 'error', record: { error: i.message } };
   };
+  const undecoded = new Map<string, number>();
   const size = (await stat(file)).size;
   const bar = terminalProgressBar(path.basename(file), size);
   for await (const f of openCapture(file, (i) => issues.push(i))) {
@@ -58,12 +64,15 @@ export async function* pcapRecords(file: string): AsyncGenerator<unknown> {
       yield { frame: f.frame, time, src: null, dst: null, proto: 'error', record: { error: decoded.message } };
       continue;
     }
+    const kind = undecodedKind(decoded);
+    if (kind !== null) undecoded.set(kind, (undecoded.get(kind) ?? 0) + 1);
     const udp = udpOfFrame(f, decoded, fragments);
     if (!udp) continue;
     const { proto, record } = decodeUdpRecord(udp);
     yield { frame: f.frame, time, src: endpoint(udp.src, udp.srcPort), dst: endpoint(udp.dst, udp.dstPort), proto, record };
   }
   yield* damage();
+  for (const [kind, frames] of undecoded) yield { frame: null, time: null, src: null, dst: null, proto: 'undecoded', record: { kind, frames } };
   bar.end(size);
 }
 
@@ -110,18 +119,35 @@ export async function detectDecoder(file: string): Promise<FileDecoder | string>
 export function registerDecode(program: Command): void {
   program.command('decode')
     .description('print every decoded record of a file (capture: SIP, ACDR, syslog, RTP/RTCP per UDP datagram; crash dump, tombstone or archive: one report per crash) as NDJSON')
-    .argument('<file>', 'the file to decode; its type is recognised from its first bytes')
+    .argument('<file>', 'the file to decode (- for standard input); its type is recognised from its first bytes')
     .option('--json', 'NDJSON output, one record a line (the only format so far)')
-    .action(async (file: string) => {
-      const decoder = await detectDecoder(file);
-      if (typeof decoder === 'string') fail(decoder);
+    .action(async (name: string) => {
+      const stdinCopy = name === '-' ? await copyStdin() : null;
+      const file = stdinCopy?.file ?? name;
+      // fail() exits at once: the copy of standard input goes first.
+      const bail = async (message: string): Promise<never> => {
+        if (stdinCopy) await rm(stdinCopy.dir, { recursive: true, force: true });
+        return fail(stdinCopy ? message.replaceAll(file, 'standard input') : message);
+      };
       try {
+        const decoder = await detectDecoder(file);
+        if (typeof decoder === 'string') return await bail(decoder);
         for await (const record of decoder.records(file)) {
           if (!process.stdout.write(recordLine(record) + '\n')) await new Promise((r) => process.stdout.once('drain', r));
         }
       } catch (err) {
-        if (err instanceof CaptureError) fail(err.message);
+        if (err instanceof CaptureError) await bail(err.message);
         throw err;
+      } finally {
+        if (stdinCopy) await rm(stdinCopy.dir, { recursive: true, force: true });
       }
     });
+}
+
+/** Standard input into a temporary file: the capture readers seek (pcapng blocks, damage resync). */
+async function copyStdin(): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ipp-decode-'));
+  const file = path.join(dir, 'stdin');
+  await pipeline(process.stdin, createWriteStream(file));
+  return { dir, file };
 }

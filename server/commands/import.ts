@@ -75,7 +75,8 @@ export function describe(file: string, r: ImportRow): string {
     const range = s.firstMs === null ? 'no packets' : `${new Date(s.firstMs).toISOString()} … ${new Date(s.lastMs!).toISOString()}`;
     lines.push(
       `  packets ${s.frames}, bytes ${s.bytes}, time range ${range}`,
-      `  per protocol: ${Object.entries(s.protocols).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+      `  per protocol: ${Object.entries(s.protocols).map(([k, v]) => `${k} ${v}`).join(', ') || 'no packets'}`,
+      `  not decoded: ${Object.entries(s.undecoded ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing (every packet decoded)'}`,
       `  devices ${s.devices.length}, calls ${s.calls} (recorded ${s.recordedCalls}, reports ${s.reports}, RTP streams ${s.rtpStreams}), logs ${s.logs}, crashes ${s.crashes}, malformed ${s.malformed}`,
     );
   }

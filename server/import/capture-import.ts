@@ -7,7 +7,9 @@
  * Ports are the import's (configurable); content decides where a port says nothing.
  */
 import { looksLikeAcdr } from '../../parsers/acdr.js';
+import { decodeHep, looksLikeHep } from '../../parsers/hep.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
+import { undecodedKind } from '../../parsers/ip-udp.js';
 import { decodeTransport } from '../../parsers/link-layer.js';
 import { decodeSip, type SipMessage } from '../../parsers/sip.js';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
@@ -16,6 +18,7 @@ import type { CallCorrelator } from '../calls/correlator.js';
 import type { CallRecord } from '../calls/model.js';
 import type { CaptureFrame } from '../capture/capture-frame.js';
 import { udpOfFrame, type CapturedUdp } from '../capture/pcap-reader.js';
+import { HEP_PORT, hepInner } from '../capture/udp-records.js';
 import { FragmentReassembler } from '../capture/reassembly.js';
 import { TcpReassembler, type TcpEvent } from '../capture/tcp-reassembly.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
@@ -52,6 +55,8 @@ export interface ImportSummary {
   readonly bytes: number;
   /** Frames (or TCP messages) per protocol: syslog, acdr, sip, rtp, rtcp, udp, tcp, other. */
   readonly protocols: Readonly<Record<string, number>>;
+  /** Frames counted as `other`, per kind in words ("ARP (ethertype 0x0806)": 3), so none vanish unnamed. */
+  readonly undecoded: Readonly<Record<string, number>>;
   /** Addresses that sent syslog, recordings or reports. */
   readonly devices: readonly string[];
   readonly calls: number;
@@ -93,6 +98,7 @@ export class CaptureImport {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly devices = new Set<string>();
   private readonly protocols: Record<string, number> = {};
+  private readonly undecoded: Record<string, number> = {};
   private readonly callIds = new Set<number>();
   private nextSweepMs = Number.NEGATIVE_INFINITY;
   private frames = 0;
@@ -161,9 +167,13 @@ export class CaptureImport {
       this.malformed++;
       this.issue(f.offset, `frame ${f.frame}: UDP datagram cut by the snap length (${decoded.udp.payload.length} of ${decoded.udp.length - 8} bytes kept)`);
     } else {
+      const kind = undecodedKind(decoded);
       const udp = udpOfFrame(f, decoded, this.fragments);
       if (udp) this.udp(udp);
-      else if (!decoded.ip) this.count('other');
+      else if (kind !== null) {
+        this.count('other');
+        this.undecoded[kind] = (this.undecoded[kind] ?? 0) + 1;
+      }
     }
     if (f.timeMs >= this.nextSweepMs) {
       this.tracker.sweep(f.timeMs);
@@ -186,6 +196,7 @@ export class CaptureImport {
       frames: this.frames,
       bytes: this.bytes,
       protocols: { ...this.protocols },
+      undecoded: { ...this.undecoded },
       devices: [...this.devices].sort(),
       calls: this.callIds.size,
       callIds: [...this.callIds].sort((a, b) => a - b).slice(0, MAX_SUMMARY_CALL_IDS),
@@ -205,11 +216,13 @@ export class CaptureImport {
     return this.media.streamStats();
   }
 
-  private udp(u: CapturedUdp): void {
+  private udp(u: CapturedUdp, inHep = false): void {
     const { ports } = this.d;
     const p = u.payload;
     const head = Buffer.from(p.buffer, p.byteOffset, Math.min(p.byteLength, 64)).toString('latin1');
-    if (u.srcPort === ports.sip || u.dstPort === ports.sip || SIP_START.test(head)) {
+    if (!inHep && ((u.dstPort === HEP_PORT && looksLikeHep(p)) || head.startsWith('HEP3'))) {
+      this.hep(u);
+    } else if (u.srcPort === ports.sip || u.dstPort === ports.sip || SIP_START.test(head)) {
       this.sip(p, u.src, u.timeMs);
     } else if (u.dstPort === ports.recording && looksLikeAcdr(p)) {
       this.count('acdr');
@@ -223,6 +236,19 @@ export class CaptureImport {
     } else {
       this.count('udp');
     }
+  }
+
+  /** A Homer agent's packet: what it saw goes on as if captured there (its addresses and time). */
+  private hep(u: CapturedUdp): void {
+    this.count('hep');
+    const hep = decodeHep(u.payload);
+    if (isDecodeError(hep)) {
+      this.malformed++;
+      this.issue(null, `frame ${u.frame}: ${hep.message}`);
+      return;
+    }
+    const inner = hepInner(hep, u);
+    if (inner && !hep.compressed) this.udp(inner, true);
   }
 
   private sip(bytes: Uint8Array, src: string, timeMs: number): void {

@@ -43,13 +43,15 @@ export class BatchWriter {
       return false;
     }
     this.queue.push(record);
+    this.counters.source(record.source).queued++;
     if (this.queue.length >= this.options.batchSize) this.kick();
     else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.kick(), this.options.flushIntervalMs);
     return true;
   }
 
+  /** Lines not yet committed: the queue and the batch being written. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.writing;
   }
 
   private kick(): void {
@@ -76,7 +78,11 @@ export class BatchWriter {
       await this.store.write({ logs: batch, devices });
       this.lastError = null;
       this.degraded = false;
-      for (const r of batch) this.counters.source(r.source).stored++;
+      for (const r of batch) {
+        const c = this.counters.source(r.source);
+        c.queued--;
+        c.stored++;
+      }
       if (batch.length > 0) this.lastStoredId = batch[batch.length - 1]!.id;
     } catch (err) {
       this.lastError = (err as Error).message;

@@ -205,3 +205,57 @@ function tcpFrame(src: { addr: string; port: number }, dst: { addr: string; port
   dst.addr.split('.').forEach((o, i) => { ip[16 + i] = Number(o); });
   return ethernetFrame(Buffer.concat([ip, tcp, payload]));
 }
+
+describe('importing a switch mirror session (ERSPAN in GRE)', () => {
+  /** ERSPAN type II around an Ethernet frame, in GRE with a sequence number, in IPv4. */
+  function erspan(frame: Buffer, seq: number): Buffer {
+    const gre = Buffer.from([0x10, 0, 0x88, 0xbe, 0, 0, 0, seq & 0xff]);
+    const span = Buffer.from([0x10, 0x64, 0x00, 0x01, 0, 0, 0, 0]);
+    const payload = Buffer.concat([gre, span, frame]);
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45; ip.writeUInt16BE(20 + payload.length, 2); ip[8] = 64; ip[9] = 47;
+    Buffer.from([198, 51, 100, 1, 198, 51, 100, 2]).copy(ip, 12);
+    return ethernetFrame(Buffer.concat([ip, payload]));
+  }
+
+  it('imports the SIP inside, and names what it did not decode instead of "none"', async () => {
+    const invite = (n: number) => `OPTIONS sip:collector@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK${n}\r\nFrom: <sip:p@192.0.2.10>;tag=${n}\r\nTo: <sip:collector@192.0.2.1>\r\nCall-ID: mirror-${n}\r\nCSeq: ${n} OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    const frames = Array.from({ length: 140 }, (_, i) => erspan(ethernetFrame(ipUdpPacket({ srcAddr: '192.0.2.10', srcPort: 5060, dstAddr: '192.0.2.1', dstPort: 5060 }, Buffer.from(invite(i + 1)))), i));
+    const arp = Buffer.concat([Buffer.alloc(12, 1), Buffer.from([0x08, 0x06]), Buffer.alloc(28)]);
+    const t0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const file = path.join(dir, 'erspan.pcap');
+    fs.writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, [...frames, arp, arp].map((data, i) => ({ ...pcapTime(t0 + i * 10), data }))));
+    const got = await importInto('erspan', file);
+    const summary = got.row.summary as { protocols: Record<string, number>; undecoded: Record<string, number> };
+    expect(summary.protocols['sip']).toBe(140);
+    expect(summary.protocols['other']).toBe(2);
+    expect(summary.undecoded).toEqual({ 'ARP (ethertype 0x0806)': 2 });
+  });
+});
+
+describe('importing HEP from a Homer agent', () => {
+  it('imports the quality report a HEP3 packet (written by hep-js) carries, from the agent\'s addresses and at its time', async () => {
+    const { buildVqPublish } = await import('../../server/simulator/wire/sip.js');
+    const { createRequire } = await import('node:module');
+    const HEPjs = createRequire(import.meta.url)('hep-js') as { encapsulate(msg: string, rcinfo: Record<string, unknown>): Buffer };
+    const t0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const publish = buildVqPublish({
+      collector: '192.0.2.1', source: { ip: '192.0.2.10', port: 5060 }, publishCallId: 'pub@hep-import',
+      report: {
+        callId: 'call-hep-import@192.0.2.10', localId: '<sip:1000@x>', remoteId: '<sip:2000@x>', startMs: t0, stopMs: t0 + 60_000,
+        localAddr: { ip: '192.0.2.10', port: 6000, ssrc: 0x11111111 }, remoteAddr: { ip: '192.0.2.20', port: 6002, ssrc: 0x22222222 },
+        local: { lossPct: 2.5 },
+      },
+    });
+    const hep = HEPjs.encapsulate(publish, { protocolFamily: 2, protocol: 17, srcIp: '192.0.2.10', dstIp: '192.0.2.1', srcPort: 5060, dstPort: 5060, timeSeconds: t0 / 1000 + 61, timeUseconds: 0, payloadType: 1, captureId: 2001, hepNodeName: 'sbc' });
+    const frame = ethernetFrame(ipUdpPacket({ srcAddr: '198.51.100.7', srcPort: 40000, dstAddr: '198.51.100.1', dstPort: 9060 }, hep));
+    const file = path.join(dir, 'hep.pcap');
+    fs.writeFileSync(file, pcapFile(LINKTYPE_ETHERNET, [{ ...pcapTime(t0 + 3_600_000), data: frame }]));
+    const got = await importInto('hep', file);
+    const summary = got.row.summary as { protocols: Record<string, number>; reports: number; devices: string[]; firstMs: number };
+    expect(summary.protocols).toEqual({ hep: 1, sip: 1 });
+    expect(summary.reports).toBe(1);
+    expect(summary.devices).toEqual(['192.0.2.10']);
+    expect(got.calls).toMatchObject([{ sipCallId: 'call-hep-import@192.0.2.10' }]);
+  });
+});

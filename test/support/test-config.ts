@@ -17,6 +17,7 @@ export function testConfig(overrides: Partial<CollectorConfig> & Pick<CollectorC
     syslogTcpPort: 0,
     recordingPort: 0,
     sipPort: 0,
+    hepPort: 0,
     storeFlushIntervalMs: 20,
     ...overrides,
   };

@@ -7,7 +7,7 @@ import type { Health, SourceCounters } from './types.js';
 
 /** Health arrives every 2 s; after this long without one the numbers are marked stale. */
 const STALE_AFTER_MS = 6000;
-const ZERO: SourceCounters = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0 };
+const ZERO: SourceCounters = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, queued: 0 };
 
 export class HealthStrip {
   readonly element: HTMLElement;
@@ -74,7 +74,7 @@ export class HealthStrip {
 
     clear(this.counters);
     const head = el('tr', {}, el('th', {}, 'source'));
-    for (const c of ['received', 'parsed', 'malformed', 'dropped', 'kernel-dropped', 'stored']) head.append(el('th', { title: c === 'kernel-dropped' ? 'lost in the kernel before the collector read them (socket buffer full)' : '' }, c));
+    for (const c of ['received', 'parsed', 'malformed', 'dropped', 'kernel-dropped', 'queued', 'stored']) head.append(el('th', { title: c === 'kernel-dropped' ? 'lost in the kernel before the collector read them (socket buffer full)' : '' }, c));
     // A row per receiving listener from the start, zeros included, so the strip does not grow
     // when a source sees its first packet.
     const receiving = h.listeners.filter((l) => l.name !== 'web' && l.state !== 'disabled').map((l) => l.name);
@@ -89,6 +89,7 @@ export class HealthStrip {
         el('td', { class: c.malformed > 0 ? 'warn' : '' }, count(c.malformed)),
         el('td', { class: c.dropped > 0 ? 'bad' : '' }, count(c.dropped)),
         el('td', { class: (c.kernelDropped ?? 0) > 0 ? 'bad' : '' }, count(c.kernelDropped ?? 0)),
+        el('td', { title: 'waiting for the store' }, count(c.queued ?? 0)),
         el('td', {}, count(c.stored)),
       ),
     );

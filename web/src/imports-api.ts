@@ -4,6 +4,8 @@ export class ImportApiError extends Error {}
 export interface ImportSummary {
   frames: number;
   protocols: Record<string, number>;
+  /** Frames not decoded, per kind (absent in summaries stored before it existed). */
+  undecoded?: Record<string, number>;
   devices: string[];
   calls: number;
   callIds: number[];

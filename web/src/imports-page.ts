@@ -88,8 +88,13 @@ export class ImportsPage {
     if (s) {
       const range = s.firstMs === null || s.lastMs === null ? 'no packets' : `${new Date(s.firstMs).toISOString()} … ${new Date(s.lastMs).toISOString()}`;
       card.append(el('p', { class: 'summary', 'data-testid': 'import-summary' },
-        `${s.frames} packets (${Object.entries(s.protocols).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${range}. `,
+        `${s.frames} packets (${Object.entries(s.protocols).map(([k, v]) => `${k} ${v}`).join(', ') || 'no packets'}), ${range}. `,
         `${s.calls} calls, ${s.devices.length} devices, ${s.logs} log lines, ${s.malformed} malformed.`));
+      const undecoded = Object.entries(s.undecoded ?? {});
+      if (undecoded.length > 0) {
+        card.append(el('p', { class: 'undecoded', 'data-testid': 'import-undecoded' },
+          `Not decoded: ${undecoded.map(([kind, n]) => `${kind} ${n}`).join(', ')}.`));
+      }
       card.append(this.links(row));
     }
     if (row.errors.length > 0) {

@@ -52,6 +52,8 @@ export interface SourceCounters {
   stored: number;
   /** UDP datagrams the kernel dropped on the collector's socket before it read them. */
   kernelDropped?: number;
+  /** Lines waiting for the store (absent from collectors older than it). */
+  queued?: number;
 }
 
 export interface Health {

@@ -30,11 +30,13 @@ const MAX_PUBLISH_EXPIRES_S = 3600;
 const MAX_REMEMBERED_REQUESTS = 8192;
 const MAX_REASON_CHARS = 160;
 
-export type SipSourceName = 'sip-udp' | 'sip-tcp';
+export type SipSourceName = 'sip-udp' | 'sip-tcp' | 'sip-hep';
 
 export interface SipPeer {
   readonly address: string;
   readonly port: number;
+  /** When the message was seen, if not now: a HEP agent's capture time. */
+  readonly atMs?: number;
 }
 
 export interface SipReportReceiverOptions {
@@ -73,7 +75,7 @@ export class SipReportReceiver {
   }
 
   private async answer(source: SipSourceName, bytes: Uint8Array, from: SipPeer): Promise<string | null> {
-    const now = this.o.now();
+    const now = from.atMs ?? this.o.now();
     const msg = decodeSip(bytes);
     if (isDecodeError(msg)) {
       this.o.counters.malformed(source, `${from.address}:${from.port}`, msg.message, bytes, now);
