@@ -8,7 +8,7 @@ import type { CallCorrelator } from '../calls/correlator.js';
 import { callJson, streamJson } from '../calls/json.js';
 import type { QualityMetrics, QualitySample, Verdict } from '../calls/model.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
-import type { CallSort } from '../store/sqlite/calls.js';
+import type { CallSort } from '../store/call-store.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
 const MAX_PAGE = 500;

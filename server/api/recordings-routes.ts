@@ -9,7 +9,7 @@ import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio
 import { originalPcap, plainPcap, type RecordingPcapForm } from '../export/recording-pcap.js';
 import type { RecordingIngest } from '../pipeline/recordings/recording-ingest.js';
 import type { RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from '../pipeline/recordings/types.js';
-import type { RecordedCallQuery, RecordingsTables } from '../store/sqlite/recordings.js';
+import type { RecordedCallQuery, RecordingStore } from '../store/recording-store.js';
 import type { Store } from '../store/types.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
@@ -43,7 +43,7 @@ export function callJson<T extends Omit<RecordedCallSummary, 'streams'>>(c: T & 
 
 export function recordingsRouter(d: RecordingsApiDeps): Router {
   const r = Router();
-  const tables = d.store.domain<RecordingsTables>('recordings');
+  const tables = d.store.recordings;
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
   };

@@ -16,9 +16,9 @@ import { recordedCallRecord } from '../../server/pipeline/recordings/call-record
 import { DatagramBatch } from '../../server/pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
-import type { CallsTables } from '../../server/store/sqlite/calls.js';
+import type { CallStore } from '../../server/store/call-store.js';
 import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
-import type { RecordingsTables } from '../../server/store/sqlite/recordings.js';
+import type { RecordingStore } from '../../server/store/recording-store.js';
 import type { DeviceRecord, LogRecord } from '../../server/store/types.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
 
@@ -66,10 +66,10 @@ describe('a bundle of a busy device over an hour', () => {
       for (const d of feed) tracker.handle(d.bytes, d.timeMs, PHONE_ADDR, 50010);
     }
     tracker.endAll('end-of-capture');
-    const rec = store.domain<RecordingsTables>('recordings');
+    const rec = store.recordings;
     await rec.writeDatagrams(batch.take());
     await rec.saveCalls(ended);
-    const callsT = store.domain<CallsTables>('calls');
+    const callsT = store.calls;
     for (const e of ended) await callsT.ingest(recordedCallRecord(e.summary, e.series), DEFAULT_VERDICT_THRESHOLDS);
 
     collectGarbage();

@@ -68,7 +68,7 @@ describe('crash dump retention', () => {
     const { crashes, upload } = setup();
     const old = await upload(TOMBSTONE, 'tombstone_00', NOW - 400 * DAY_MS);
     // The same bytes registered as a symbol file share the stored file (files are named by content).
-    await crashes.tables.addSymbolFile({
+    await crashes.symbols.addSymbolFile({
       sha256: old.sha256, name: 'libsipua.so', module: 'libsipua.so', buildId: null, firmware: null, imageBase: 0,
       symbolTable: '.symtab', functions: 0, size: TOMBSTONE.length, receivedAt: NOW - 400 * DAY_MS,
     }, []);
