@@ -11,6 +11,7 @@ import type { RecordingIngest } from '../pipeline/recordings/recording-ingest.js
 import type { RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from '../pipeline/recordings/types.js';
 import type { RecordedCallQuery, RecordingStore } from '../store/recording-store.js';
 import type { Store } from '../store/types.js';
+import { callJson, streamJson } from '../json/recorded-call.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
 export interface RecordingsApiDeps {
@@ -28,18 +29,6 @@ const VERDICTS: ReadonlySet<string> = new Set<Verdict>(['good', 'fair', 'poor', 
 const FORMS: ReadonlySet<string> = new Set<RecordingPcapForm>(['original', 'plain']);
 const MAX_MOS = 5;
 const WAV_FILE = /^(\d{1,15}|mixed)\.wav$/;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-export function streamJson(s: RecordedStreamSummary) {
-  const { startMs, endMs, ...rest } = s;
-  return { ...rest, start: iso(startMs), end: iso(endMs) };
-}
-
-export function callJson<T extends Omit<RecordedCallSummary, 'streams'>>(c: T & { streams?: readonly RecordedStreamSummary[] }) {
-  const { startMs, endMs, streams, ...rest } = c;
-  return { ...rest, start: iso(startMs), end: iso(endMs), ...(streams ? { streams: streams.map(streamJson) } : {}) };
-}
 
 export function recordingsRouter(d: RecordingsApiDeps): Router {
   const r = Router();

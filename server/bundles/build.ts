@@ -6,10 +6,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { timeline, samplesCsv } from '../api/calls-routes.js';
-import { logLineJson } from '../api/log-json.js';
-import { callJson as recordedCallJson } from '../api/recordings-routes.js';
-import { callJson, sampleJson, streamJson } from '../calls/json.js';
+import { timeline, samplesCsv } from '../json/call-timeline.js';
+import { logLineJson } from '../json/log-line.js';
+import { callJson as recordedCallJson } from '../json/recorded-call.js';
+import { callJson, sampleJson, streamJson } from '../json/call.js';
 import type { Call, QualitySample } from '../calls/model.js';
 import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio.js';
 import { originalPcap, plainPcap } from '../export/recording-pcap.js';
