@@ -17,7 +17,7 @@ import { DatagramBatch } from '../../server/pipeline/recordings/datagram-batch.j
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
 import type { CallStore } from '../../server/store/call-store.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
 import type { RecordingStore } from '../../server/store/recording-store.js';
 import type { DeviceRecord, LogRecord } from '../../server/store/types.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
@@ -48,7 +48,7 @@ function logLine(id: number): LogRecord {
 describe('a bundle of a busy device over an hour', () => {
   it('is written with bounded heap, every log line in it, streamed into a zip', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bundle-busy-'));
-    const store = new DirectSqliteStore(path.join(dir, 'db.sqlite'));
+    const store = openStoreOnThisThread(path.join(dir, 'db.sqlite'));
     const device: DeviceRecord = { id: 1, address: PHONE_ADDR, mac: '00:90:8f:00:00:01', model: '450HD', firmware: 'UC_3.4.5', hostname: null,
       firstSeen: START_MS, lastSeen: START_MS + HOUR_MS, logs: LINES, seqGaps: 0, seqOutOfOrder: 0, modules: { sip_stack: LINES } };
     for (let id = 1; id <= LINES; id += 10_000) {
