@@ -94,7 +94,8 @@ export interface RetentionResult {
   readonly sizeBytes: number;
 }
 
-export interface Store {
+/** The logs contract: syslog lines and the devices that sent them. */
+export interface LogStore {
   /** Highest ids in use, so the pipeline can number new rows before they are written. */
   nextIds(): Promise<{ log: number; device: number }>;
   loadDevices(): Promise<DeviceRecord[]>;
@@ -106,6 +107,10 @@ export interface Store {
   deleteImportedLogs(importId: number): Promise<number>;
   enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
+}
+
+/** One backend: the logs contract itself, each other domain's contract as a member. */
+export interface Store extends LogStore {
   readonly calls: CallStore;
   readonly recordings: RecordingStore;
   readonly crashes: CrashStore;
