@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decodeSyslog } from '../parsers/syslog.js';
 import { isDecodeError } from '../parsers/decode-error.js';
 import { classifyModule } from '../parsers/phone-module.js';
-import { DirectSqliteStore } from '../server/store/sqlite/direct-store.js';
+import { openStoreOnThisThread } from '../server/store/open-store.js';
 import type { LogRecord } from '../server/store/types.js';
 import { highestZeroLossRate, rateLadder, runSender, settle, sleep, stopProcess, UDP_SENDER, type BenchOptions, type CaseResult, type RateStep } from './harness.js';
 import { syslogLine } from './syslog-lines.js';
@@ -106,7 +106,7 @@ function countLines(file: string): number {
 /** Decode + classify + write in 5,000-line transactions, on one thread, no network. */
 function parseStoreRate(lines: number): number {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-store-'));
-  const store = new DirectSqliteStore(path.join(dir, 'db.sqlite'));
+  const store = openStoreOnThisThread(path.join(dir, 'db.sqlite'));
   const datagrams = Array.from({ length: lines }, (_, i) => Buffer.from(syslogLine(i)));
   const t0 = performance.now();
   let batch: LogRecord[] = [];

@@ -38,9 +38,9 @@ import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
 import { openStore } from './store/open-store.js';
-import type { CallsTables } from './store/sqlite/calls.js';
-import type { ImportsTables } from './store/sqlite/imports.js';
-import type { RecordingsTables } from './store/sqlite/recordings.js';
+import type { CallStore } from './store/call-store.js';
+import type { ImportStore } from './store/import-store.js';
+import type { RecordingStore } from './store/recording-store.js';
 import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;
@@ -204,14 +204,14 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   }));
 
   const retention = setInterval(() => {
-    store.domain<RecordingsTables>('recordings').enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
+    store.recordings.enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
       .catch((err: Error) => { if (recordings) recordings.lastError = `retention: ${err.message}`; });
     store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
       .catch((err: Error) => { writer.lastError = `retention: ${err.message}`; });
     // Each kind ages out on its own clock; a failure is reported like the logs' own and retried next round.
     const failed = (err: Error) => { writer.lastError = `retention: ${err.message}`; };
-    store.domain<CallsTables>('calls').enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
-    store.domain<ImportsTables>('imports').enforceRetention(config.retentionDays * 86_400_000, now()).catch(failed);
+    store.calls.enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
+    store.imports.enforceRetention(config.retentionDays * 86_400_000, now()).catch(failed);
     crashes.enforceRetention(config.dumpsRetentionDays * 86_400_000).catch(failed);
     bundles.enforceRetention(config.bundlesRetentionHours * 3_600_000).catch(failed);
   }, RETENTION_INTERVAL_MS);

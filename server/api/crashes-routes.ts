@@ -6,7 +6,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import { findDevice, type CrashService, type UploadMeta } from '../crashes/service.js';
 import { spoolUpload, UploadError } from '../crashes/intake.js';
-import type { CrashFilter, CrashRecord, DumpRecord, GroupSummary } from '../store/sqlite/crashes.js';
+import type { CrashFilter, CrashRecord, DumpRecord, GroupSummary } from '../store/crash-store.js';
 import { BadRequest, optionalInt, optionalString, optionalTime } from './params.js';
 
 const DEFAULT_GROUPS = 100;
@@ -61,7 +61,7 @@ export function crashesRouter(d: CrashRoutesDeps): Router {
   }));
 
   r.get('/symbols', wrap(async (_req, res) => {
-    const files = await d.crashes.tables.listSymbolFiles();
+    const files = await d.crashes.symbols.listSymbolFiles();
     res.json({ symbols: files.map((f) => ({ ...f, receivedAt: iso(f.receivedAt) })) });
   }));
 

@@ -11,8 +11,8 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { spoolUpload, UploadError } from '../crashes/intake.js';
 import type { ImportPorts } from '../import/capture-import.js';
 import { runImport, type ImportServices } from '../import/run-import.js';
-import type { ImportRow, ImportsTables } from '../store/sqlite/imports.js';
-import type { RecordingsTables } from '../store/sqlite/recordings.js';
+import type { ImportRow, ImportStore } from '../store/import-store.js';
+import type { RecordingStore } from '../store/recording-store.js';
 import { BadRequest, optionalInt, optionalString } from './params.js';
 
 const MAX_LIST = 200;
@@ -31,7 +31,7 @@ export interface ImportRoutesDeps {
 export function importsRouter(d: ImportRoutesDeps): Router {
   const r = Router();
   const store = d.services().store;
-  const imports = store.domain<ImportsTables>('imports');
+  const imports = store.imports;
   const spoolDir = path.join(d.dataDir, 'imports');
   let queue: Promise<unknown> = imports.failUnfinished(Date.now());
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -89,7 +89,7 @@ export function importsRouter(d: ImportRoutesDeps): Router {
       return;
     }
     const logs = await store.deleteImportedLogs(id);
-    const recordings = await store.domain<RecordingsTables>('recordings').deleteImport(id);
+    const recordings = await store.recordings.deleteImport(id);
     const calls = await imports.deleteImport(id);
     d.broadcast('imports:update', { id, deleted: true });
     res.json({ id, deleted: { logs, calls: calls.deletedCalls, recordedCalls: recordings.deletedCalls } });

@@ -9,8 +9,9 @@ import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio
 import { originalPcap, plainPcap, type RecordingPcapForm } from '../export/recording-pcap.js';
 import type { RecordingIngest } from '../pipeline/recordings/recording-ingest.js';
 import type { RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from '../pipeline/recordings/types.js';
-import type { RecordedCallQuery, RecordingsTables } from '../store/sqlite/recordings.js';
+import type { RecordedCallQuery, RecordingStore } from '../store/recording-store.js';
 import type { Store } from '../store/types.js';
+import { callJson, streamJson } from '../json/recorded-call.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
 export interface RecordingsApiDeps {
@@ -29,21 +30,9 @@ const FORMS: ReadonlySet<string> = new Set<RecordingPcapForm>(['original', 'plai
 const MAX_MOS = 5;
 const WAV_FILE = /^(\d{1,15}|mixed)\.wav$/;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-export function streamJson(s: RecordedStreamSummary) {
-  const { startMs, endMs, ...rest } = s;
-  return { ...rest, start: iso(startMs), end: iso(endMs) };
-}
-
-export function callJson<T extends Omit<RecordedCallSummary, 'streams'>>(c: T & { streams?: readonly RecordedStreamSummary[] }) {
-  const { startMs, endMs, streams, ...rest } = c;
-  return { ...rest, start: iso(startMs), end: iso(endMs), ...(streams ? { streams: streams.map(streamJson) } : {}) };
-}
-
 export function recordingsRouter(d: RecordingsApiDeps): Router {
   const r = Router();
-  const tables = d.store.domain<RecordingsTables>('recordings');
+  const tables = d.store.recordings;
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
   };

@@ -11,7 +11,7 @@ import type { BatchWriter } from '../store/batch-writer.js';
 import { QueryError, type DeviceRecord, type Store } from '../store/types.js';
 import type { ListenerStatus } from '../sources/listener.js';
 import type { LiveHub } from '../live/hub.js';
-import { logLineJson } from './log-json.js';
+import { logLineJson } from '../json/log-line.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
 export interface ApiDeps {

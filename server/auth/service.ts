@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AuditEntry, AuthTables } from '../store/sqlite/auth.js';
-import type { Async, Store } from '../store/types.js';
+import type { AuditEntry, AuthStore } from '../store/auth-store.js';
+import type { Store } from '../store/types.js';
 import { LoginThrottle } from './login-throttle.js';
 import { generatePassword, hashPassword, MAX_PASSWORD_CHARS, verifyPassword } from './passwords.js';
 import type { Role } from './policy.js';
@@ -52,14 +52,14 @@ export function tokenDigest(token: string): string {
 export class AuthService {
   readonly throttle: LoginThrottle;
   readonly sessions: Sessions;
-  readonly tables: Async<AuthTables>;
+  readonly tables: AuthStore;
   /** Audit entries that could not be written (store down or full), for /api/health. */
   auditLost = 0;
 
   private constructor(readonly o: AuthServiceOptions) {
     this.throttle = new LoginThrottle(o.now);
     this.sessions = new Sessions(o.now);
-    this.tables = o.store.domain<AuthTables>('auth');
+    this.tables = o.store.auth;
   }
 
   static async start(o: AuthServiceOptions): Promise<AuthService> {

@@ -6,16 +6,16 @@
  */
 import { createReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { timeline, samplesCsv } from '../api/calls-routes.js';
-import { logLineJson } from '../api/log-json.js';
-import { callJson as recordedCallJson } from '../api/recordings-routes.js';
-import { callJson, sampleJson, streamJson } from '../calls/json.js';
+import { timeline, samplesCsv } from '../json/call-timeline.js';
+import { logLineJson } from '../json/log-line.js';
+import { callJson as recordedCallJson } from '../json/recorded-call.js';
+import { callJson, sampleJson, streamJson } from '../json/call.js';
 import type { Call, QualitySample } from '../calls/model.js';
 import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio.js';
 import { originalPcap, plainPcap } from '../export/recording-pcap.js';
 import type { RecordedCallSummary } from '../pipeline/recordings/types.js';
-import type { CallsTables } from '../store/sqlite/calls.js';
-import type { RecordingsTables } from '../store/sqlite/recordings.js';
+import type { CallStore } from '../store/call-store.js';
+import type { RecordingStore } from '../store/recording-store.js';
 import type { DeviceRecord, StoredLog } from '../store/types.js';
 import type { CrashReport } from '../crashes/report.js';
 import { writeArchive } from './archive.js';
@@ -202,7 +202,7 @@ interface WrittenCall {
 }
 
 async function writeCalls(src: BundleSources, content: BundleContent, stage: Stage, R: <T>(v: T) => T, progress: (f: number) => void): Promise<WrittenCall[]> {
-  const callsT = src.store.domain<CallsTables>('calls');
+  const callsT = src.store.calls;
   const charted = new Set([...content.calls].sort((a, b) => verdictRank(b.call) - verdictRank(a.call) || a.call.startMs - b.call.startMs)
     .slice(0, MAX_CHARTED_CALLS).map((c) => c.call.id));
   const out: WrittenCall[] = [];
@@ -290,7 +290,7 @@ interface WrittenRecording {
 
 async function writeRecordings(src: BundleSources, content: BundleContent, stage: Stage, redactor: Redactor | null, audio: boolean, dropped: DroppedPart[],
   R: <T>(v: T) => T, progress: (f: number) => void): Promise<WrittenRecording[]> {
-  const recT = src.store.domain<RecordingsTables>('recordings');
+  const recT = src.store.recordings;
   const out: WrittenRecording[] = [];
   let withheldOriginals = 0;
   for (const [i, s] of content.recordings.entries()) {
@@ -322,7 +322,7 @@ async function writeRecordings(src: BundleSources, content: BundleContent, stage
   return out;
 }
 
-async function writeAudio(stage: Stage, dir: string, s: RecordedCallSummary, datagrams: NonNullable<Awaited<ReturnType<RecordingsTables['readDatagrams']>>>): Promise<string[]> {
+async function writeAudio(stage: Stage, dir: string, s: RecordedCallSummary, datagrams: NonNullable<Awaited<ReturnType<RecordingStore['readDatagrams']>>>): Promise<string[]> {
   const files: string[] = [];
   for (const st of s.streams.filter((x) => x.audio)) {
     try {

@@ -6,9 +6,9 @@
 import type { VerdictThresholds } from '../analysis/e-model.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import type { RecordedCallSummary } from '../pipeline/recordings/types.js';
-import type { CallDetail, CallsTables } from '../store/sqlite/calls.js';
-import type { CrashesTables, CrashRecord, DumpRecord } from '../store/sqlite/crashes.js';
-import type { RecordingsTables } from '../store/sqlite/recordings.js';
+import type { CallDetail, CallStore } from '../store/call-store.js';
+import type { CrashStore, CrashRecord, DumpRecord } from '../store/crash-store.js';
+import type { RecordingStore } from '../store/recording-store.js';
 import type { DeviceRecord, Store, StoredLog } from '../store/types.js';
 import type { BundleScope } from './types.js';
 
@@ -52,9 +52,9 @@ export interface BundleContent {
 }
 
 export async function gatherContent(src: BundleSources, scope: BundleScope): Promise<BundleContent> {
-  const callsT = src.store.domain<CallsTables>('calls');
-  const recT = src.store.domain<RecordingsTables>('recordings');
-  const crashT = src.store.domain<CrashesTables>('crashes');
+  const callsT = src.store.calls;
+  const recT = src.store.recordings;
+  const crashT = src.store.crashes;
   const notes: string[] = [];
   let fromMs: number;
   let toMs: number;

@@ -1,6 +1,6 @@
 /**
  * The one door into the calls domain for every quality source (SIP reports, recordings, imports):
- * it ties what a source says to a stored call (see `CallsTables.findOrCreateCall` for the order of
+ * it ties what a source says to a stored call (see `CallStore.findOrCreateCall` for the order of
  * keys), keeps summaries and verdicts current, and tells listeners (the live push) what changed.
  *
  * Directions are seen from the phone: `rx` is what the phone received (a vq report's LocalMetrics,
@@ -14,11 +14,11 @@
  * or all at once, in one store transaction: `await correlator.ingest(record)`.
  */
 import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from '../analysis/e-model.js';
-import type { CallDetail, CallPage, CallQuery, CallsTables, IngestResult } from '../store/sqlite/calls.js';
-import type { Async, Store } from '../store/types.js';
+import type { CallDetail, CallPage, CallQuery, CallStore, IngestResult } from '../store/call-store.js';
+import type { Store } from '../store/types.js';
 import type { Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, QualitySample, StreamSpec } from './model.js';
 
-export type { CallDetail, CallPage, CallQuery, IngestResult } from '../store/sqlite/calls.js';
+export type { CallDetail, CallPage, CallQuery, IngestResult } from '../store/call-store.js';
 
 /** Records written in one store transaction at most. */
 const MAX_INGEST_BATCH = 500;
@@ -31,13 +31,13 @@ export interface CallListener {
 }
 
 export class CallCorrelator {
-  private readonly tables: Async<CallsTables>;
+  private readonly tables: CallStore;
   private readonly listeners = new Set<CallListener>();
   private readonly pending: Array<{ record: CallRecord; resolve: (r: IngestResult) => void; reject: (e: Error) => void }> = [];
   private flushing = false;
 
   constructor(store: Store, private readonly thresholds: VerdictThresholds = DEFAULT_VERDICT_THRESHOLDS, private readonly now: () => number = Date.now) {
-    this.tables = store.domain<CallsTables>('calls');
+    this.tables = store.calls;
   }
 
   /** Registers a listener for stored changes; returns the function that removes it. */
@@ -106,7 +106,7 @@ export class CallCorrelator {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_INGEST_BATCH);
-      let results: Awaited<ReturnType<CallsTables['ingestMany']>>;
+      let results: Awaited<ReturnType<CallStore['ingestMany']>>;
       try {
         results = await this.tables.ingestMany(batch.map((p) => p.record), this.thresholds);
       } catch (err) {

@@ -7,7 +7,7 @@
 import type { Socket } from 'socket.io';
 import type { LiveHub } from '../live/hub.js';
 import type { CallListener } from './correlator.js';
-import { callJson, sampleJson } from './json.js';
+import { callJson, sampleJson } from '../json/call.js';
 import type { Call, QualitySample } from './model.js';
 
 export const CALLS_PUSH_INTERVAL_MS = 250;

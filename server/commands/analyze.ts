@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { callJson } from '../api/recordings-routes.js';
+import { callJson } from '../json/recorded-call.js';
 import { CaptureError, readPcapUdp } from '../capture/pcap-reader.js';
 import { terminalProgressBar } from '../capture/progress-bar.js';
 import { analyzeCapture, type AnalyzeReport } from '../pipeline/recordings/analyze-capture.js';

@@ -13,7 +13,7 @@ import type { ImportSummary } from '../import/capture-import.js';
 import { runningCollector } from '../import/data-dir-lock.js';
 import { openImportServices } from '../import/import-services.js';
 import { runImport } from '../import/run-import.js';
-import type { ImportRow, ImportsTables } from '../store/sqlite/imports.js';
+import type { ImportRow, ImportStore } from '../store/import-store.js';
 import { fail } from './fail.js';
 
 const MAX_PORT = 65535;
@@ -54,7 +54,7 @@ export function registerImport(program: Command): void {
       let failed = 0;
       try {
         for (const [i, file] of files.entries()) {
-          const row = await services.store.domain<ImportsTables>('imports').create(path.basename(file), sizes[i]!, Date.now());
+          const row = await services.store.imports.create(path.basename(file), sizes[i]!, Date.now());
           const bar = progressBar(path.basename(file), sizes[i]!);
           const done = await runImport(services, row.id, file, { ports, inactivityMs: timeoutS * 1000, onUpdate: (r) => bar.update(r.progressBytes) });
           bar.end(done.status === 'done' ? done.size : done.progressBytes);

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { moduleBasename } from '../../parsers/crash-signature.js';
 import type { ElfSymbols } from '../../parsers/elf-symbols.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
-import type { CrashesTables, DumpRecord, GroupInfo, SymbolFileRecord } from '../store/sqlite/crashes.js';
-import type { Async, DeviceRecord, Store } from '../store/types.js';
+import type { CrashStore, SymbolStore, DumpRecord, GroupInfo, SymbolFileRecord } from '../store/crash-store.js';
+import type { DeviceRecord, Store } from '../store/types.js';
 import type { Counters } from '../counters.js';
 import { decodeLeaf } from './decode-file.js';
 import { groupTitle, reportSignature, type CrashFrame, type CrashReport } from './report.js';
@@ -59,11 +59,13 @@ export interface CrashServiceOptions {
 }
 
 export class CrashService {
-  readonly tables: Async<CrashesTables>;
+  readonly tables: CrashStore;
+  readonly symbols: SymbolStore;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: CrashServiceOptions) {
-    this.tables = o.store.domain<CrashesTables>('crashes');
+    this.tables = o.store.crashes;
+    this.symbols = o.store.symbols;
   }
 
   /** Where uploads are spooled; inside the data directory so the final rename never crosses devices. */
@@ -99,7 +101,7 @@ export class CrashService {
 
   addSymbols(file: SpooledFile, meta: UploadMeta): Promise<{ symbolFile: SymbolFileRecord; resymbolized: number[] } | { error: string }> {
     const run = this.queue.then(async () => {
-      const existing = await this.tables.findSymbolFile(file.sha256);
+      const existing = await this.symbols.findSymbolFile(file.sha256);
       if (existing) {
         await rm(file.path, { force: true });
         return { symbolFile: existing, resymbolized: [] };
@@ -139,7 +141,7 @@ export class CrashService {
     await mkdir(this.spoolDir, { recursive: true });
     const workDir = await mkdtemp(path.join(this.spoolDir, 'unwrap-'));
     const problems: UnwrapProblem[] = [];
-    const crashes: Parameters<CrashesTables['addDump']>[1][number][] = [];
+    const crashes: Parameters<CrashStore['addDump']>[1][number][] = [];
     const symbolFiles: number[] = [];
     let kind = 'unknown';
     try {
@@ -196,7 +198,7 @@ export class CrashService {
   }
 
   private async storeSymbols(file: SpooledFile, meta: UploadMeta, symbols: ElfSymbols): Promise<{ symbolFile: SymbolFileRecord; resymbolized: number[] }> {
-    const existing = await this.tables.findSymbolFile(file.sha256);
+    const existing = await this.symbols.findSymbolFile(file.sha256);
     if (existing) return { symbolFile: existing, resymbolized: [] };
     const stored = this.filePath(file.sha256);
     await mkdir(path.dirname(stored), { recursive: true });
@@ -206,7 +208,7 @@ export class CrashService {
       sha256: file.sha256, name: meta.name.slice(0, 255), module, buildId: symbols.buildId?.toLowerCase() ?? null, firmware: meta.firmware || null,
       imageBase: symbols.imageBase, symbolTable: symbols.table, functions: symbols.functions.length, size: (await stat(stored)).size, receivedAt: this.o.now(),
     };
-    const id = await this.tables.addSymbolFile(record, symbols.functions.map((f) => ({ address: f.address, size: f.size, name: f.name })));
+    const id = await this.symbols.addSymbolFile(record, symbols.functions.map((f) => ({ address: f.address, size: f.size, name: f.name })));
     const resymbolized = await this.resymbolize(module);
     return { symbolFile: { id, ...record }, resymbolized };
   }
@@ -245,10 +247,10 @@ export class CrashService {
         }
         const module = moduleBasename(frame.module);
         const key = `${module}\0${frame.buildId ?? ''}`;
-        if (!files.has(key)) files.set(key, await this.tables.findSymbolsFor(module, frame.buildId ?? null, firmware));
+        if (!files.has(key)) files.set(key, await this.symbols.findSymbolsFor(module, frame.buildId ?? null, firmware));
         const symbols = files.get(key);
         const address = symbols ? elfAddress(frame, symbols.imageBase) : undefined;
-        const found = symbols && address !== undefined ? (await this.tables.functionsAt(symbols.id, [address]))[0] : null;
+        const found = symbols && address !== undefined ? (await this.symbols.functionsAt(symbols.id, [address]))[0] : null;
         frames.push(found
           ? { ...frame, function: found.name, functionOffset: address! - found.address + (callerFrame(frame) ? 1 : 0), functionSource: 'symbols' }
           : withoutSymbolName(frame));

@@ -28,9 +28,9 @@ import { DatagramBatch } from '../pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../pipeline/recordings/tracker.js';
 import type { SyslogIngest } from '../pipeline/syslog-ingest.js';
 import type { BatchWriter } from '../store/batch-writer.js';
-import type { RecordingsTables } from '../store/sqlite/recordings.js';
-import type { Async } from '../store/types.js';
-import type { ImportIssue } from '../store/sqlite/imports.js';
+import type { RecordingStore } from '../store/recording-store.js';
+
+import type { ImportIssue } from '../store/import-store.js';
 import { WireMedia } from './wire-media.js';
 
 export interface ImportPorts {
@@ -45,7 +45,7 @@ export interface CaptureImportDeps {
   readonly syslog: SyslogIngest;
   readonly writer: BatchWriter;
   readonly correlator: CallCorrelator;
-  readonly recordings: Async<RecordingsTables>;
+  readonly recordings: RecordingStore;
   readonly devices: DeviceRegistry;
   readonly inactivityMs: number;
 }

@@ -13,8 +13,8 @@ import { CaptureError } from '../capture/pcap-reader.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import type { SyslogIngest } from '../pipeline/syslog-ingest.js';
 import type { BatchWriter } from '../store/batch-writer.js';
-import type { ImportRow, ImportsTables } from '../store/sqlite/imports.js';
-import type { RecordingsTables } from '../store/sqlite/recordings.js';
+import type { ImportRow, ImportStore } from '../store/import-store.js';
+import type { RecordingStore } from '../store/recording-store.js';
 import type { Store } from '../store/types.js';
 import { CaptureImport, type ImportPorts } from './capture-import.js';
 
@@ -37,13 +37,13 @@ export interface RunImportOptions {
 }
 
 export async function runImport(s: ImportServices, importId: number, file: string, o: RunImportOptions): Promise<ImportRow> {
-  const imports = s.store.domain<ImportsTables>('imports');
+  const imports = s.store.imports;
   const publish = (row: ImportRow | null) => { if (row) o.onUpdate?.(row); };
   publish(await imports.update(importId, { status: 'reading' }));
   const sha = sha256Of(file);
   const imp = new CaptureImport({
     importId, ports: o.ports, syslog: s.syslog, writer: s.writer, correlator: s.correlator,
-    recordings: s.store.domain<RecordingsTables>('recordings'), devices: s.devices, inactivityMs: o.inactivityMs,
+    recordings: s.store.recordings, devices: s.devices, inactivityMs: o.inactivityMs,
   });
   let lastProgressMs = 0;
   try {

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { allows, eventAccess, type Role } from '../auth/policy.js';
-import type { LogLineJson } from '../api/log-json.js';
+import type { LogLineJson } from '../json/log-line.js';
 import { matchesLiveLogFilter, parseLiveLogFilter, type LiveLogFilter } from './log-filter.js';
 
 const PUSH_INTERVAL_MS = 100;

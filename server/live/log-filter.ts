@@ -1,6 +1,6 @@
 /** A browser's live-tail filter, checked on the server so only matching lines cross the wire. */
 import { PHONE_MODULES } from '../../parsers/phone-module.js';
-import type { LogLineJson } from '../api/log-json.js';
+import type { LogLineJson } from '../json/log-line.js';
 
 export interface LiveLogFilter {
   readonly device?: string;

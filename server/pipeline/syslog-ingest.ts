@@ -6,7 +6,7 @@ import { extractDeviceFacts } from '../../parsers/device-facts.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { classifyModule } from '../../parsers/phone-module.js';
 import { decodeSyslog } from '../../parsers/syslog.js';
-import { logLineJson } from '../api/log-json.js';
+import { logLineJson } from '../json/log-line.js';
 import type { Counters } from '../counters.js';
 import type { LiveHub } from '../live/hub.js';
 import type { BatchWriter } from '../store/batch-writer.js';

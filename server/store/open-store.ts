@@ -19,3 +19,11 @@ export async function openStore(dataDir: string): Promise<Store> {
   if (existsSync(fileURLToPath(workerUrl))) return WorkerSqliteStore.open(file, workerUrl);
   return new DirectSqliteStore(file);
 }
+
+/**
+ * The embedded store on the calling thread, whatever is compiled: for measurements of decode and
+ * write without the worker hop (bench/). Its writes run before `write` first yields.
+ */
+export function openStoreOnThisThread(file: string): Store {
+  return new DirectSqliteStore(file);
+}

@@ -1,9 +1,15 @@
 /**
- * The storage interface. Sources and routes speak only this; SQL stays in the backend folder, so
- * a second backend for large fleets can slot in behind the same promises.
+ * The storage interface. Sources and routes speak only this (logs here, the other domains in
+ * their own *-store.ts); SQL stays in the backend folder, so a second backend for large fleets
+ * can slot in behind the same promises.
  */
 import type { PhoneModule } from '../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../parsers/syslog.js';
+import type { AuthStore } from './auth-store.js';
+import type { CallStore } from './call-store.js';
+import type { CrashStore, SymbolStore } from './crash-store.js';
+import type { ImportStore } from './import-store.js';
+import type { RecordingStore } from './recording-store.js';
 
 export type LogSource = 'syslog-udp' | 'syslog-tcp' | 'syslog-tls';
 
@@ -88,7 +94,8 @@ export interface RetentionResult {
   readonly sizeBytes: number;
 }
 
-export interface Store {
+/** The logs contract: syslog lines and the devices that sent them. */
+export interface LogStore {
   /** Highest ids in use, so the pipeline can number new rows before they are written. */
   nextIds(): Promise<{ log: number; device: number }>;
   loadDevices(): Promise<DeviceRecord[]>;
@@ -100,15 +107,18 @@ export interface Store {
   deleteImportedLogs(importId: number): Promise<number>;
   enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
-  /** Another domain's tables (recordings, quality, …; see sqlite/domains.ts), every method async. */
-  domain<T extends object>(name: string): Async<T>;
-  close(): Promise<void>;
 }
 
-/** A synchronous domain class seen through the store: each method returns a promise of its result. */
-export type Async<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
-};
+/** One backend: the logs contract itself, each other domain's contract as a member. */
+export interface Store extends LogStore {
+  readonly calls: CallStore;
+  readonly recordings: RecordingStore;
+  readonly crashes: CrashStore;
+  readonly symbols: SymbolStore;
+  readonly imports: ImportStore;
+  readonly auth: AuthStore;
+  close(): Promise<void>;
+}
 
 /** Thrown for a bad query (e.g. FTS syntax): the API turns it into a 400, not a 500. */
 export class QueryError extends Error {}

@@ -16,9 +16,9 @@ import { recordedCallRecord } from '../../server/pipeline/recordings/call-record
 import { DatagramBatch } from '../../server/pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
-import type { CallsTables } from '../../server/store/sqlite/calls.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
-import type { RecordingsTables } from '../../server/store/sqlite/recordings.js';
+import type { CallStore } from '../../server/store/call-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
+import type { RecordingStore } from '../../server/store/recording-store.js';
 import type { DeviceRecord, LogRecord } from '../../server/store/types.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
 
@@ -48,7 +48,7 @@ function logLine(id: number): LogRecord {
 describe('a bundle of a busy device over an hour', () => {
   it('is written with bounded heap, every log line in it, streamed into a zip', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bundle-busy-'));
-    const store = new DirectSqliteStore(path.join(dir, 'db.sqlite'));
+    const store = openStoreOnThisThread(path.join(dir, 'db.sqlite'));
     const device: DeviceRecord = { id: 1, address: PHONE_ADDR, mac: '00:90:8f:00:00:01', model: '450HD', firmware: 'UC_3.4.5', hostname: null,
       firstSeen: START_MS, lastSeen: START_MS + HOUR_MS, logs: LINES, seqGaps: 0, seqOutOfOrder: 0, modules: { sip_stack: LINES } };
     for (let id = 1; id <= LINES; id += 10_000) {
@@ -66,10 +66,10 @@ describe('a bundle of a busy device over an hour', () => {
       for (const d of feed) tracker.handle(d.bytes, d.timeMs, PHONE_ADDR, 50010);
     }
     tracker.endAll('end-of-capture');
-    const rec = store.domain<RecordingsTables>('recordings');
+    const rec = store.recordings;
     await rec.writeDatagrams(batch.take());
     await rec.saveCalls(ended);
-    const callsT = store.domain<CallsTables>('calls');
+    const callsT = store.calls;
     for (const e of ended) await callsT.ingest(recordedCallRecord(e.summary, e.series), DEFAULT_VERDICT_THRESHOLDS);
 
     collectGarbage();

@@ -16,8 +16,8 @@ import { runImport } from '../../server/import/run-import.js';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
-import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
-import type { CallsTables } from '../../server/store/sqlite/calls.js';
+import type { ImportRow, ImportStore } from '../../server/store/import-store.js';
+import type { CallStore } from '../../server/store/call-store.js';
 import { classicRecords, ipFragments, ipv6Frame, pcapngFile, reencodePcap } from '../fixtures/gen-pcapng.js';
 import { genRtpStream, rtpPacketBytes } from '../../server/simulator/wire/rtp-stream.js';
 import { buildSipRequest } from '../../server/simulator/wire/sip.js';
@@ -28,9 +28,9 @@ const PORTS = { syslog: 514, recording: 50000, sip: 5060 };
 async function importInto(name: string, file: string): Promise<{ row: ImportRow; calls: unknown[]; logs: number }> {
   const s = await openImportServices({ ...DEFAULT_CONFIG, dataDir: path.join(dir, `data-${name}`) });
   try {
-    const created = await s.store.domain<ImportsTables>('imports').create(name, fs.statSync(file).size, 0);
+    const created = await s.store.imports.create(name, fs.statSync(file).size, 0);
     const row = await runImport(s, created.id, file, { ports: PORTS, inactivityMs: 30_000 });
-    const page = await s.store.domain<CallsTables>('calls').listCalls({ limit: 1000, sort: 'start', order: 'asc' } as never);
+    const page = await s.store.calls.listCalls({ limit: 1000, sort: 'start', order: 'asc' } as never);
     const logs = (await s.store.queryLogs({ importId: created.id, limit: 100_000 })).length;
     const calls = page.calls.map((c) => ({ sipCallId: c.sipCallId, recordingSession: c.recordingSession, sources: c.sources, worstMos: c.worstMos, verdict: c.verdict, importId: c.importId, startMs: Math.round(c.startMs / 1000) }));
     return { row, calls, logs };

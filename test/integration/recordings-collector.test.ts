@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { analyzeCapture } from '../../server/pipeline/recordings/analyze-capture.js';
-import type { CallsTables } from '../../server/store/sqlite/calls.js';
+import type { CallStore } from '../../server/store/call-store.js';
 import { buildAcdr } from '../../server/simulator/wire/acdr.js';
 import { recordedCallRecords, recordingFeed, type RecordingDatagram } from '../fixtures/gen-recording.js';
 import { freePorts } from '../support/ports.js';
@@ -92,7 +92,7 @@ describe('debug recordings over loopback', () => {
     expect(c!.stored).toBe(feed.length);
 
     // The shared call model got the recorded call, with computed and reported samples.
-    const shared = await waitFor(() => collector.store.domain<CallsTables>('calls').listCalls({ limit: 50 }), (p) => p.calls.some((x) => x.recordingSession === 'abcdef:3:77'));
+    const shared = await waitFor(() => collector.store.calls.listCalls({ limit: 50 }), (p) => p.calls.some((x) => x.recordingSession === 'abcdef:3:77'));
     const sharedCall = shared.calls.find((x) => x.recordingSession === 'abcdef:3:77')!;
     expect(sharedCall.sources).toEqual(expect.arrayContaining(['computed-rtp', 'rtcp', 'rtcp-xr']));
     expect(sharedCall.active).toBe(false);

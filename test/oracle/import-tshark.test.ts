@@ -21,8 +21,8 @@ import { openImportServices } from '../../server/import/import-services.js';
 import { runImport } from '../../server/import/run-import.js';
 import type { RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
-import type { ImportRow, ImportsTables } from '../../server/store/sqlite/imports.js';
-import type { RecordingsTables } from '../../server/store/sqlite/recordings.js';
+import type { ImportRow, ImportStore } from '../../server/store/import-store.js';
+import type { RecordingStore } from '../../server/store/recording-store.js';
 import { classicRecords, pcapngFile } from '../fixtures/gen-pcapng.js';
 import { requireTshark, runTshark, tsharkFields } from '../support/tshark.js';
 
@@ -62,9 +62,9 @@ interface Imported { row: ImportRow; summary: ImportSummary; streams: Stream[] }
 async function importFile(file: string, dataDir: string): Promise<Imported> {
   const s = await openImportServices({ ...DEFAULT_CONFIG, dataDir });
   try {
-    const created = await s.store.domain<ImportsTables>('imports').create(path.basename(file), fs.statSync(file).size, 0);
+    const created = await s.store.imports.create(path.basename(file), fs.statSync(file).size, 0);
     const row = await runImport(s, created.id, file, { ports: PORTS, inactivityMs: 30_000 });
-    const recordings = s.store.domain<RecordingsTables>('recordings');
+    const recordings = s.store.recordings;
     const streams: Stream[] = [];
     for (const c of await recordings.listCalls({ limit: 1000 })) {
       const call = (await recordings.getCall(c.id)) as RecordedCallSummary;

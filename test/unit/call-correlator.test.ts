@@ -4,14 +4,14 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallCorrelator } from '../../server/calls/correlator.js';
 import type { Call, CallRecord, QualitySample } from '../../server/calls/model.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
 import type { Store } from '../../server/store/types.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const stores: Store[] = [];
 
 function open(): CallCorrelator {
-  const store = new DirectSqliteStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-calls-')), 'db.sqlite'));
+  const store = openStoreOnThisThread(path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-calls-')), 'db.sqlite'));
   stores.push(store);
   return new CallCorrelator(store, undefined, () => T0);
 }

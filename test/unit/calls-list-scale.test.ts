@@ -8,19 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallCorrelator, type CallQuery } from '../../server/calls/correlator.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
+import type { Store } from '../../server/store/types.js';
 
 const CALLS = 100_000;
 const T0 = Date.UTC(2026, 0, 1);
 /** A page must come back within this even on a loaded 2-core CI machine. */
 const PAGE_BUDGET_MS = 400;
 
-let store: DirectSqliteStore;
+let store: Store;
 let correlator: CallCorrelator;
 
 beforeAll(() => {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-scale-')), 'db.sqlite');
-  store = new DirectSqliteStore(file);
+  store = openStoreOnThisThread(file);
   correlator = new CallCorrelator(store);
   // Rows straight into the table (the schema exists now): ingesting 100,000 reports would take a minute.
   const db = new Database(file);

@@ -1,6 +1,6 @@
 // Timeline decimation (`/api/calls/:id/timeline?maxPoints=N`) and the samples CSV export.
 import { describe, expect, it } from 'vitest';
-import { decimate, samplesCsv, timeline, type TimelineSeries } from '../../server/api/calls-routes.js';
+import { decimate, samplesCsv, timeline, type TimelineSeries } from '../../server/json/call-timeline.js';
 import type { QualitySample } from '../../server/calls/model.js';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);

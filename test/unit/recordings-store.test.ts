@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { DatagramBatch, datagramAt } from '../../server/pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
-import type { RecordingsTables } from '../../server/store/sqlite/recordings.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
+import type { RecordingStore } from '../../server/store/recording-store.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
 
 function openStore() {
-  const store = new DirectSqliteStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-')), 'db.sqlite'));
-  return { store, t: store.domain<RecordingsTables>('recordings') };
+  const store = openStoreOnThisThread(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-')), 'db.sqlite'));
+  return { store, t: store.recordings };
 }
 
 /** Two interleaved calls through the tracker, their datagrams in one batch, their summaries at the end. */

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_VERDICT_THRESHOLDS } from '../../server/analysis/e-model.js';
 import type { CallRecord } from '../../server/calls/model.js';
-import type { CallsTables } from '../../server/store/sqlite/calls.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
+import type { CallStore } from '../../server/store/call-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -24,8 +24,8 @@ function record(sipCallId: string, startMs: number, endMs: number, active = fals
 describe('calls retention', () => {
   it('deletes calls that ended before the cutoff with their streams, segments and samples, and keeps newer and active ones', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-retention-calls-')), 'db.sqlite');
-    const store = new DirectSqliteStore(file);
-    const calls = store.domain<CallsTables>('calls');
+    const store = openStoreOnThisThread(file);
+    const calls = store.calls;
     const old = await calls.ingest(record('old-call', NOW - 40 * DAY_MS, NOW - 40 * DAY_MS + 60_000), DEFAULT_VERDICT_THRESHOLDS);
     const recent = await calls.ingest(record('recent-call', NOW - 2 * DAY_MS, NOW - 2 * DAY_MS + 60_000), DEFAULT_VERDICT_THRESHOLDS);
     // Started long ago and still going (a recording still growing): never deleted while active.

@@ -8,7 +8,8 @@ import { Counters } from '../../server/counters.js';
 import { CrashService } from '../../server/crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from '../../server/crashes/unwrap.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
-import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
+import { openStoreOnThisThread } from '../../server/store/open-store.js';
+import type { Store } from '../../server/store/types.js';
 import { zipFile } from '../fixtures/gen-archives.js';
 
 const DAY_MS = 86_400_000;
@@ -17,14 +18,14 @@ const KEEP_MS = 365 * DAY_MS;
 const TOMBSTONE = readFileSync(fileURLToPath(new URL('../fixtures/crash/tombstone_arm32_android8.txt', import.meta.url)));
 const OTHER_TOMBSTONE = Buffer.from(TOMBSTONE.toString('utf8').replace('pid: 1203', 'pid: 1777').replace('fault addr 0x18', 'fault addr 0x20'));
 
-const stores: DirectSqliteStore[] = [];
+const stores: Store[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
 });
 
 function setup() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-retention-dumps-'));
-  const store = new DirectSqliteStore(path.join(dataDir, 'db.sqlite'));
+  const store = openStoreOnThisThread(path.join(dataDir, 'db.sqlite'));
   stores.push(store);
   const clock = { now: NOW };
   const crashes = new CrashService({
@@ -68,7 +69,7 @@ describe('crash dump retention', () => {
     const { crashes, upload } = setup();
     const old = await upload(TOMBSTONE, 'tombstone_00', NOW - 400 * DAY_MS);
     // The same bytes registered as a symbol file share the stored file (files are named by content).
-    await crashes.tables.addSymbolFile({
+    await crashes.symbols.addSymbolFile({
       sha256: old.sha256, name: 'libsipua.so', module: 'libsipua.so', buildId: null, firmware: null, imageBase: 0,
       symbolTable: '.symtab', functions: 0, size: TOMBSTONE.length, receivedAt: NOW - 400 * DAY_MS,
     }, []);

@@ -2,27 +2,12 @@
 // network, so each top-level shape has a guard; the page shows a visible error instead of
 // rendering something it does not understand.
 
+import type { LogLineJson } from '../../server/json/types.js';
+
 export type SeverityName = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
 
-export interface LogLine {
-  id: number;
-  receivedAt: string;
-  deviceTime: string | null;
-  /** The phone's timestamp as a full time, when its syslog header had one the year could be inferred for. */
-  deviceTs?: string | null;
-  device: { id: string | number; address: string };
-  source: string;
-  facility: number | null;
-  severity: number | null;
-  severityName: string | null;
-  hostname: string | null;
-  app: string | null;
-  pid: string | null;
-  module: string;
-  seq: number | null;
-  message: string;
-  raw: string;
-}
+/** One log line as the server sends it (the REST API and the live push share the shape). */
+export type LogLine = LogLineJson;
 
 export interface LogPage {
   logs: LogLine[];

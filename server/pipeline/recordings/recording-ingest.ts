@@ -7,8 +7,8 @@
 import type { CallCorrelator } from '../../calls/correlator.js';
 import type { Counters } from '../../counters.js';
 import type { LiveHub } from '../../live/hub.js';
-import type { RecordingsTables } from '../../store/sqlite/recordings.js';
-import type { Async, Store } from '../../store/types.js';
+import type { RecordingStore } from '../../store/recording-store.js';
+import type { Store } from '../../store/types.js';
 import { recordedCallRecord } from './call-record.js';
 import { DatagramBatch, type DatagramColumns } from './datagram-batch.js';
 import type { RecordedCall } from './recorded-call.js';
@@ -41,7 +41,7 @@ export interface RecordingIngestOptions {
 
 export class RecordingIngest {
   readonly tracker: RecordingTracker;
-  private readonly tables: Async<RecordingsTables>;
+  private readonly tables: RecordingStore;
   private batch = new DatagramBatch();
   private readonly waiting: DatagramColumns[] = [];
   private waitingBytes = 0;
@@ -55,7 +55,7 @@ export class RecordingIngest {
   lastError: string | null = null;
 
   private constructor(private readonly o: RecordingIngestOptions, ids: { call: number; stream: number }) {
-    this.tables = o.store.domain<RecordingsTables>('recordings');
+    this.tables = o.store.recordings;
     this.tracker = new RecordingTracker({
       inactivityMs: o.inactivityMs,
       firstCallId: ids.call,
@@ -72,7 +72,7 @@ export class RecordingIngest {
   }
 
   static async start(o: RecordingIngestOptions): Promise<RecordingIngest> {
-    const ids = await o.store.domain<RecordingsTables>('recordings').nextIds();
+    const ids = await o.store.recordings.nextIds();
     return new RecordingIngest(o, ids);
   }
 

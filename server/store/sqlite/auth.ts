@@ -4,6 +4,7 @@
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { Role } from '../../auth/policy.js';
+import type { AuditEntry, AuditQuery, TokenRow, UserRow } from '../auth-store.js';
 import type { Schema } from './migrations.js';
 
 export const AUTH_SCHEMA: Schema = {
@@ -43,41 +44,6 @@ export const AUTH_SCHEMA: Schema = {
   ],
 };
 
-export interface UserRow {
-  readonly id: number;
-  readonly name: string;
-  readonly role: Role;
-  readonly passwordHash: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-export interface TokenRow {
-  readonly id: number;
-  readonly name: string;
-  readonly role: Role;
-  readonly createdBy: string;
-  readonly createdAt: number;
-  readonly lastUsedAt: number | null;
-  readonly revokedAt: number | null;
-}
-
-export interface AuditEntry {
-  readonly at: number;
-  /** The user name, `token:<name>`, or `-` when nobody is known (a failed login names who was tried in `target`). */
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string;
-  readonly address: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-export interface AuditQuery {
-  readonly beforeId?: number;
-  readonly action?: string;
-  readonly limit: number;
-}
 
 /** The audit trail is trimmed to this many entries, oldest first. */
 const AUDIT_MAX_ENTRIES = 200_000;

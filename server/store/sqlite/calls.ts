@@ -1,5 +1,5 @@
 /**
- * The `calls` store domain: calls, their streams, segments and quality samples (server/calls/model.ts),
+ * The `calls` store domain (the CallStore contract, ../call-store.ts): calls, their streams, segments and quality samples (server/calls/model.ts),
  * and the correlation that decides which stored call a report or recording speaks of. Correlation
  * runs here, synchronously inside one transaction, so two reports of the same call arriving together
  * can never create two calls (the worker answers one request at a time).
@@ -11,6 +11,9 @@ import type {
   StreamSpec, Verdict,
 } from '../../calls/model.js';
 import { summarize } from '../../calls/summary.js';
+import {
+  CORRELATION_MAX_CALL_MS, CORRELATION_SLACK_MS, type CallDetail, type CallPage, type CallQuery, type CallSort, type IngestResult,
+} from '../call-store.js';
 import type { Schema } from './migrations.js';
 
 export const CALLS_SCHEMA: Schema = {
@@ -75,49 +78,9 @@ export const CALLS_SCHEMA: Schema = {
   ],
 };
 
-/** How far apart two time ranges may be and still count as the same call (clocks differ, reports lag). */
-export const CORRELATION_SLACK_MS = 5000;
-/** Longer calls are still found by Call-ID or recording session, not by time overlap. */
-export const CORRELATION_MAX_CALL_MS = 12 * 3_600_000;
 /** Calls in one time window considered at most (a fleet's concurrent calls). */
 const MAX_TIME_CANDIDATES = 5000;
 
-export type CallSort = 'start' | 'duration' | 'worstMos' | 'avgMos' | 'loss' | 'jitter';
-
-export interface CallQuery {
-  readonly deviceId?: number;
-  /** Calls that overlap [fromMs, toMs]. */
-  readonly fromMs?: number;
-  readonly toMs?: number;
-  readonly verdicts?: readonly Verdict[];
-  /** Calls whose worst MOS is at least this. */
-  readonly minMos?: number;
-  /** Calls whose worst MOS is below this (to find the bad ones). */
-  readonly maxMos?: number;
-  /** Substring of the SIP Call-ID, local or remote id. */
-  readonly text?: string;
-  readonly sort?: CallSort;
-  readonly order?: 'asc' | 'desc';
-  readonly offset?: number;
-  readonly limit: number;
-}
-
-export interface CallPage {
-  readonly calls: Call[];
-  /** Calls matching the filters, over all pages. */
-  readonly total: number;
-}
-
-export interface CallDetail {
-  readonly call: Call;
-  readonly streams: CallStream[];
-}
-
-export interface IngestResult {
-  readonly call: Call;
-  /** The samples as stored, with their call and stream ids. */
-  readonly samples: QualitySample[];
-}
 
 const SORT_COLUMNS: Readonly<Record<CallSort, string>> = {
   start: 'start_ms',

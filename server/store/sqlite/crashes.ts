@@ -5,7 +5,12 @@
  * group when symbols arrive keeps every count right without bookkeeping.
  */
 import type { Database as Db } from 'better-sqlite3';
+import type {
+  CrashFilter, CrashRecord, DumpRecord, GroupInfo, GroupSummary, NewCrash, NewDump, SymbolFileRecord,
+} from '../crash-store.js';
 import type { Schema } from './migrations.js';
+
+const UNKNOWN = '(unknown)';
 
 export const CRASHES_SCHEMA: Schema = {
   name: 'crashes',
@@ -80,98 +85,7 @@ export const CRASHES_SCHEMA: Schema = {
   ],
 };
 
-export interface DumpRecord {
-  readonly id: number;
-  readonly sha256: string;
-  readonly name: string;
-  readonly size: number;
-  readonly kind: string;
-  readonly deviceId: number | null;
-  readonly deviceRef: string | null;
-  readonly model: string | null;
-  readonly firmware: string | null;
-  readonly ticket: string | null;
-  readonly note: string | null;
-  readonly receivedAt: number;
-  readonly source: string;
-  /** `decoded`: every crash read fully; `partial`: something cut short or refused; `rejected`: no crash found. */
-  readonly status: 'decoded' | 'partial' | 'rejected';
-  readonly problems: ReadonlyArray<{ member: string; reason: string }>;
-  readonly crashIds: readonly number[];
-}
 
-export interface CrashRecord {
-  readonly id: number;
-  readonly dumpId: number;
-  readonly contentSha256: string;
-  readonly contentIndex: number;
-  readonly member: string;
-  readonly groupHash: string;
-  readonly process: string | null;
-  readonly signal: string | null;
-  /** Crash time when the report says, else the receive time (ms since the epoch). */
-  readonly at: number;
-  readonly crashedAt: number | null;
-  readonly receivedAt: number;
-  readonly deviceId: number | null;
-  readonly deviceRef: string | null;
-  readonly model: string | null;
-  readonly firmware: string | null;
-  readonly partial: boolean;
-  /** The decoded report as JSON text (see server/crashes/report.ts). */
-  readonly report: string;
-}
-
-export interface GroupInfo {
-  readonly hash: string;
-  readonly signature: string;
-  readonly title: string;
-  readonly confidence: string;
-}
-
-export interface CrashFilter {
-  readonly deviceId?: number;
-  readonly deviceRef?: string;
-  readonly firmware?: string;
-  readonly process?: string;
-  readonly fromMs?: number;
-  readonly toMs?: number;
-  readonly groupHash?: string;
-}
-
-export interface GroupSummary extends GroupInfo {
-  readonly count: number;
-  readonly devices: number;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly lastCrashId: number;
-  readonly process: string | null;
-  readonly signal: string | null;
-  readonly byFirmware: Record<string, number>;
-  readonly byModel: Record<string, number>;
-  readonly byDevice: Record<string, number>;
-  /** Crashes per UTC day (`YYYY-MM-DD`). */
-  readonly perDay: Record<string, number>;
-}
-
-export interface SymbolFileRecord {
-  readonly id: number;
-  readonly sha256: string;
-  readonly name: string;
-  readonly module: string;
-  readonly buildId: string | null;
-  readonly firmware: string | null;
-  readonly imageBase: number;
-  readonly symbolTable: string;
-  readonly functions: number;
-  readonly size: number;
-  readonly receivedAt: number;
-}
-
-type NewDump = Omit<DumpRecord, 'id' | 'crashIds'>;
-type NewCrash = Omit<CrashRecord, 'id'>;
-
-const UNKNOWN = '(unknown)';
 
 export class CrashesTables {
   constructor(private readonly db: Db) {}

@@ -3,13 +3,23 @@
  * It indexes each batch for search at once, so what it wrote is searchable when `write` resolves.
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import type { Async, DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+import { domainStores, type DomainStores } from './domains.js';
 
 export class DirectSqliteStore implements Store {
   private readonly db: SqliteDatabase;
+  readonly calls: DomainStores['calls'];
+  readonly recordings: DomainStores['recordings'];
+  readonly crashes: DomainStores['crashes'];
+  readonly symbols: DomainStores['symbols'];
+  readonly imports: DomainStores['imports'];
+  readonly auth: DomainStores['auth'];
 
   constructor(file: string) {
     this.db = new SqliteDatabase(file);
+    const domains = this.db.domains as unknown as Record<string, Record<string, (...args: unknown[]) => unknown>>;
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth } =
+      domainStores(async (name, method, args) => domains[name]![method]!.apply(domains[name], args)));
   }
 
   async nextIds() { return this.db.nextIds(); }
@@ -24,12 +34,5 @@ export class DirectSqliteStore implements Store {
   async enforceRetention(p: RetentionPolicy, nowMs: number) { return this.db.enforceRetention(p, nowMs); }
   async stats() { return this.db.stats(); }
 
-  domain<T extends object>(name: string): Async<T> {
-    const target = this.db.domains[name] as Record<string, (...args: unknown[]) => unknown> | undefined;
-    if (!target) throw new Error(`no store domain "${name}"`);
-    return new Proxy({}, {
-      get: (_, method: string) => async (...args: unknown[]) => target[method]!.apply(target, args),
-    }) as Async<T>;
-  }
   async close() { this.db.close(); }
 }

@@ -1,9 +1,14 @@
 /**
- * The store's domains beyond logs (recordings, quality reports, crashes, …). Each domain brings a
- * schema and a synchronous class over the shared connection; the worker answers calls to it by
- * name, and `Store.domain(name)` gives its promise-based face. Adding a domain is one entry here.
+ * The store's domains beyond logs (recordings, calls, crashes, …). Each domain brings a schema and
+ * a synchronous class over the shared connection; the worker answers calls to it by name, and the
+ * stores expose each as its typed contract (../*-store.ts), every method async.
  */
 import type { Database as Db } from 'better-sqlite3';
+import type { AuthStore } from '../auth-store.js';
+import type { CallStore } from '../call-store.js';
+import type { CrashStore, SymbolStore } from '../crash-store.js';
+import type { ImportStore } from '../import-store.js';
+import type { RecordingStore } from '../recording-store.js';
 import type { Schema } from './migrations.js';
 import { AUTH_SCHEMA, AuthTables } from './auth.js';
 import { CALLS_SCHEMA, CallsTables } from './calls.js';
@@ -17,11 +22,41 @@ export interface StoreDomain {
   open(db: Db): object;
 }
 
-export const DOMAINS: Readonly<Record<string, StoreDomain>> = {
-  calls: { schema: CALLS_SCHEMA, open: (db) => new CallsTables(db) },
-  recordings: { schema: RECORDINGS_SCHEMA, open: (db) => new RecordingsTables(db) },
-  crashes: { schema: CRASHES_SCHEMA, open: (db) => new CrashesTables(db) },
+export const DOMAINS = {
+  calls: { schema: CALLS_SCHEMA, open: (db: Db) => new CallsTables(db) },
+  recordings: { schema: RECORDINGS_SCHEMA, open: (db: Db) => new RecordingsTables(db) },
+  crashes: { schema: CRASHES_SCHEMA, open: (db: Db) => new CrashesTables(db) },
   // After calls: its removal of an import's calls uses their tables.
-  imports: { schema: IMPORTS_SCHEMA, open: (db) => new ImportsTables(db) },
-  auth: { schema: AUTH_SCHEMA, open: (db) => new AuthTables(db) },
+  imports: { schema: IMPORTS_SCHEMA, open: (db: Db) => new ImportsTables(db) },
+  auth: { schema: AUTH_SCHEMA, open: (db: Db) => new AuthTables(db) },
+} satisfies Record<string, StoreDomain>;
+
+export type DomainName = keyof typeof DOMAINS;
+
+/** A synchronous domain class seen through the store: each method returns a promise of its result. */
+export type Async<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
+
+/** The typed store members, built from one function that forwards a domain's method call. */
+export interface DomainStores {
+  readonly calls: CallStore;
+  readonly recordings: RecordingStore;
+  readonly crashes: CrashStore;
+  readonly symbols: SymbolStore;
+  readonly imports: ImportStore;
+  readonly auth: AuthStore;
+}
+
+export function domainStores(call: (domain: DomainName, method: string, args: unknown[]) => Promise<unknown>): DomainStores {
+  const face = <T>(name: DomainName): Async<T> => new Proxy({}, {
+    get: (_, method: string) => (...args: unknown[]) => call(name, method, args),
+  }) as Async<T>;
+  // The classes' method signatures are checked against the contracts here.
+  const calls: CallStore = face<CallsTables>('calls');
+  const recordings: RecordingStore = face<RecordingsTables>('recordings');
+  const crashes: CrashStore & SymbolStore = face<CrashesTables>('crashes');
+  const imports: ImportStore = face<ImportsTables>('imports');
+  const auth: AuthStore = face<AuthTables>('auth');
+  return { calls, recordings, crashes, symbols: crashes, imports, auth };
+}

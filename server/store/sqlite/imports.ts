@@ -5,6 +5,7 @@
  * removed through their own domains.
  */
 import type { Database as Db } from 'better-sqlite3';
+import type { ImportIssue, ImportRow, ImportStatus, ImportUpdate } from '../import-store.js';
 import type { Schema } from './migrations.js';
 
 export const IMPORTS_SCHEMA: Schema = {
@@ -27,40 +28,12 @@ export const IMPORTS_SCHEMA: Schema = {
   ],
 };
 
-export type ImportStatus = 'queued' | 'reading' | 'done' | 'failed';
-
-export interface ImportIssue {
-  readonly offset: number | null;
-  readonly message: string;
-}
-
-export interface ImportRow {
-  readonly id: number;
-  /** As the user named it: shown, never used as a path. */
-  readonly fileName: string;
-  readonly size: number;
-  readonly sha256: string | null;
-  readonly status: ImportStatus;
-  readonly progressBytes: number;
-  readonly summary: unknown;
-  readonly errors: readonly ImportIssue[];
-  readonly createdMs: number;
-  readonly finishedMs: number | null;
-}
 
 interface Row {
   id: number; file_name: string; size: number; sha256: string | null; status: string; progress_bytes: number;
   summary: string | null; errors: string; created_ms: number; finished_ms: number | null;
 }
 
-export interface ImportUpdate {
-  readonly status?: ImportStatus;
-  readonly progressBytes?: number;
-  readonly sha256?: string;
-  readonly summary?: unknown;
-  readonly errors?: readonly ImportIssue[];
-  readonly finishedMs?: number;
-}
 
 export class ImportsTables {
   constructor(private readonly db: Db) {}

@@ -8,6 +8,7 @@
  * is read back in a handful of rows. Retention drops whole calls, oldest first, by age and by size.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
+import type { CallToSave, RecordedCallQuery } from '../recording-store.js';
 import type { Schema } from './migrations.js';
 import type { DatagramColumns } from '../../pipeline/recordings/datagram-batch.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../pipeline/recordings/types.js';
@@ -63,30 +64,6 @@ export const RECORDINGS_SCHEMA: Schema = {
   ],
 };
 
-export interface RecordedCallQuery {
-  /** Device address or id. */
-  readonly deviceAddr?: string;
-  readonly deviceId?: number;
-  /** Calls that overlap [fromMs, toMs]. */
-  readonly fromMs?: number;
-  readonly toMs?: number;
-  /** Worst 5-second MOS at least / at most this. */
-  readonly minMos?: number;
-  readonly maxMos?: number;
-  readonly verdicts?: readonly Verdict[];
-  readonly active?: boolean;
-  /** Only calls with a smaller id (paging, newest first). */
-  readonly beforeId?: number;
-  readonly limit: number;
-}
-
-export interface CallToSave {
-  readonly summary: RecordedCallSummary;
-  /** Written when given (ended calls); an active call's series is served from memory. */
-  readonly series: RecordedCallSeries | null;
-  /** Set for a call from an imported capture. */
-  readonly importId?: number;
-}
 
 export class RecordingsTables {
   private readonly insertChunk: Statement;

@@ -5,8 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import { packLogs } from './log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
+import { domainStores, type DomainStores } from './domains.js';
 import {
-  QueryError, type Async, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
+  QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
   type StoreStats, type StoredLog,
 } from '../types.js';
 
@@ -14,8 +15,16 @@ export class WorkerSqliteStore implements Store {
   private nextRequestId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | null = null;
+  readonly calls: DomainStores['calls'];
+  readonly recordings: DomainStores['recordings'];
+  readonly crashes: DomainStores['crashes'];
+  readonly symbols: DomainStores['symbols'];
+  readonly imports: DomainStores['imports'];
+  readonly auth: DomainStores['auth'];
 
   private constructor(private readonly worker: Worker) {
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth } =
+      domainStores((name, method, args) => this.call('domainCall', [name, method, args])));
     worker.on('message', (res: StoreResponse) => {
       const p = this.pending.get(res.id);
       if (!p) return;
@@ -65,12 +74,6 @@ export class WorkerSqliteStore implements Store {
   deleteImportedLogs(importId: number) { return this.call<number>('deleteImportedLogs', [importId]); }
   enforceRetention(p: RetentionPolicy, nowMs: number) { return this.call<RetentionResult>('enforceRetention', [p, nowMs]); }
   stats() { return this.call<StoreStats>('stats'); }
-
-  domain<T extends object>(name: string): Async<T> {
-    return new Proxy({}, {
-      get: (_, method: string) => (...args: unknown[]) => this.call('domainCall', [name, method, args]),
-    }) as Async<T>;
-  }
 
   async close(): Promise<void> {
     if (this.exited) return;

@@ -1,5 +1,5 @@
-/** The JSON shapes of calls, streams and samples, one place for the API and the live push. */
-import type { Call, CallStream, QualitySample } from './model.js';
+/** The JSON shapes of calls, streams and samples, one place for the API, the live push and bundles. */
+import type { Call, CallStream, QualitySample } from '../calls/model.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -1,31 +1,9 @@
-/** The one JSON shape of a log line, shared by the REST API and the live push. */
+/** A stored or live log line as JSON (the shape: ./types.ts), for the REST API, the live push and bundles. */
 import { SEVERITY_NAMES } from '../../parsers/syslog.js';
 import type { LogRecord } from '../store/types.js';
+import type { LogLineJson } from './types.js';
 
-export interface LogLineJson {
-  id: number;
-  receivedAt: string;
-  deviceTime: string | null;
-  deviceTs: string | null;
-  device: { id: number; address: string };
-  source: string;
-  format: string;
-  facility: number | null;
-  severity: number | null;
-  severityName: string | null;
-  hostname: string | null;
-  app: string | null;
-  pid: string | null;
-  msgid: string | null;
-  module: string;
-  seq: number | null;
-  sid: string | null;
-  message: string;
-  raw: string;
-  structuredData: LogRecord['structuredData'];
-  warnings: readonly string[];
-  importId: number | null;
-}
+export type { LogLineJson } from './types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 

@@ -1,0 +1,68 @@
+/**
+ * The auth contract: users, API tokens and the audit trail. Passwords arrive here only as scrypt
+ * hashes and tokens only as SHA-256 digests.
+ */
+import type { Role } from '../auth/policy.js';
+
+export interface UserRow {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TokenRow {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+export interface AuditEntry {
+  readonly at: number;
+  /** The user name, `token:<name>`, or `-` when nobody is known (a failed login names who was tried in `target`). */
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly address: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface AuditQuery {
+  readonly beforeId?: number;
+  readonly action?: string;
+  readonly limit: number;
+}
+
+export interface UserStore {
+  countUsers(): Promise<number>;
+  listUsers(): Promise<UserRow[]>;
+  userByName(name: string): Promise<UserRow | null>;
+  /** Returns the new user's id, or null when the name is taken. */
+  createUser(name: string, role: Role, passwordHash: string, nowMs: number): Promise<number | null>;
+  /** False when there is no such user. */
+  updateUser(name: string, change: { role?: Role; passwordHash?: string }, nowMs: number): Promise<boolean>;
+  deleteUser(name: string): Promise<boolean>;
+  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number): Promise<number>;
+  listTokens(): Promise<TokenRow[]>;
+  /** A live (not revoked) token by its digest; marks it used. */
+  useToken(digest: string, nowMs: number): Promise<TokenRow | null>;
+  /** False when the token is unknown or already revoked. */
+  revokeToken(id: number, nowMs: number): Promise<boolean>;
+}
+
+export interface AuditStore {
+  /** Appends entries; the trail keeps only the newest entries (a bound the backend states). */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Newest first. */
+  queryAudit(q: AuditQuery): Promise<Array<AuditEntry & { id: number }>>;
+}
+
+/** Users, tokens and audit live together: one backend object serves both. */
+export type AuthStore = UserStore & AuditStore;
