@@ -66,9 +66,14 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
-export async function startCollector(config: CollectorConfig, now: () => number = Date.now): Promise<RunningCollector> {
+/**
+ * `decorateStore` wraps the opened store (the fault tests put a stalling store in front of the
+ * real one this way); by default the store is used as opened.
+ */
+export async function startCollector(config: CollectorConfig, now: () => number = Date.now,
+  decorateStore: (store: Store) => Store = (s) => s): Promise<RunningCollector> {
   const startedAt = now();
-  const store = await openStore(config.dataDir);
+  const store = decorateStore(await openStore(config.dataDir));
   // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
   const clearPidMark = markCollectorRunning(config.dataDir);
   const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);

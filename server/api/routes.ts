@@ -8,7 +8,7 @@ import { SEVERITY_NAMES } from '../../parsers/syslog.js';
 import type { Counters } from '../counters.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import type { BatchWriter } from '../store/batch-writer.js';
-import { QueryError, type DeviceRecord, type Store } from '../store/types.js';
+import { QueryError, type DeviceRecord, type Store, type StoreStats } from '../store/types.js';
 import type { ListenerStatus } from '../sources/listener.js';
 import type { LiveHub } from '../live/hub.js';
 import { logLineJson } from '../json/log-line.js';
@@ -33,8 +33,32 @@ const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
 const MODULE_SET: ReadonlySet<string> = new Set(PHONE_MODULES);
 
+/** A write waiting longer than this means the store has stopped answering (stalled disk, hung server). */
+export const STORE_STALLED_AFTER_MS = 2000;
+/** Health must answer while the store does not: past this, the last figures it gave are shown. */
+const STATS_TIMEOUT_MS = 500;
+const lastStats = new WeakMap<Store, StoreStats>();
+
+async function storeStats(store: Store): Promise<StoreStats & { error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), STATS_TIMEOUT_MS); });
+  try {
+    const stats = await Promise.race([store.stats(), late]);
+    if (stats === null) return { ...(lastStats.get(store) ?? EMPTY_STATS), error: `the store did not answer within ${STATS_TIMEOUT_MS} ms` };
+    lastStats.set(store, stats);
+    return stats;
+  } catch (err) {
+    return { ...(lastStats.get(store) ?? EMPTY_STATS), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const EMPTY_STATS: StoreStats = { backend: 'sqlite', path: '', sizeBytes: 0, logs: 0, searchIndexLag: 0 };
+
 export async function healthSnapshot(d: ApiDeps) {
-  const stats = await d.store.stats().catch((err: Error) => ({ backend: 'sqlite', path: '', sizeBytes: 0, logs: 0, error: err.message }));
+  const stats = await storeStats(d.store);
+  const waitingMs = d.writer.writeWaitingMs;
   const live = d.live();
   return {
     version: d.version,
@@ -44,7 +68,10 @@ export async function healthSnapshot(d: ApiDeps) {
     counters: d.counters.snapshot(),
     recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
     live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
-    store: { ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, degraded: d.writer.degraded, lastError: d.writer.lastError },
+    store: {
+      ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, degraded: d.writer.degraded, lastError: d.writer.lastError,
+      stalled: waitingMs > STORE_STALLED_AFTER_MS, writeWaitingMs: Math.round(waitingMs),
+    },
     ...d.extraHealth?.(),
   };
 }

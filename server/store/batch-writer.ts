@@ -22,6 +22,8 @@ export class BatchWriter {
   private closed = false;
   /** Lines of the write in flight. */
   private writing = 0;
+  /** When the write in flight began (monotonic ms), so a store that stops answering shows as stalled. */
+  private writeStartedAt: number | null = null;
   lastError: string | null = null;
   /** True while the last log write failed (disk full, I/O error); the next write that succeeds clears it. */
   degraded = false;
@@ -49,6 +51,11 @@ export class BatchWriter {
     return true;
   }
 
+  /** How long the write in flight has waited for the store; 0 when none is in flight. */
+  get writeWaitingMs(): number {
+    return this.writeStartedAt === null ? 0 : performance.now() - this.writeStartedAt;
+  }
+
   /** Lines not yet committed: the queue and the batch being written. */
   get queued(): number {
     return this.queue.length + this.writing;
@@ -74,6 +81,7 @@ export class BatchWriter {
     this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
     const devices = this.devices.takeDirty();
     this.writing = batch.length;
+    this.writeStartedAt = performance.now();
     try {
       await this.store.write({ logs: batch, devices });
       this.lastError = null;
@@ -92,6 +100,7 @@ export class BatchWriter {
       this.devices.requeue(devices);
     } finally {
       this.writing = 0;
+      this.writeStartedAt = null;
     }
   }
 

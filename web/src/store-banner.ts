@@ -9,8 +9,16 @@ export class StoreBanner {
 
   update(h: Health): void {
     const failing = h.store.degraded === true;
-    this.element.hidden = !failing;
-    if (!failing) return;
+    const stalled = h.store.stalled === true;
+    this.element.hidden = !failing && !stalled;
+    if (!failing && !stalled) return;
+    if (!failing) {
+      this.element.replaceChildren(
+        el('strong', {}, 'Store not answering: '), `a write has waited ${Math.round((h.store.writeWaitingMs ?? 0) / 1000)} s`,
+        ` — listeners are up, ${count(h.store.writeQueue)} lines waiting in memory; past the queue's bound lines are dropped and counted`,
+      );
+      return;
+    }
     this.element.replaceChildren(
       el('strong', {}, 'Not storing: '), h.store.lastError ?? 'the last write failed',
       ` — listeners are up, ${count(h.store.writeQueue)} lines waiting, writing resumes when space returns`,

@@ -48,7 +48,7 @@ export interface Health {
   listeners: Listener[];
   counters: Record<string, SourceCounters>;
   live: { clients: number; dropped: number };
-  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; degraded?: boolean; lastError: string | null };
+  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; degraded?: boolean; lastError: string | null; stalled?: boolean; writeWaitingMs?: number };
 }
 
 export interface Device {
