@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { decodeHep, hepFrameLength, type HepPacket } from '../../parsers/hep.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
-import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import { listenTcp, plainAddress, type Listener } from './listener.js';
 import type { SourceGuard } from './source-guard.js';
 import { startUdpListener } from './udp-listener.js';
 
@@ -83,22 +83,5 @@ function startHepTcpListener(o: HepListenerOptions): Promise<Listener> {
     socket.on('close', () => sockets.delete(socket));
   });
   server.maxConnections = MAX_HEP_TCP_CONNECTIONS;
-  return new Promise((resolve) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const status: ListenerStatus = { name: 'hep-tcp', transport: 'tcp', address: o.bind || '::', port: o.port, state: 'failed', error: explainBindError(err, 'tcp', o.port, '--hep-port') };
-      resolve({ status, close: async () => undefined });
-    });
-    server.listen({ port: o.port, ...(o.bind ? { host: o.bind } : {}), exclusive: true }, () => {
-      server.removeAllListeners('error');
-      server.on('error', () => undefined);
-      const a = server.address() as net.AddressInfo;
-      resolve({
-        status: { name: 'hep-tcp', transport: 'tcp', address: a.address, port: a.port, state: 'listening' },
-        close: () => new Promise<void>((r) => {
-          server.close(() => r());
-          for (const s of sockets) s.destroy();
-        }),
-      });
-    });
-  });
+  return listenTcp(server, { name: 'hep-tcp', bind: o.bind, port: o.port, flag: '--hep-port' }, () => { for (const s of sockets) s.destroy(); });
 }

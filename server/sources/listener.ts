@@ -1,4 +1,5 @@
 /** What every network listener reports about itself, and the bind errors people can act on. */
+import type net from 'node:net';
 export type ListenerState = 'listening' | 'disabled' | 'failed';
 
 export interface ListenerStatus {
@@ -47,4 +48,43 @@ export function explainBindError(err: NodeJS.ErrnoException, transport: 'udp' | 
 /** `::ffff:10.0.0.5` (IPv4 on a dual-stack socket) is the phone at 10.0.0.5. */
 export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export interface TcpListenOptions {
+  readonly name: string;
+  readonly bind: string;
+  readonly port: number;
+  readonly flag: string;
+}
+
+/**
+ * Binds a TCP (or TLS) server and reports it as a listener; a bind failure becomes a failed
+ * listener with one sentence, never an exception. `closeConnections` runs after the server stops
+ * accepting, so each listener decides how gently its peers are let go.
+ */
+export function listenTcp(server: net.Server, o: TcpListenOptions, closeConnections: () => void): Promise<Listener> {
+  return new Promise((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      resolve(failedListener(o.name, 'tcp', o.bind || '::', o.port, explainBindError(err, 'tcp', o.port, o.flag)));
+    });
+    // Without a host, Node listens dual-stack on :: where IPv6 exists, else on 0.0.0.0.
+    server.listen({ port: o.port, ...(o.bind ? { host: o.bind } : {}), exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      const a = server.address() as net.AddressInfo;
+      resolve({
+        status: { name: o.name, transport: 'tcp', address: a.address, port: a.port, state: 'listening' },
+        close: () => new Promise<void>((r) => {
+          server.close(() => r());
+          closeConnections();
+        }),
+      });
+    });
+  });
+}
+
+/** Lets connected senders' last frames in, then closes them. */
+export function endGently(sockets: Iterable<net.Socket>): void {
+  for (const s of sockets) s.end();
+  setTimeout(() => { for (const s of sockets) s.destroy(); }, 500).unref();
 }

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { SipStreamFramer } from '../../parsers/sip-stream.js';
 import type { SipReportReceiver } from '../pipeline/quality/sip-receiver.js';
-import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import { endGently, listenTcp, plainAddress, type Listener } from './listener.js';
 import type { SourceGuard } from './source-guard.js';
 import { startUdpListener } from './udp-listener.js';
 
@@ -75,23 +75,5 @@ function startSipTcpListener(o: SipListenerOptions): Promise<Listener> {
     socket.on('close', () => sockets.delete(socket));
   });
   server.maxConnections = MAX_SIP_TCP_CONNECTIONS;
-  return new Promise((resolve) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const status: ListenerStatus = { name: 'sip-tcp', transport: 'tcp', address: o.bind || '::', port: o.port, state: 'failed', error: explainBindError(err, 'tcp', o.port, '--sip-port') };
-      resolve({ status, close: async () => undefined });
-    });
-    server.listen({ port: o.port, ...(o.bind ? { host: o.bind } : {}), exclusive: true }, () => {
-      server.removeAllListeners('error');
-      server.on('error', () => undefined);
-      const a = server.address() as net.AddressInfo;
-      resolve({
-        status: { name: 'sip-tcp', transport: 'tcp', address: a.address, port: a.port, state: 'listening' },
-        close: () => new Promise<void>((r) => {
-          server.close(() => r());
-          for (const s of sockets) s.end();
-          setTimeout(() => { for (const s of sockets) s.destroy(); }, 500).unref();
-        }),
-      });
-    });
-  });
+  return listenTcp(server, { name: 'sip-tcp', bind: o.bind, port: o.port, flag: '--sip-port' }, () => endGently(sockets));
 }

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SyslogFramer } from '../../parsers/syslog-framing.js';
-import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import { endGently, listenTcp, plainAddress, type Listener } from './listener.js';
 import type { SourceGuard } from './source-guard.js';
 
 export interface TcpSyslogListenerOptions {
@@ -49,26 +49,5 @@ export function startTcpSyslogListener(o: TcpSyslogListenerOptions): Promise<Lis
   // A TLS handshake that fails (plain text, wrong certificate) is the peer's problem, not a crash.
   server.on('tlsClientError', () => undefined);
   server.maxConnections = o.maxConnections;
-  return new Promise((resolve) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const status: ListenerStatus = { name: o.name, transport: 'tcp', address: o.bind || '::', port: o.port, state: 'failed', error: explainBindError(err, 'tcp', o.port, o.flag) };
-      resolve({ status, close: async () => undefined });
-    });
-    // Without a host, Node listens dual-stack on :: where IPv6 exists, else on 0.0.0.0.
-    server.listen({ port: o.port, ...(o.bind ? { host: o.bind } : {}), exclusive: true }, () => {
-      server.removeAllListeners('error');
-      server.on('error', () => undefined);
-      const a = server.address() as net.AddressInfo;
-      const status: ListenerStatus = { name: o.name, transport: 'tcp', address: a.address, port: a.port, state: 'listening' };
-      resolve({
-        status,
-        close: () => new Promise<void>((r) => {
-          // Stop accepting, then let connected senders' last frames in before closing them.
-          server.close(() => r());
-          for (const s of sockets) s.end();
-          setTimeout(() => { for (const s of sockets) s.destroy(); }, 500).unref();
-        }),
-      });
-    });
-  });
+  return listenTcp(server, o, () => endGently(sockets));
 }
