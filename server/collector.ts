@@ -76,7 +76,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const store = decorateStore(await openStore(config.dataDir));
   // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
   const clearPidMark = markCollectorRunning(config.dataDir);
-  const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
+  const [ids, knownDevices] = await Promise.all([store.rowIds(), store.loadDevices()]);
   const counters = new Counters();
   const tlsFiles = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const auth = await AuthService.start({
@@ -84,13 +84,13 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     announce: (text) => process.stderr.write(text), secureCookies: tlsFiles !== null,
   });
   const guards = new SourceGuards(config, counters, now, parseAllowList);
-  const devices = new DeviceRegistry(knownDevices, ids.device);
+  const devices = new DeviceRegistry(knownDevices, ids.newDeviceId);
   const writer = new BatchWriter(store, devices, counters, {
     batchSize: config.storeBatchSize,
     flushIntervalMs: config.storeFlushIntervalMs,
     maxQueued: config.storeMaxQueuedLines,
   });
-  writer.lastStoredId = ids.log - 1;
+  writer.lastStoredId = ids.log.last;
 
   let live: LiveHub | null = null;
   let ingest: SyslogIngest | null = null;
@@ -127,7 +127,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   areaRouters.push(crashesRouter({ crashes, devices, maxUploadBytes: config.dumpMaxUploadMb * 1024 * 1024 }));
   // Imported captures go through the same pipeline objects as live traffic (the syslog ingest exists before any import runs).
   areaRouters.push(importsRouter({
-    services: () => ({ store, devices, writer, correlator, now, get syslog() { return ingest!; } }),
+    services: () => ({ store, ids, devices, writer, correlator, now, get syslog() { return ingest!; } }),
     dataDir: config.dataDir, maxUploadBytes: config.importMaxUploadMb * 1024 * 1024, inactivityMs: config.recordingCallTimeoutS * 1000,
     ports: { syslog: config.syslogPort || 514, recording: config.recordingPort || 50000, sip: config.sipPort || 5060 },
     broadcast: (event, data) => live?.broadcast(event, data),
@@ -140,14 +140,14 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   areaRouters.push(bundlesRouter({ jobs: bundles }));
   const web = await startWeb(config, deps, areaRouters, auth, tlsFiles);
   if (web.server) {
-    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ingest?.lastLogId ?? ids.log - 1, (headers, token) => auth.authenticate(headers, token));
+    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ids.log.last, (headers, token) => auth.authenticate(headers, token));
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
   }
   const liveCalls = live ? new LiveCalls(live) : null;
   if (liveCalls) correlator.listen(liveCalls);
   listeners.push(web.listener);
 
-  const syslog = new SyslogIngest({ devices, writer, live, counters, firstLogId: ids.log, now });
+  const syslog = new SyslogIngest({ devices, writer, live, counters, logIds: ids.log, now });
   ingest = syslog;
   listeners.push(
     config.syslogPort === 0
@@ -187,8 +187,8 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     : null;
 
   if (config.recordingPort !== 0) {
-    recordings = await RecordingIngest.start({
-      store, counters, live, correlator, inactivityMs: config.recordingCallTimeoutS * 1000,
+    recordings = new RecordingIngest({
+      store, ids, counters, live, correlator, inactivityMs: config.recordingCallTimeoutS * 1000,
       batchDatagrams: RECORDING_BATCH_DATAGRAMS, flushIntervalMs: config.storeFlushIntervalMs, maxQueuedBytes: RECORDING_MAX_QUEUED_BYTES,
       deviceId: (address) => devices.get(address)?.id ?? null, now,
     });

@@ -62,8 +62,8 @@ export function registerBundle(program: Command): void {
       const dataDir = path.resolve(flags.dataDir);
       const store = await openStore(dataDir);
       try {
-        const ids = await store.nextIds();
-        const devices = new DeviceRegistry(await store.loadDevices(), ids.device);
+        const ids = await store.rowIds();
+        const devices = new DeviceRegistry(await store.fleetDevices(), ids.newDeviceId);
         const crashes = new CrashService({ dataDir, store, devices, counters: new Counters(), limits: DEFAULT_UNWRAP_LIMITS, now: Date.now });
         const outPath = path.resolve(flags.output);
         const result = await buildBundle({

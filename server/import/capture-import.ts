@@ -7,6 +7,7 @@
  * Ports are the import's (configurable); content decides where a port says nothing.
  */
 import { looksLikeAcdr } from '../../parsers/acdr.js';
+import type { IdSource } from '../store/ids.js';
 import { decodeHep, looksLikeHep } from '../../parsers/hep.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { undecodedKind } from '../../parsers/ip-udp.js';
@@ -46,6 +47,8 @@ export interface CaptureImportDeps {
   readonly writer: BatchWriter;
   readonly correlator: CallCorrelator;
   readonly recordings: RecordingStore;
+  /** Numbering of the capture's recorded calls (RowIds.forImport). */
+  readonly recordingIds: { readonly call: IdSource; readonly stream: IdSource };
   readonly devices: DeviceRegistry;
   readonly inactivityMs: number;
 }
@@ -72,11 +75,6 @@ export interface ImportSummary {
   readonly lastMs: number | null;
 }
 
-/**
- * Imported recording call ids live in a range of their own (import id × 10^9 + n), so they never
- * meet the ids a running collector's live tracker hands out from its own counter.
- */
-export const IMPORTED_RECORDING_ID_STRIDE = 1_000_000_000;
 const RECORDING_BATCH_DATAGRAMS = 20_000;
 const SWEEP_EVERY_MS = 1000;
 /** Correlator writes in flight before the reader waits for them. */
@@ -114,11 +112,10 @@ export class CaptureImport {
   private failure: Error | null = null;
 
   constructor(private readonly d: CaptureImportDeps) {
-    const base = d.importId * IMPORTED_RECORDING_ID_STRIDE + 1;
     this.tracker = new RecordingTracker({
       inactivityMs: d.inactivityMs,
-      firstCallId: base,
-      firstStreamId: base,
+      callIds: d.recordingIds.call,
+      streamIds: d.recordingIds.stream,
       deviceId: (address) => d.devices.get(address)?.id ?? null,
       sink: {
         datagram: (callId, arrivalMs, srcPort, bytes) => {

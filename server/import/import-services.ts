@@ -11,17 +11,17 @@ import type { ImportServices } from './run-import.js';
 
 export async function openImportServices(config: CollectorConfig, now: () => number = Date.now): Promise<ImportServices & { close(): Promise<void> }> {
   const store = await openStore(config.dataDir);
-  const [ids, knownDevices] = await Promise.all([store.nextIds(), store.loadDevices()]);
+  const [ids, knownDevices] = await Promise.all([store.rowIds(), store.loadDevices()]);
   const counters = new Counters();
-  const devices = new DeviceRegistry(knownDevices, ids.device);
+  const devices = new DeviceRegistry(knownDevices, ids.newDeviceId);
   const writer = new BatchWriter(store, devices, counters, {
     batchSize: config.storeBatchSize, flushIntervalMs: config.storeFlushIntervalMs, maxQueued: config.storeMaxQueuedLines,
   });
-  writer.lastStoredId = ids.log - 1;
-  const syslog = new SyslogIngest({ devices, writer, live: null, counters, firstLogId: ids.log, now });
+  writer.lastStoredId = ids.log.last;
+  const syslog = new SyslogIngest({ devices, writer, live: null, counters, logIds: ids.log, now });
   const correlator = new CallCorrelator(store, { ...DEFAULT_VERDICT_THRESHOLDS, ...config }, now);
   return {
-    store, devices, writer, syslog, correlator, now,
+    store, ids, devices, writer, syslog, correlator, now,
     close: async () => {
       await writer.close();
       await store.close();

@@ -15,7 +15,7 @@ import type { SyslogIngest } from '../pipeline/syslog-ingest.js';
 import type { BatchWriter } from '../store/batch-writer.js';
 import type { ImportRow, ImportStore } from '../store/import-store.js';
 import type { RecordingStore } from '../store/recording-store.js';
-import type { Store } from '../store/types.js';
+import type { RowIds, Store } from '../store/types.js';
 import { CaptureImport, type ImportPorts } from './capture-import.js';
 
 /** Progress is written and pushed at most this often. */
@@ -23,6 +23,7 @@ const PROGRESS_INTERVAL_MS = 250;
 
 export interface ImportServices {
   readonly store: Store;
+  readonly ids: RowIds;
   readonly devices: DeviceRegistry;
   readonly writer: BatchWriter;
   readonly syslog: SyslogIngest;
@@ -43,7 +44,7 @@ export async function runImport(s: ImportServices, importId: number, file: strin
   const sha = sha256Of(file);
   const imp = new CaptureImport({
     importId, ports: o.ports, syslog: s.syslog, writer: s.writer, correlator: s.correlator,
-    recordings: s.store.recordings, devices: s.devices, inactivityMs: o.inactivityMs,
+    recordings: s.store.recordings, recordingIds: s.ids.forImport(importId), devices: s.devices, inactivityMs: o.inactivityMs,
   });
   let lastProgressMs = 0;
   try {

@@ -18,11 +18,8 @@ export class DeviceRegistry {
   private readonly byDeviceId = new Map<number, DeviceState>();
   private readonly lastSeq = new Map<number, number>();
   private readonly dirty = new Set<DeviceState>();
-  private nextId: number;
-
-  constructor(existing: readonly DeviceRecord[], nextId: number) {
+  constructor(existing: readonly DeviceRecord[], private readonly newDeviceId: (address: string) => number) {
     for (const d of existing) this.add({ ...d, modules: { ...d.modules } });
-    this.nextId = nextId;
   }
 
   /** The device at this address, created on first contact. */
@@ -30,7 +27,7 @@ export class DeviceRegistry {
     let d = this.byAddress.get(address);
     if (!d) {
       d = {
-        id: this.nextId++, address, mac: null, model: null, firmware: null, hostname: null, firstSeen: nowMs,
+        id: this.newDeviceId(address), address, mac: null, model: null, firmware: null, hostname: null, firstSeen: nowMs,
         lastSeen: nowMs, logs: 0, seqGaps: 0, seqOutOfOrder: 0, modules: {},
       };
       this.add(d);

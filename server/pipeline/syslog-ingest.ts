@@ -3,6 +3,7 @@
  * classify by phone module, then hand to the store writer and the live hub.
  */
 import { extractDeviceFacts } from '../../parsers/device-facts.js';
+import type { IdSource } from '../store/ids.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { classifyModule } from '../../parsers/phone-module.js';
 import { decodeSyslog } from '../../parsers/syslog.js';
@@ -18,20 +19,16 @@ export interface SyslogIngestDeps {
   readonly writer: BatchWriter;
   readonly live: LiveHub | null;
   readonly counters: Counters;
-  readonly firstLogId: number;
+  readonly logIds: IdSource;
   readonly now: () => number;
 }
 
 export class SyslogIngest {
-  private nextLogId: number;
-
-  constructor(private readonly deps: SyslogIngestDeps) {
-    this.nextLogId = deps.firstLogId;
-  }
+  constructor(private readonly deps: SyslogIngestDeps) {}
 
   /** The highest id handed out so far (0 before the first line of an empty store). */
   get lastLogId(): number {
-    return this.nextLogId - 1;
+    return this.deps.logIds.last;
   }
 
   /**
@@ -56,7 +53,7 @@ export class SyslogIngest {
       const module = classifyModule(m.app, m.message);
       devices.noteLine(device, module, m.seq, m.hostname, extractDeviceFacts(m.message));
       const record: LogRecord = {
-        id: this.nextLogId++,
+        id: this.deps.logIds.next(),
         receivedAt,
         deviceId: device.id,
         source,

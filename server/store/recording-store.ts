@@ -32,8 +32,6 @@ export interface CallToSave {
 }
 
 export interface RecordingStore {
-  /** Highest ids in use plus one, including calls that so far have only datagrams. */
-  nextIds(): Promise<{ call: number; stream: number }>;
   /** Appends one batch of datagrams (each names its call); kept in arrival order per call. */
   writeDatagrams(c: DatagramColumns): Promise<void>;
   /** Inserts or replaces calls by id (a null series keeps the stored one). */

@@ -6,6 +6,7 @@
 import type { PhoneModule } from '../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../parsers/syslog.js';
 import type { AuthStore } from './auth-store.js';
+import type { IdSource } from './ids.js';
 import type { CallStore } from './call-store.js';
 import type { CrashStore, SymbolStore } from './crash-store.js';
 import type { ImportStore } from './import-store.js';
@@ -96,9 +97,13 @@ export interface RetentionResult {
 
 /** The logs contract: syslog lines and the devices that sent them. */
 export interface LogStore {
-  /** Highest ids in use, so the pipeline can number new rows before they are written. */
-  nextIds(): Promise<{ log: number; device: number }>;
+  /**
+   * The devices as this collector counts them, to go on counting after a restart (the embedded
+   * store: every device; a fleet store: this collector's own counts).
+   */
   loadDevices(): Promise<DeviceRecord[]>;
+  /** Every collector's devices with their counts summed: what the fleet knows. */
+  fleetDevices(): Promise<DeviceRecord[]>;
   /** Writes one batch in one transaction; resolves once it is durable (committed to the WAL). */
   write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }): Promise<void>;
   queryLogs(query: LogQuery): Promise<StoredLog[]>;
@@ -109,8 +114,24 @@ export interface LogStore {
   stats(): Promise<StoreStats>;
 }
 
+/** How the pipeline numbers new rows before they are written (see ids.ts). */
+export interface RowIds {
+  readonly log: IdSource;
+  /** Recorded calls and their streams from live traffic. */
+  readonly recordedCall: IdSource;
+  readonly recordedStream: IdSource;
+  /** Recorded calls and streams of one imported capture. */
+  forImport(importId: number): { readonly call: IdSource; readonly stream: IdSource };
+  /** The id a device first seen at this address gets. */
+  newDeviceId(address: string): number;
+}
+
 /** One backend: the logs contract itself, each other domain's contract as a member. */
 export interface Store extends LogStore {
+  /** True when other collectors may write to the same store (their devices, calls and logs appear too). */
+  readonly shared: boolean;
+  /** Resolves once; the numbering continues after what is stored. */
+  rowIds(): Promise<RowIds>;
   readonly calls: CallStore;
   readonly recordings: RecordingStore;
   readonly crashes: CrashStore;

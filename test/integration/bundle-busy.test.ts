@@ -4,6 +4,7 @@
  * the heap must not grow with the logs (they alone are ~40 MB of text, far more as objects).
  */
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { CountingIds } from '../../server/store/ids.js';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -58,7 +59,7 @@ describe('a bundle of a busy device over an hour', () => {
     const batch = new DatagramBatch();
     const ended: Array<{ summary: RecordedCallSummary; series: RecordedCallSeries }> = [];
     const tracker = new RecordingTracker({
-      inactivityMs: 30_000, firstCallId: 1, firstStreamId: 1,
+      inactivityMs: 30_000, callIds: new CountingIds(1), streamIds: new CountingIds(1),
       sink: { datagram: (id, t, port, bytes) => batch.add(id, t, port, bytes), callChanged: () => undefined, callEnded: (c) => ended.push({ summary: { ...c.summary(), deviceId: 1 }, series: c.series() }) },
     });
     for (let i = 0; i < CALLS; i++) {
@@ -85,7 +86,7 @@ describe('a bundle of a busy device over an hour', () => {
     const outPath = path.join(dir, 'busy.zip');
     const started = performance.now();
     const result = await buildBundle({
-      store, devices: new DeviceRegistry([device], 2), dumpPath: () => path.join(dir, 'none'), recordingPort: 50000, collectorAddr: '',
+      store, devices: new DeviceRegistry([device], new CountingIds(2).next), dumpPath: () => path.join(dir, 'none'), recordingPort: 50000, collectorAddr: '',
       thresholds: DEFAULT_VERDICT_THRESHOLDS, version: 'test',
     }, { device: PHONE_ADDR, fromMs: START_MS, toMs: START_MS + HOUR_MS }, { redact: false, format: 'zip', maxBytes: 1024 * 1024 * 1024 },
     { workDir: path.join(dir, 'work'), outPath, now: () => START_MS + 2 * HOUR_MS, onProgress: sample });

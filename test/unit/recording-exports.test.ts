@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { CountingIds } from '../../server/store/ids.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPcapUdp } from '../../server/capture/pcap-reader.js';
@@ -24,7 +25,7 @@ function record(dir: 'rx' | 'tx', k: number, code: number, farAddr = '198.51.100
 function analyse(records: PendingRecord[]): { cols: DatagramColumns; call: RecordedCallSummary } {
   const batch = new DatagramBatch();
   let call: RecordedCallSummary | null = null;
-  const tracker = new RecordingTracker({ inactivityMs: 30_000, firstCallId: 1, firstStreamId: 1, sink: { datagram: (id, t, p, b) => batch.add(id, t, p, b), callChanged: () => undefined, callEnded: (c) => { call = c.summary(); } } });
+  const tracker = new RecordingTracker({ inactivityMs: 30_000, callIds: new CountingIds(1), streamIds: new CountingIds(1), sink: { datagram: (id, t, p, b) => batch.add(id, t, p, b), callChanged: () => undefined, callEnded: (c) => { call = c.summary(); } } });
   for (const d of recordingFeed(records)) tracker.handle(d.bytes, d.timeMs, PHONE_ADDR, 50010);
   tracker.endAll('end-of-capture');
   return { cols: batch.take(), call: call! };

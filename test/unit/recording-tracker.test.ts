@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RtpStreamAnalyser } from '../../server/analysis/rtp-stream.js';
+import { CountingIds } from '../../server/store/ids.js';
 import { MAX_ACTIVE_CALLS, RecordingTracker, type RecordingSink } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCall } from '../../server/pipeline/recordings/recorded-call.js';
 import { SenderState } from '../../server/pipeline/recordings/sender-state.js';
@@ -12,7 +13,7 @@ function run(feed: readonly RecordingDatagram[], inactivityMs = 30_000) {
   const ended: RecordedCall[] = [];
   const stored: number[] = [];
   const sink: RecordingSink = { datagram: (callId) => stored.push(callId), callChanged: () => undefined, callEnded: (c) => ended.push(c) };
-  const tracker = new RecordingTracker({ inactivityMs, firstCallId: 1, firstStreamId: 1, sink });
+  const tracker = new RecordingTracker({ inactivityMs, callIds: new CountingIds(1), streamIds: new CountingIds(1), sink });
   const results = feed.map((d) => {
     const r = tracker.handle(d.bytes, d.timeMs, PHONE_ADDR, 50010);
     tracker.sweep(d.timeMs);
@@ -119,7 +120,7 @@ describe('sender clock and windows', () => {
 describe('tracker bounds', () => {
   it('stops taking new calls past the cap, keeps the ones it has, and forgets idle senders but not their gaps', () => {
     const sink: RecordingSink = { datagram: () => undefined, callChanged: () => undefined, callEnded: () => undefined };
-    const tracker = new RecordingTracker({ inactivityMs: 30_000, firstCallId: 1, firstStreamId: 1, sink });
+    const tracker = new RecordingTracker({ inactivityMs: 30_000, callIds: new CountingIds(1), streamIds: new CountingIds(1), sink });
     const one = (sessionId: number, seq: number) => buildAcdr({ version: 9, timestampUs: seq, sequence: seq, tracePoint: 0, mediaType: 5, session: { boardId: 1, resetCounter: 1, sessionId } });
     for (let i = 1; i <= MAX_ACTIVE_CALLS; i++) expect(tracker.handle(one(i, i * 2), 1000, '10.0.0.1', 1)).toBe('call');
     expect(tracker.handle(one(MAX_ACTIVE_CALLS + 1, 1), 1000, '10.0.0.1', 1)).toBe('over-capacity');

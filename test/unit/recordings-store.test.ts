@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { CountingIds } from '../../server/store/ids.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatagramBatch, datagramAt } from '../../server/pipeline/recordings/datagram-batch.js';
@@ -19,7 +20,7 @@ function twoCalls() {
   const batch = new DatagramBatch();
   const ended: Array<{ summary: RecordedCallSummary; series: RecordedCallSeries }> = [];
   const tracker = new RecordingTracker({
-    inactivityMs: 30_000, firstCallId: 1, firstStreamId: 1,
+    inactivityMs: 30_000, callIds: new CountingIds(1), streamIds: new CountingIds(1),
     sink: { datagram: (id, t, port, bytes) => batch.add(id, t, port, bytes), callChanged: () => undefined, callEnded: (c) => ended.push({ summary: c.summary(), series: c.series() }) },
   });
   const feed = recordingFeed([
@@ -33,7 +34,7 @@ function twoCalls() {
 
 describe('recordings store', () => {
   it('keeps each call\'s datagrams with their arrival times, byte for byte, across several batches', async () => {
-    const { t } = openStore();
+    const { store, t } = openStore();
     const { feed, batch, ended } = twoCalls();
     const all = batch.take();
     // Split in two writes to cross a chunk boundary.
@@ -51,9 +52,11 @@ describe('recordings store', () => {
       expect(call1.srcPort[i]).toBe(50010);
     }
     expect(await t.readDatagrams(3)).toBeNull();
-    expect(await t.nextIds()).toEqual({ call: 3, stream: 1 });
+    const before = await store.rowIds();
+    expect([before.recordedCall.next(), before.recordedStream.next()]).toEqual([3, 1]);
     await t.saveCalls(ended);
-    expect(await t.nextIds()).toEqual({ call: 3, stream: 5 });
+    const after = await store.rowIds();
+    expect([after.recordedCall.next(), after.recordedStream.next()]).toEqual([3, 5]);
   });
 
   it('lists calls newest first with device, MOS and verdict filters, and gives back streams and series', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { CountingIds } from '../../server/store/ids.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ function setup() {
   stores.push(store);
   const clock = { now: NOW };
   const crashes = new CrashService({
-    dataDir, store, devices: new DeviceRegistry([], 1), counters: new Counters(), now: () => clock.now, limits: DEFAULT_UNWRAP_LIMITS,
+    dataDir, store, devices: new DeviceRegistry([], new CountingIds(1).next), counters: new Counters(), now: () => clock.now, limits: DEFAULT_UNWRAP_LIMITS,
   });
   let n = 0;
   const upload = async (bytes: Buffer, name: string, atMs: number) => {

@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
+import { CountingIds } from '../../server/store/ids.js';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
@@ -44,7 +45,8 @@ describe('SQLite store', () => {
     expect(rows[0]!.structuredData).toEqual([{ id: 'x', params: { a: 'b' } }]);
     expect(rows[0]!.warnings).toEqual(['w']);
     expect(await store.loadDevices()).toEqual([device]);
-    expect(await store.nextIds()).toEqual({ log: 3, device: 2 });
+    const ids = await store.rowIds();
+    expect([ids.log.next(), ids.newDeviceId('192.0.2.99')]).toEqual([3, 2]);
   });
 
   it('filters by device, module, severity, time and pages by cursor', async () => {
@@ -176,7 +178,7 @@ describe('search behind the writes', () => {
 
 describe('device registry', () => {
   it('counts sequence gaps, fills them with late lines, and ignores counter restarts', () => {
-    const reg = new DeviceRegistry([], 1);
+    const reg = new DeviceRegistry([], new CountingIds(1).next);
     const d = reg.touch('10.0.0.5', T0);
     for (const s of [1, 2, 5, 6, 4, 7, 3]) reg.noteLine(d, 'voip_task', s, null, null);
     expect(reg.get('10.0.0.5')).toMatchObject({ seqGaps: 0, seqOutOfOrder: 2, logs: 7 });
@@ -189,7 +191,7 @@ describe('device registry', () => {
   });
 
   it('learns facts and hands out changed devices once', () => {
-    const reg = new DeviceRegistry([], 7);
+    const reg = new DeviceRegistry([], new CountingIds(7).next);
     const d = reg.touch('10.0.0.9', T0);
     reg.noteLine(d, 'dsp', null, 'phone9', { mac: '00:90:8f:00:00:09', model: '440HD', firmware: 'UC_3.1.0.1' });
     expect(reg.takeDirty()).toEqual([expect.objectContaining({ id: 7, mac: '00:90:8f:00:00:09', model: '440HD', hostname: 'phone9', modules: { dsp: 1 } })]);

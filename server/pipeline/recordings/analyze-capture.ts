@@ -4,6 +4,7 @@
  * `ipp-collector analyze` and the benchmark.
  */
 import { looksLikeAcdr } from '../../../parsers/acdr.js';
+import { CountingIds } from '../../store/ids.js';
 import { isDecodeError } from '../../../parsers/decode-error.js';
 import type { RecordedCall } from './recorded-call.js';
 import { RecordingTracker } from './tracker.js';
@@ -39,8 +40,8 @@ export async function analyzeCapture(packets: AsyncIterable<CapturedUdp> | Itera
   const ended: RecordedCall[] = [];
   const tracker = new RecordingTracker({
     inactivityMs: o.inactivityMs,
-    firstCallId: 1,
-    firstStreamId: 1,
+    callIds: new CountingIds(1),
+    streamIds: new CountingIds(1),
     sink: { datagram: () => undefined, callChanged: () => undefined, callEnded: (c) => ended.push(c) },
   });
   let datagrams = 0;

@@ -8,7 +8,7 @@ import type { CallCorrelator } from '../../calls/correlator.js';
 import type { Counters } from '../../counters.js';
 import type { LiveHub } from '../../live/hub.js';
 import type { RecordingStore } from '../../store/recording-store.js';
-import type { Store } from '../../store/types.js';
+import type { RowIds, Store } from '../../store/types.js';
 import { recordedCallRecord } from './call-record.js';
 import { DatagramBatch, type DatagramColumns } from './datagram-batch.js';
 import type { RecordedCall } from './recorded-call.js';
@@ -26,6 +26,8 @@ const MAX_SAVES_PER_TICK = 100;
 
 export interface RecordingIngestOptions {
   readonly store: Store;
+  /** Numbering of recorded calls and streams (Store.rowIds). */
+  readonly ids: RowIds;
   readonly counters: Counters;
   readonly live: LiveHub | null;
   readonly correlator: CallCorrelator | null;
@@ -54,12 +56,12 @@ export class RecordingIngest {
   private readonly pendingSaves = new Set<Promise<unknown>>();
   lastError: string | null = null;
 
-  private constructor(private readonly o: RecordingIngestOptions, ids: { call: number; stream: number }) {
+  constructor(private readonly o: RecordingIngestOptions) {
     this.tables = o.store.recordings;
     this.tracker = new RecordingTracker({
       inactivityMs: o.inactivityMs,
-      firstCallId: ids.call,
-      firstStreamId: ids.stream,
+      callIds: o.ids.recordedCall,
+      streamIds: o.ids.recordedStream,
       deviceId: o.deviceId,
       sink: {
         datagram: (callId, arrivalMs, srcPort, bytes) => this.keep(callId, arrivalMs, srcPort, bytes),
@@ -69,11 +71,6 @@ export class RecordingIngest {
     });
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
-  }
-
-  static async start(o: RecordingIngestOptions): Promise<RecordingIngest> {
-    const ids = await o.store.recordings.nextIds();
-    return new RecordingIngest(o, ids);
   }
 
   handle(data: Buffer, from: string, fromPort: number): void {

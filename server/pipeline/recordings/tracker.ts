@@ -10,6 +10,7 @@
  * to do with the bytes (the live ingest batches them to the store).
  */
 import { decodeAcdr, type AcdrRecord } from '../../../parsers/acdr.js';
+import type { IdSource } from '../../store/ids.js';
 import { isDecodeError, type DecodeError } from '../../../parsers/decode-error.js';
 import { decodeRtcp } from '../../../parsers/rtcp.js';
 import { decodeRtp } from '../../../parsers/rtp.js';
@@ -38,8 +39,8 @@ export interface RecordingSink {
 
 export interface TrackerOptions {
   readonly inactivityMs: number;
-  readonly firstCallId: number;
-  readonly firstStreamId: number;
+  readonly callIds: IdSource;
+  readonly streamIds: IdSource;
   readonly sink: RecordingSink;
   /** The collector's device id for a sender address, when it knows one. */
   readonly deviceId?: (address: string) => number | null;
@@ -58,14 +59,9 @@ export class RecordingTracker {
   private readonly calls = new Map<string, RecordedCall>();
   private readonly byId = new Map<number, RecordedCall>();
   private forgottenGaps = 0;
-  private nextCallId: number;
-  private nextStreamId: number;
-  private readonly newStreamId = () => this.nextStreamId++;
+  private readonly newStreamId = () => this.o.streamIds.next();
 
-  constructor(private readonly o: TrackerOptions) {
-    this.nextCallId = o.firstCallId;
-    this.nextStreamId = o.firstStreamId;
-  }
+  constructor(private readonly o: TrackerOptions) {}
 
   /** 'no-call' for valid records that belong to no call (system messages without a session). */
   handle(bytes: Uint8Array, arrivalMs: number, fromAddr: string, fromPort: number): TrackResult {
@@ -153,7 +149,7 @@ export class RecordingTracker {
     if (!call) {
       if (this.calls.size >= MAX_ACTIVE_CALLS) return null;
       const sessionId = s?.fullSessionId ?? NO_SESSION;
-      call = new RecordedCall(this.nextCallId++, `${sender.address}|${sessionId}`, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
+      call = new RecordedCall(this.o.callIds.next(), `${sender.address}|${sessionId}`, sessionId, sender, this.o.deviceId?.(sender.address) ?? null);
       call.lastArrivalMs = arrivalMs;
       let bySession = sender.calls.get(head);
       if (!bySession) {

@@ -4,6 +4,7 @@
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
 import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 
 export class DirectSqliteStore implements Store {
@@ -14,16 +15,19 @@ export class DirectSqliteStore implements Store {
   readonly symbols: DomainStores['symbols'];
   readonly imports: DomainStores['imports'];
   readonly auth: DomainStores['auth'];
+  readonly shared = false;
+  private readonly recordingIds: DomainStores['recordingIds'];
 
   constructor(file: string) {
     this.db = new SqliteDatabase(file);
     const domains = this.db.domains as unknown as Record<string, Record<string, (...args: unknown[]) => unknown>>;
-    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth } =
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, recordingIds: this.recordingIds } =
       domainStores(async (name, method, args) => domains[name]![method]!.apply(domains[name], args)));
   }
 
-  async nextIds() { return this.db.nextIds(); }
+  async rowIds() { return countingRowIds(this.db.nextIds(), await this.recordingIds()); }
   async loadDevices() { return this.db.loadDevices(); }
+  async fleetDevices() { return this.db.loadDevices(); }
   async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
     this.db.write(batch.logs, batch.devices);
     while (this.db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);

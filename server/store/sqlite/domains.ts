@@ -46,6 +46,8 @@ export interface DomainStores {
   readonly symbols: SymbolStore;
   readonly imports: ImportStore;
   readonly auth: AuthStore;
+  /** Highest recorded call and stream ids plus one (for the store's RowIds). */
+  readonly recordingIds: () => Promise<{ call: number; stream: number }>;
 }
 
 export function domainStores(call: (domain: DomainName, method: string, args: unknown[]) => Promise<unknown>): DomainStores {
@@ -54,9 +56,10 @@ export function domainStores(call: (domain: DomainName, method: string, args: un
   }) as Async<T>;
   // The classes' method signatures are checked against the contracts here.
   const calls: CallStore = face<CallsTables>('calls');
-  const recordings: RecordingStore = face<RecordingsTables>('recordings');
+  const recordingTables = face<RecordingsTables>('recordings');
+  const recordings: RecordingStore = recordingTables;
   const crashes: CrashStore & SymbolStore = face<CrashesTables>('crashes');
   const imports: ImportStore = face<ImportsTables>('imports');
   const auth: AuthStore = face<AuthTables>('auth');
-  return { calls, recordings, crashes, symbols: crashes, imports, auth };
+  return { calls, recordings, crashes, symbols: crashes, imports, auth, recordingIds: () => recordingTables.nextIds() };
 }

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { packLogs } from './log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
+import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
@@ -21,9 +22,11 @@ export class WorkerSqliteStore implements Store {
   readonly symbols: DomainStores['symbols'];
   readonly imports: DomainStores['imports'];
   readonly auth: DomainStores['auth'];
+  readonly shared = false;
+  private readonly recordingIds: DomainStores['recordingIds'];
 
   private constructor(private readonly worker: Worker) {
-    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth } =
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, recordingIds: this.recordingIds } =
       domainStores((name, method, args) => this.call('domainCall', [name, method, args])));
     worker.on('message', (res: StoreResponse) => {
       const p = this.pending.get(res.id);
@@ -63,8 +66,9 @@ export class WorkerSqliteStore implements Store {
     });
   }
 
-  nextIds() { return this.call<{ log: number; device: number }>('nextIds'); }
+  async rowIds() { return countingRowIds(await this.call<{ log: number; device: number }>('nextIds'), await this.recordingIds()); }
   loadDevices() { return this.call<DeviceRecord[]>('loadDevices'); }
+  fleetDevices() { return this.loadDevices(); }
   write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
     const { columns, transfer } = packLogs(batch.logs);
     return this.call<void>('write', [{ logs: columns, devices: batch.devices }], transfer);
