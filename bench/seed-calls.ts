@@ -27,7 +27,7 @@ export interface SeededCalls {
 
 export async function seedCalls(dataDir: string, historyCalls: number): Promise<SeededCalls> {
   const longCallStartMs = Math.floor(Date.now() / 1000) * 1000 - LONG_CALL_S * 1000;
-  const store = await openStore(dataDir);
+  const store = await openStore({ dataDir });
   try {
     const correlator = new CallCorrelator(store);
     await correlator.ingest(longCall(longCallStartMs));

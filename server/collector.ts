@@ -48,6 +48,8 @@ const RETENTION_INTERVAL_MS = 60_000;
 /** How often the kernel's per-socket drop counts are read into the counters. */
 const KERNEL_DROPS_INTERVAL_MS = 1000;
 const MAX_TCP_SYSLOG_CONNECTIONS = 1000;
+/** How often a collector on a shared store reads the fleet's devices (every collector's counts). */
+const FLEET_DEVICES_REFRESH_MS = 5000;
 /** Recording datagrams per store write: large, so 100,000/s is a few writes a second. */
 const RECORDING_BATCH_DATAGRAMS = 20_000;
 /** Recording datagrams waiting for the store beyond this are not stored (counted as dropped). */
@@ -73,7 +75,7 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorConfig, now: () => number = Date.now,
   decorateStore: (store: Store) => Store = (s) => s): Promise<RunningCollector> {
   const startedAt = now();
-  const store = decorateStore(await openStore(config.dataDir));
+  const store = decorateStore(await openStore({ dataDir: config.dataDir, store: config.store, collectorId: config.collectorId, now }));
   // Tells `ipp-collector import` this store is in use (its log ids are handed out from memory).
   const clearPidMark = markCollectorRunning(config.dataDir);
   const [ids, knownDevices] = await Promise.all([store.rowIds(), store.loadDevices()]);
@@ -85,6 +87,10 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   });
   const guards = new SourceGuards(config, counters, now, parseAllowList);
   const devices = new DeviceRegistry(knownDevices, ids.newDeviceId);
+  // On a shared store the other collectors' devices show here too, as of the last refresh.
+  const refreshFleet = () => store.fleetDevices().then((r) => devices.adoptFleet(r), () => undefined);
+  const fleetDevices = store.shared ? setInterval(refreshFleet, FLEET_DEVICES_REFRESH_MS) : null;
+  if (store.shared) await refreshFleet();
   const writer = new BatchWriter(store, devices, counters, {
     batchSize: config.storeBatchSize,
     flushIntervalMs: config.storeFlushIntervalMs,
@@ -109,6 +115,10 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     extraHealth: () => ({
       auth: { mode: auth.mode, failedLogins: auth.throttle.failures, throttledLogins: auth.throttle.refused, auditLost: auth.auditLost },
       guards: guards.health(),
+      fleet: store.shared ? {
+        collectorId: config.collectorId,
+        redis: live?.fleetRelay ? { error: live.fleetRelay.error, sent: live.fleetRelay.sent, received: live.fleetRelay.received } : null,
+      } : null,
     }),
   };
 
@@ -142,6 +152,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   if (web.server) {
     live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ids.log.last, (headers, token) => auth.authenticate(headers, token));
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
+    if (config.redis) await live.joinFleet(config.redis);
   }
   const liveCalls = live ? new LiveCalls(live) : null;
   if (liveCalls) correlator.listen(liveCalls);
@@ -234,6 +245,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
+        if (fleetDevices) clearInterval(fleetDevices);
         stopKernelDrops();
         await dropFolder?.close();
         await Promise.all(listeners.filter((l) => l.status.name !== 'web').map((l) => l.close()));

@@ -6,10 +6,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './analysis/e-model.js';
 import { parseAllowList } from './sources/allow-list.js';
+import { MAX_SLOTS } from './store/ids.js';
+import { checkStoreUrl } from './store/open-store.js';
 
 /** The verdict thresholds (VerdictThresholds: spec §6.3 for RFC 6035/XR data, Microsoft CQD's classifier for QoE data) are settings too. */
 export interface CollectorConfig extends VerdictThresholds {
   readonly dataDir: string;
+  /** '' = the embedded SQLite store in dataDir; `clickhouse://user:pass@host:8123/db` = the fleet store. */
+  readonly store: string;
+  /** This collector's number among those sharing one fleet store (0–15, distinct per collector). */
+  readonly collectorId: number;
+  /** `redis://host:6379`: collectors sharing a fleet store pass live updates to each other's browsers through it. */
+  readonly redis: string;
   readonly bind: string;
   readonly webPort: number;
   readonly syslogPort: number;
@@ -74,6 +82,9 @@ export interface CollectorConfig extends VerdictThresholds {
 
 export const DEFAULT_CONFIG: CollectorConfig = {
   dataDir: './data',
+  store: '',
+  collectorId: 0,
+  redis: '',
   bind: '',
   webPort: 8080,
   syslogPort: 514,
@@ -116,6 +127,9 @@ type Key = keyof CollectorConfig;
 /** How each setting is named outside the code: flag, environment variable, config-file key. */
 export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; help: string }> = [
   { key: 'dataDir', flag: '--data-dir <dir>', env: 'IPP_DATA_DIR', help: 'where the database and uploads live' },
+  { key: 'store', flag: '--store <url>', env: 'IPP_STORE', help: 'clickhouse://user:pass@host:8123/db: store everything in ClickHouse, shared by several collectors (default: SQLite in the data directory)' },
+  { key: 'collectorId', flag: '--collector-id <n>', env: 'IPP_COLLECTOR_ID', help: 'this collector\'s number (0-15) among those sharing one --store; each needs its own' },
+  { key: 'redis', flag: '--redis <url>', env: 'IPP_REDIS', help: 'redis://host:6379: live tail and call updates reach browsers on every collector of a --store fleet' },
   { key: 'bind', flag: '--bind <address>', env: 'IPP_BIND', help: 'address to listen on (default: all IPv4 and IPv6 addresses)' },
   { key: 'webPort', flag: '--web-port <port>', env: 'IPP_WEB_PORT', help: 'HTTP port for the dashboard and API (0 disables)' },
   { key: 'syslogPort', flag: '--syslog-port <port>', env: 'IPP_SYSLOG_PORT', help: 'UDP syslog port (0 disables)' },
@@ -195,6 +209,16 @@ export function resolveConfig(flags: Partial<Record<Key, string | number>>, env:
   const auth = ({ on: 'on', true: 'on', off: 'off', false: 'off' } as Record<string, string>)[String(out.auth)];
   if (!auth) throw new ConfigError(`auth: "${String(out.auth)}" is not on or off`);
   out.auth = auth;
+  if (out.store) {
+    try {
+      checkStoreUrl(String(out.store));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
+  if (!Number.isInteger(out.collectorId) || (out.collectorId as number) >= MAX_SLOTS) throw new ConfigError(`collectorId: "${String(out.collectorId)}" is not a whole number 0-${MAX_SLOTS - 1}`);
+  if (out.redis && !/^rediss?:\/\//.test(String(out.redis))) throw new ConfigError(`--redis: "${String(out.redis)}" is not a redis:// or rediss:// URL`);
+  if (out.redis && !out.store) throw new ConfigError('--redis joins collectors that share a --store; give --store clickhouse://… too');
   if (Boolean(out.tlsCert) !== Boolean(out.tlsKey)) throw new ConfigError('give --tls-cert and --tls-key together');
   if (out.syslogTlsPort !== 0 && !out.tlsCert) throw new ConfigError('--syslog-tls-port needs --tls-cert and --tls-key');
   for (const key of ['allowSyslog', 'allowRecordings', 'allowSip'] as const) {

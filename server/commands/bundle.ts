@@ -17,14 +17,14 @@ import { CrashService } from '../crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from '../crashes/unwrap.js';
 import { PACKAGE_VERSION } from '../package-root.js';
 import { DeviceRegistry } from '../pipeline/device-registry.js';
-import { openStore } from '../store/open-store.js';
+import { checkStoreUrl, openStore } from '../store/open-store.js';
 import { fail } from './fail.js';
 
 const BYTES_PER_MB = 1024 * 1024;
 
 interface BundleFlags {
   call?: string; device?: string; devices?: string; from?: string; to?: string; redact?: boolean; audio?: boolean;
-  format: string; maxMb: string; output: string; dataDir: string; recordingPort: string;
+  format: string; maxMb: string; output: string; dataDir: string; store: string; recordingPort: string;
 }
 
 export function registerBundle(program: Command): void {
@@ -42,6 +42,7 @@ export function registerBundle(program: Command): void {
     .option('--max-mb <mb>', 'size limit: past it audio, then original, then plain captures are left out', String(DEFAULT_BUNDLE_MAX_BYTES / BYTES_PER_MB))
     .requiredOption('-o, --output <file>', 'where to write the bundle')
     .option('--data-dir <dir>', 'the collector\'s data folder', process.env.IPP_DATA_DIR ?? DEFAULT_CONFIG.dataDir)
+    .option('--store <url>', 'the fleet store the collectors write to (clickhouse://…); default: the data folder\'s own', process.env.IPP_STORE ?? '')
     .option('--recording-port <port>', 'the port recordings were sent to (for the original captures)', String(DEFAULT_CONFIG.recordingPort))
     .action(async (flags: BundleFlags) => {
       const bad = (m: string) => new Error(m);
@@ -60,7 +61,14 @@ export function registerBundle(program: Command): void {
         fail((err as Error).message.replace(/^scope\.?|^options\./, '').trim() || 'bad arguments');
       }
       const dataDir = path.resolve(flags.dataDir);
-      const store = await openStore(dataDir);
+      if (flags.store) {
+        try {
+          checkStoreUrl(flags.store);
+        } catch (err) {
+          fail((err as Error).message);
+        }
+      }
+      const store = await openStore({ dataDir, store: flags.store });
       try {
         const ids = await store.rowIds();
         const devices = new DeviceRegistry(await store.fleetDevices(), ids.newDeviceId);

@@ -10,7 +10,7 @@ import { openStore } from '../store/open-store.js';
 import type { ImportServices } from './run-import.js';
 
 export async function openImportServices(config: CollectorConfig, now: () => number = Date.now): Promise<ImportServices & { close(): Promise<void> }> {
-  const store = await openStore(config.dataDir);
+  const store = await openStore({ dataDir: config.dataDir, store: config.store, collectorId: config.collectorId, now });
   const [ids, knownDevices] = await Promise.all([store.rowIds(), store.loadDevices()]);
   const counters = new Counters();
   const devices = new DeviceRegistry(knownDevices, ids.newDeviceId);

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { allows, eventAccess, type Role } from '../auth/policy.js';
 import type { LogLineJson } from '../json/log-line.js';
+import { startFleetRelay, type FleetRelay } from './fleet-relay.js';
 import { matchesLiveLogFilter, parseLiveLogFilter, type LiveLogFilter } from './log-filter.js';
 
 const PUSH_INTERVAL_MS = 100;
@@ -40,6 +41,10 @@ export class LiveHub {
    */
   /** Events not sent to a socket because its role may not see them (auth/policy.ts EVENT_POLICY). */
   withheldTotal = 0;
+  /** Other collectors of the fleet (--redis); null for a collector on its own. */
+  private fleet: FleetRelay | null = null;
+  /** This collector's lines not yet handed to the fleet (sent with each push). */
+  private fleetOutbox: LogLineJson[] = [];
 
   constructor(http: HttpServer, private readonly maxQueuedPerClient: number, private readonly lastLogId: () => number,
     authenticate: SocketAuthenticator) {
@@ -56,6 +61,24 @@ export class LiveHub {
     });
     this.io.on('connection', (socket) => this.onConnection(socket));
     this.timer = setInterval(() => this.push(), PUSH_INTERVAL_MS);
+  }
+
+  /**
+   * Joins the other collectors through Redis: their live lines and broadcasts reach this
+   * collector's browsers (through the same filters and bounded queues), and this one's reach theirs.
+   */
+  async joinFleet(redisUrl: string): Promise<void> {
+    this.fleet = await startFleetRelay(this.io, redisUrl);
+    this.fleet.onPeer('logs', (lines) => { if (Array.isArray(lines)) for (const l of lines) this.deliverLog(l as LogLineJson); });
+    this.fleet.onPeer('broadcast', (m) => {
+      const { event, payload } = m as { event?: unknown; payload?: unknown };
+      if (typeof event === 'string') this.deliverBroadcast(event, payload);
+    });
+  }
+
+  /** A channel of the fleet for another area (live calls); null without a fleet. */
+  get fleetRelay(): FleetRelay | null {
+    return this.fleet;
   }
 
   /** Sends `health` snapshots to every client on a period. */
@@ -98,11 +121,18 @@ export class LiveHub {
 
   /** False when nobody follows the live tail, so ingest can skip building live lines. */
   get wantsLogs(): boolean {
+    // Browsers on the other collectors may follow the tail: their filters are not known here.
+    if (this.fleet) return true;
     for (const c of this.clients.values()) if (c.filter) return true;
     return false;
   }
 
   publishLog(line: LogLineJson): void {
+    if (this.fleet) this.fleetOutbox.push(line);
+    this.deliverLog(line);
+  }
+
+  private deliverLog(line: LogLineJson): void {
     for (const c of this.clients.values()) {
       if (!c.filter || !matchesLiveLogFilter(c.filter, line)) continue;
       if (c.queue.length >= this.maxQueuedPerClient) {
@@ -116,6 +146,12 @@ export class LiveHub {
 
   /** One event to every browser; a browser that is not reading misses it (volatile), ingest never waits. */
   broadcast(event: string, payload: unknown): void {
+    // Health is this collector's own; every other update concerns the whole fleet.
+    if (this.fleet && event !== 'health') this.fleet.share('broadcast', { event, payload });
+    this.deliverBroadcast(event, payload);
+  }
+
+  private deliverBroadcast(event: string, payload: unknown): void {
     // Per socket, not io.emit: each goes through that socket's role check (guardEmits).
     for (const socket of this.io.sockets.sockets.values()) {
       if (mayReceive(socket, event)) socket.volatile.emit(event, payload);
@@ -124,6 +160,10 @@ export class LiveHub {
   }
 
   private push(): void {
+    if (this.fleet && this.fleetOutbox.length > 0) {
+      this.fleet.share('logs', this.fleetOutbox);
+      this.fleetOutbox = [];
+    }
     for (const c of this.clients.values()) {
       if (c.queue.length === 0 && c.missed === 0) continue;
       if (unsentPackets(c.socket) > MAX_UNSENT_PACKETS) continue;
@@ -138,6 +178,7 @@ export class LiveHub {
     clearInterval(this.timer);
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.io.disconnectSockets(true);
+    await this.fleet?.close();
     // The HTTP server is closed by its owner; io.close() would close it too early.
     this.io.engine.close();
   }

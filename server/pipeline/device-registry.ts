@@ -18,6 +18,8 @@ export class DeviceRegistry {
   private readonly byDeviceId = new Map<number, DeviceState>();
   private readonly lastSeq = new Map<number, number>();
   private readonly dirty = new Set<DeviceState>();
+  private readonly fleet = new Map<number, DeviceRecord>();
+  private readonly fleetByAddress = new Map<string, DeviceRecord>();
   constructor(existing: readonly DeviceRecord[], private readonly newDeviceId: (address: string) => number) {
     for (const d of existing) this.add({ ...d, modules: { ...d.modules } });
   }
@@ -75,7 +77,8 @@ export class DeviceRegistry {
   byMac(mac: string): DeviceRecord | undefined {
     if (!isMac(mac)) return undefined;
     const wanted = normaliseMac(mac);
-    for (const d of this.byAddress.values()) if (d.mac === wanted) return d;
+    for (const d of this.byAddress.values()) if (d.mac === wanted) return this.view(d);
+    for (const d of this.fleet.values()) if (d.mac === wanted) return d;
     return undefined;
   }
 
@@ -87,16 +90,44 @@ export class DeviceRegistry {
     this.dirty.add(d);
   }
 
+  /**
+   * What the fleet store knows (every collector's devices, summed), refreshed now and then on a
+   * shared store. This collector goes on counting only its own lines; the fleet's view is what
+   * lookups and lists show, as fresh as the last refresh, except where its own counts are ahead.
+   */
+  adoptFleet(records: readonly DeviceRecord[]): void {
+    this.fleet.clear();
+    this.fleetByAddress.clear();
+    for (const r of records) {
+      this.fleet.set(r.id, r);
+      this.fleetByAddress.set(r.address, r);
+    }
+  }
+
   get(address: string): DeviceRecord | undefined {
-    return this.byAddress.get(address);
+    const own = this.byAddress.get(address);
+    return own ? this.view(own) : this.fleetByAddress.get(address);
   }
 
   byId(id: number): DeviceRecord | undefined {
-    return this.byDeviceId.get(id);
+    const own = this.byDeviceId.get(id);
+    return own ? this.view(own) : this.fleet.get(id);
   }
 
   all(): DeviceRecord[] {
-    return [...this.byAddress.values()].map((d) => ({ ...d, modules: { ...d.modules } }));
+    const out = [...this.byAddress.values()].map((d) => this.view(d));
+    for (const f of this.fleet.values()) if (!this.byDeviceId.has(f.id)) out.push(f);
+    return out;
+  }
+
+  private view(own: DeviceState): DeviceRecord {
+    const f = this.fleet.get(own.id);
+    if (!f || f.logs < own.logs) return { ...own, modules: { ...own.modules } };
+    return {
+      ...f,
+      mac: own.mac ?? f.mac, model: own.model ?? f.model, firmware: own.firmware ?? f.firmware, hostname: own.hostname ?? f.hostname,
+      firstSeen: Math.min(f.firstSeen, own.firstSeen), lastSeen: Math.max(f.lastSeen, own.lastSeen),
+    };
   }
 
   /** Marks devices dirty again after their write failed. */

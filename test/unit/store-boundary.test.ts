@@ -15,11 +15,12 @@ const rel = (p: string) => path.relative(ROOT, p).split(path.sep).join('/');
 const imports = (p: string) => [...readFileSync(p, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => path.resolve(path.dirname(p), m[1]!));
 
 describe('store and JSON boundaries', () => {
-  it('lets only the backend picker reach into a store backend', () => {
-    const sqlite = path.join(ROOT, 'server/store/sqlite');
+  it('lets only the backend picker reach into a store backend (SQLite or ClickHouse)', () => {
+    const backends = ['sqlite', 'clickhouse'].map((b) => path.join(ROOT, 'server/store', b) + path.sep);
+    const inside = (f: string) => backends.some((b) => f.startsWith(b));
     const offenders = ['server', 'web/src', 'bench'].flatMap((d) => tsFiles(path.join(ROOT, d)))
-      .filter((f) => !f.startsWith(sqlite + path.sep) && rel(f) !== 'server/store/open-store.ts')
-      .filter((f) => imports(f).some((i) => i.startsWith(sqlite + path.sep)));
+      .filter((f) => !inside(f) && rel(f) !== 'server/store/open-store.ts')
+      .filter((f) => imports(f).some(inside));
     expect(offenders.map(rel)).toEqual([]);
   });
 
