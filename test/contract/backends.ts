@@ -11,7 +11,7 @@ import { parseStoreUrl } from '../../server/store/clickhouse/connection.js';
 import { ClickHouseStore } from '../../server/store/clickhouse/store.js';
 import { openStoreOnThisThread } from '../../server/store/open-store.js';
 import type { Store } from '../../server/store/types.js';
-import { startClickHouse, type RunningClickHouse } from '../support/clickhouse-server.js';
+import { startClickHouse, type RunningClickHouse } from '../../bench/clickhouse-server.js';
 import { hasClickHouse } from '../support/fleet-servers.js';
 
 export interface StoreOpenOptions {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseDb, parseStoreUrl } from '../../server/store/clickhouse/connection.js';
 import { likeContains, str } from '../../server/store/clickhouse/sql.js';
 import { TsvWriter } from '../../server/store/clickhouse/tsv.js';
-import { startClickHouse, type RunningClickHouse } from '../support/clickhouse-server.js';
+import { startClickHouse, type RunningClickHouse } from '../../bench/clickhouse-server.js';
 import { hasClickHouse } from '../support/fleet-servers.js';
 
 (hasClickHouse() ? describe : describe.skip)('ClickHouse literals and TSV rows [clickhouse]', () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BURST_AT_S, BURST_LEN_S, LONG_CALL_ID, LONG_CALL_S } from '../../bench/seed-calls.js';
 import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp } from '../support/senders.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 import { requireTshark, runTshark } from '../support/tshark.js';

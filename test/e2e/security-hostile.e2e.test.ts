@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendTcp, waitFor } from '../support/senders.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 

@@ -19,7 +19,7 @@ import { testConfig } from '../support/test-config.js';
 import type { EventLog } from '../../server/simulator/event-log.js';
 import { simulateLive } from '../../server/simulator/run.js';
 import { ARTIFACTS_DIR, launchBrowser } from '../support/browser.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 import { requireTshark, runTshark } from '../support/tshark.js';
 

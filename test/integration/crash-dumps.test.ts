@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { gzipTimes, tarFile, zipFile } from '../fixtures/gen-archives.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/crash/', import.meta.url));
 const fixture = (name: string) => readFileSync(FIXTURES + name);

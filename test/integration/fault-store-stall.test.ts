@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import type { Store } from '../../server/store/types.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';
 import { testConfig } from '../support/test-config.js';
 

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { buildVqPublish } from '../../server/simulator/wire/sip.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 import { testConfig } from '../support/test-config.js';
 

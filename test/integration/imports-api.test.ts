@@ -14,7 +14,7 @@ import { testConfig } from '../support/test-config.js';
 import type { ImportSummary } from '../../server/import/capture-import.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
 import { pcapngFile, classicRecords } from '../fixtures/gen-pcapng.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 
 const PORTS = { syslog: 514, recording: 50000, sip: 5060 };
 const START_MS = Date.parse('2026-02-03T08:00:00Z');

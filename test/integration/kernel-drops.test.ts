@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 import { testConfig } from '../support/test-config.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

@@ -12,7 +12,7 @@ import { analyzeCapture } from '../../server/pipeline/recordings/analyze-capture
 import type { CallStore } from '../../server/store/call-store.js';
 import { buildAcdr } from '../../server/simulator/wire/acdr.js';
 import { recordedCallRecords, recordingFeed, type RecordingDatagram } from '../fixtures/gen-recording.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';
 
 interface StreamJson { id: number; direction: string; ssrc: number; packets: number; lost: number; duplicates: number; maxDeltaMs: number; maxJitterMs: number; meanJitterMs: number; audio: boolean; codec: string }

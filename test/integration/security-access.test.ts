@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connectSocket } from 'socket.io-client';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp } from '../support/senders.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
 import { recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp, waitFor } from '../support/senders.js';
 
 const ADMIN_PASSWORD = 'downloads need an analyst';

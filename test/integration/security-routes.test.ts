@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requiredAccess } from '../../server/auth/policy.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { DEFAULT_CONFIG } from '../../server/config.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 
 interface Layer {
   rawPath?: unknown;

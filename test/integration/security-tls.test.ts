@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-tls-'));

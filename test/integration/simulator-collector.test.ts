@@ -8,7 +8,7 @@ import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import type { EventLog } from '../../server/simulator/event-log.js';
 import { simulateLive } from '../../server/simulator/run.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 
 interface RecordedStream { direction: string; ssrc: number; packets: number; lost: number; maxJitterMs: number }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { simulateLive, type SimulationResult } from '../../server/simulator/run.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 
 interface Group { hash: string; process: string | null; count: number; devices: number; byDevice: Record<string, number>; byFirmware: Record<string, number> }
 interface LogLine { receivedAt: string; deviceTs: string | null; module: string; message: string; device: { address: string } | null }

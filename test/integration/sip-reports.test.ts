@@ -13,7 +13,7 @@ import { SipStreamFramer } from '../../parsers/sip-stream.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { testConfig } from '../support/test-config.js';
 import { buildOptions, buildQoeService, buildSipRequest, buildVqPublish, type VqReportOptions } from '../../server/simulator/wire/sip.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 30, 0);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { testConfig } from '../support/test-config.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { waitFor } from '../support/senders.js';
 
 const SCENARIO = fileURLToPath(new URL('../fixtures/sipp/publish-vq-rtcpxr.xml', import.meta.url));

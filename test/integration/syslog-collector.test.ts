@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
-import { freePorts } from '../support/ports.js';
+import { freePorts } from '../../bench/free-ports.js';
 import { sendTcp, sendUdp, waitFor } from '../support/senders.js';
 
 interface LogLine { id: number; module: string; message: string; severity: number | null; device: { address: string }; raw: string; seq: number | null }

@@ -4,7 +4,7 @@
  * missing server fails the run instead.
  */
 import { existsSync } from 'node:fs';
-import { clickHouseBinary } from './clickhouse-server.js';
+import { clickHouseBinary } from '../../bench/clickhouse-server.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 

@@ -1,10 +1,10 @@
 // Starts a real ClickHouse server (Debian's clickhouse-server) on free loopback ports with a
-// throwaway data directory, for the store contract suite, the fleet test and the bench.
+// throwaway data directory, for the store contract suite, the fleet test and the store benchmark.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts } from './ports.js';
+import { freePorts } from './free-ports.js';
 
 const SERVER_BINARIES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
 const READY_TIMEOUT_MS = 60_000;
