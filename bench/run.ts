@@ -14,6 +14,7 @@ import { importCase } from './import-case.js';
 import { recordingsCase } from './recordings-case.js';
 import { reportsCase } from './reports-case.js';
 import { soakCase } from './soak-case.js';
+import { storeCase } from './store-case.js';
 import { syslogCase } from './syslog-case.js';
 
 const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
@@ -23,6 +24,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   crashes: crashesCase,
   import: importCase,
   api: apiCase,
+  store: storeCase,
   soak: soakCase,
 };
 /** Cases too long for the plain full run: only with `--case NAME` (the smoke run does a short version). */
