@@ -15,6 +15,9 @@ export interface RunningClickHouse {
   readonly url: string;
   readonly httpPort: number;
   readonly dataDir: string;
+  /** SIGSTOP / SIGCONT: a server that stops answering without closing its connections (fault tests). */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -67,12 +70,14 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startClickHouse(database = 'ipp'): Promise<RunningClickHouse> {
+/** `httpPort`: a port chosen beforehand (a collector already waiting for the server there). */
+export async function startClickHouse(database = 'ipp', httpPort?: number): Promise<RunningClickHouse> {
   const binary = clickHouseBinary();
   if (!binary) throw new Error('clickhouse-server is not installed (apt-get install clickhouse-server)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-ch-'));
   for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(path.join(dir, sub));
-  const { tcp: [http, tcp, interserver] } = await freePorts(3, 0);
+  const { tcp: [freeHttp, tcp, interserver] } = await freePorts(3, 0);
+  const http = httpPort ?? freeHttp;
   writeFileSync(path.join(dir, 'config.xml'), config(dir, http!, tcp!, interserver!));
   writeFileSync(path.join(dir, 'users.xml'), USERS);
   const args = binary.endsWith('/clickhouse') ? ['server', `--config-file=${dir}/config.xml`] : [`--config-file=${dir}/config.xml`];
@@ -92,7 +97,10 @@ export async function startClickHouse(database = 'ipp'): Promise<RunningClickHou
     url: `clickhouse://default@127.0.0.1:${http}/${database}`,
     httpPort: http!,
     dataDir: dir,
+    freeze: () => { child.kill('SIGSTOP'); },
+    thaw: () => { child.kill('SIGCONT'); },
     async stop() {
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited(child);

@@ -10,6 +10,7 @@ import type { FleetRelay } from '../live/fleet-relay.js';
 import type { LiveHub } from '../live/hub.js';
 import type { CallListener } from './correlator.js';
 import { callJson, sampleJson } from '../json/call.js';
+import type { CallJson, SampleJson } from '../json/types.js';
 import type { Call, QualitySample } from './model.js';
 
 export const CALLS_PUSH_INTERVAL_MS = 250;
@@ -18,8 +19,6 @@ const MAX_PENDING_SAMPLES_PER_CALL = 5000;
 /** Single-call subscriptions one browser may hold (a page shows one; a few tabs share a socket). */
 const MAX_CALL_SUBSCRIPTIONS = 32;
 
-type CallJson = ReturnType<typeof callJson>;
-type SampleJson = ReturnType<typeof sampleJson>;
 /** One push as JSON: what goes to browsers, and to the other collectors. */
 interface CallsPush {
   readonly calls: CallJson[];

@@ -1,9 +1,10 @@
 /** The JSON shapes of calls, streams and samples, one place for the API, the live push and bundles. */
 import type { Call, CallStream, QualitySample } from '../calls/model.js';
+import type { CallJson, CallStreamJson, SampleJson } from './types.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function callJson(c: Call) {
+export function callJson(c: Call): CallJson {
   return {
     id: c.id,
     deviceId: c.deviceId,
@@ -11,7 +12,7 @@ export function callJson(c: Call) {
     recordingSession: c.recordingSession,
     localId: c.localId,
     remoteId: c.remoteId,
-    start: iso(c.startMs),
+    start: new Date(c.startMs).toISOString(),
     end: iso(c.endMs),
     durationMs: c.endMs === null ? null : c.endMs - c.startMs,
     active: c.active,
@@ -28,7 +29,7 @@ export function callJson(c: Call) {
   };
 }
 
-export function streamJson(s: CallStream) {
+export function streamJson(s: CallStream): CallStreamJson {
   return {
     id: s.id,
     direction: s.direction,
@@ -47,6 +48,6 @@ export function streamJson(s: CallStream) {
 }
 
 /** Samples keep ms times: the dashboard charts them. */
-export function sampleJson(s: QualitySample) {
-  return { streamId: s.streamId, direction: s.direction, source: s.source, startMs: s.startMs, endMs: s.endMs, metrics: s.metrics };
+export function sampleJson(s: QualitySample): SampleJson {
+  return { streamId: s.streamId, direction: s.direction, source: s.source, startMs: s.startMs, endMs: s.endMs, metrics: s.metrics as Record<string, number> };
 }

@@ -30,3 +30,57 @@ export interface LogLineJson {
   warnings: readonly string[];
   importId: number | null;
 }
+
+export type VerdictJson = 'good' | 'fair' | 'poor' | 'unknown';
+
+export interface CallSegmentJson { start: string | null; end: string | null; reason: string; codec: string | null }
+
+/** A call as the calls list, the live push and bundles send it. */
+export interface CallJson {
+  id: number;
+  deviceId: number | null;
+  sipCallId: string | null;
+  recordingSession: string | null;
+  localId: string | null;
+  remoteId: string | null;
+  start: string;
+  end: string | null;
+  durationMs: number | null;
+  active: boolean;
+  codec: string | null;
+  sources: readonly string[];
+  segments: CallSegmentJson[];
+  worstMos: number | null;
+  avgMos: number | null;
+  maxLossPct: number | null;
+  maxJitterMs: number | null;
+  verdict: VerdictJson;
+  verdictReason: string | null;
+  importId: number | null;
+}
+
+export interface CallStreamJson {
+  id: number;
+  direction: 'rx' | 'tx';
+  ssrc: number | null;
+  ssrcHex: string | null;
+  localAddr: string | null;
+  localPort: number | null;
+  remoteAddr: string | null;
+  remotePort: number | null;
+  payloadType: number | null;
+  codec: string | null;
+  sources: readonly string[];
+  verdict: VerdictJson;
+  verdictReason: string | null;
+}
+
+/** A quality sample: times stay in ms, the dashboard charts them. */
+export interface SampleJson {
+  streamId: number | null;
+  direction: 'rx' | 'tx' | null;
+  source: string;
+  startMs: number;
+  endMs: number;
+  metrics: Record<string, number>;
+}

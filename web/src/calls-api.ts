@@ -1,46 +1,13 @@
 // The calls, recordings and crash-count API as the dashboard reads it. Every shape is checked at
 // the boundary: a call that fails its guard is counted and not shown, never rendered half-understood.
+import type { CallJson, CallSegmentJson, CallStreamJson, SampleJson, VerdictJson } from '../../server/json/types.js';
 import { ApiError } from './api.js';
 
-export type Verdict = 'good' | 'fair' | 'poor' | 'unknown';
-
-export interface CallSegment { start: string | null; end: string | null; reason: string; codec: string | null }
-
-export interface CallSummary {
-  id: number;
-  deviceId: number | null;
-  sipCallId: string | null;
-  recordingSession: string | null;
-  localId: string | null;
-  remoteId: string | null;
-  start: string;
-  end: string | null;
-  durationMs: number | null;
-  active: boolean;
-  codec: string | null;
-  sources: string[];
-  segments: CallSegment[];
-  worstMos: number | null;
-  avgMos: number | null;
-  maxLossPct: number | null;
-  maxJitterMs: number | null;
-  verdict: Verdict;
-  verdictReason: string | null;
-}
-
-export interface CallStream {
-  id: number;
-  direction: 'rx' | 'tx';
-  ssrcHex: string | null;
-  localAddr: string | null;
-  localPort: number | null;
-  remoteAddr: string | null;
-  remotePort: number | null;
-  codec: string | null;
-  sources: string[];
-  verdict: Verdict;
-  verdictReason: string | null;
-}
+export type Verdict = VerdictJson;
+export type CallSegment = CallSegmentJson;
+/** A call as the list and the live push send it (server/json/types.ts). */
+export type CallSummary = CallJson;
+export type CallStream = CallStreamJson;
 
 export interface CallDetail extends CallSummary {
   device: { id: number; address: string; mac: string | null; model: string | null } | null;
@@ -64,14 +31,7 @@ export interface Timeline {
   series: TimelineSeries[];
 }
 
-export interface Sample {
-  streamId: number | null;
-  direction: 'rx' | 'tx' | null;
-  source: string;
-  startMs: number;
-  endMs: number;
-  metrics: Record<string, number>;
-}
+export type Sample = SampleJson;
 
 export interface RecordedStream { id: number; direction: string; codec: string | null; audio: boolean; ssrc: number | null; packets: number; lost: number }
 
