@@ -2,7 +2,7 @@
 // network, so each top-level shape has a guard; the page shows a visible error instead of
 // rendering something it does not understand.
 
-import type { LogLineJson, VerdictJson } from '../../server/json/types.js';
+import type { LogLineJson } from '../../server/json/types.js';
 
 export type SeverityName = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
 
