@@ -15,6 +15,8 @@ import { callsRouter } from './api/calls-routes.js';
 import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
 import { recordingsRouter } from './api/recordings-routes.js';
+import { FleetMetrics } from './metrics/prometheus.js';
+import { parseSites } from './fleet/sites.js';
 import { CallCorrelator } from './calls/correlator.js';
 import { LiveHub } from './live/hub.js';
 import { PACKAGE_VERSION } from './package-root.js';
@@ -101,7 +103,9 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   let live: LiveHub | null = null;
   let ingest: SyslogIngest | null = null;
   const listeners: Listener[] = [];
+  const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites: parseSites(config.sites) });
   const deps: ApiDeps = {
+    metrics,
     version: PACKAGE_VERSION,
     startedAt,
     onlineWindowMs: config.onlineWindowS * 1000,
@@ -126,6 +130,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const areaRouters: Router[] = [];
   // Calls from every quality source meet in one correlator.
   const correlator = new CallCorrelator(store, config, now);
+  correlator.listen(metrics);
   areaRouters.push(callsRouter({ correlator, devices, thresholds: config }));
   let recordings: RecordingIngest | null = null;
   areaRouters.push(recordingsRouter({ store, ingest: () => recordings, recordingPort: config.recordingPort, collectorAddr: config.bind }));

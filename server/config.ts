@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './analysis/e-model.js';
+import { parseSites } from './fleet/sites.js';
 import { parseAllowList } from './sources/allow-list.js';
 import { MAX_SLOTS } from './store/ids.js';
 import { checkStoreUrl } from './store/open-store.js';
@@ -74,6 +75,8 @@ export interface CollectorConfig extends VerdictThresholds {
   readonly allowSyslog: string;
   readonly allowRecordings: string;
   readonly allowSip: string;
+  /** Sites by subnet, `Berlin=10.1.0.0/16,10.2.0.0/16;Paris=10.3.0.0/16`: labels for metrics and the fleet view. */
+  readonly sites: string;
   /** Datagrams or frames per second each sender may send to one listener (token bucket; 0 = unlimited). */
   readonly sourceRateLimit: number;
   /** The bucket's depth: how many may come at once after a quiet spell (0 = one second's worth). */
@@ -118,6 +121,7 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   allowSyslog: '',
   allowRecordings: '',
   allowSip: '',
+  sites: '',
   sourceRateLimit: 0,
   sourceRateBurst: 0,
 };
@@ -172,6 +176,7 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'allowSyslog', flag: '--allow-syslog <cidrs>', env: 'IPP_ALLOW_SYSLOG', help: 'networks syslog is accepted from, e.g. 10.1.0.0/16,2001:db8::/32 (empty: any)' },
   { key: 'allowRecordings', flag: '--allow-recordings <cidrs>', env: 'IPP_ALLOW_RECORDINGS', help: 'networks debug recordings are accepted from (empty: any)' },
   { key: 'allowSip', flag: '--allow-sip <cidrs>', env: 'IPP_ALLOW_SIP', help: 'networks SIP quality reports are accepted from (empty: any)' },
+  { key: 'sites', flag: '--sites <table>', env: 'IPP_SITES', help: 'sites by subnet for metrics and the fleet view: Berlin=10.1.0.0/16,10.2.0.0/16;Paris=10.3.0.0/16' },
   { key: 'sourceRateLimit', flag: '--source-rate-limit <per-second>', env: 'IPP_SOURCE_RATE_LIMIT', help: 'datagrams/frames per second one sender may send to one listener (0: unlimited)' },
   { key: 'sourceRateBurst', flag: '--source-rate-burst <count>', env: 'IPP_SOURCE_RATE_BURST', help: 'burst one sender may send at once (0: one second at the rate limit)' },
 ];
@@ -209,6 +214,11 @@ export function resolveConfig(flags: Partial<Record<Key, string | number>>, env:
   const auth = ({ on: 'on', true: 'on', off: 'off', false: 'off' } as Record<string, string>)[String(out.auth)];
   if (!auth) throw new ConfigError(`auth: "${String(out.auth)}" is not on or off`);
   out.auth = auth;
+  try {
+    parseSites(String(out.sites));
+  } catch (err) {
+    throw new ConfigError(`sites: ${(err as Error).message}`);
+  }
   if (out.store) {
     try {
       checkStoreUrl(String(out.store));

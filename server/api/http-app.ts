@@ -33,10 +33,18 @@ export function createHttpApp(deps: ApiDeps, areaRouters: readonly Router[], aut
   app.use('/api', apiRouter(deps));
   app.use('/api', apiNotFound);
   app.use('/api', apiErrorHandler);
+  const metrics = deps.metrics;
+  if (metrics) {
+    // Prometheus scrapes with an API token (Authorization: Bearer), through the same gate as the API.
+    app.get('/metrics', accessControl(auth), (_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-store');
+      metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
+    });
+  }
   app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: '1h' }));
   const index = path.join(WEB_ROOT, 'index.html');
   // Deep links (/logs?…, /devices/7) are routes of the single page: serve it for any other GET.
-  app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+  app.get(/^\/(?!api\/|socket\.io\/|metrics$).*/, (_req, res) => {
     if (existsSync(index)) res.sendFile(index);
     else res.status(503).type('text/plain').send('The dashboard is not built: run `npm run build` in the collector checkout.');
   });

@@ -27,6 +27,8 @@ export interface ApiDeps {
   readonly now: () => number;
   /** More health sections from other areas (auth mode, listener guards, …). */
   readonly extraHealth?: () => Record<string, unknown>;
+  /** Served as GET /metrics (Prometheus text format). */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> };
 }
 
 const MAX_PAGE = 1000;

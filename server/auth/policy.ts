@@ -31,6 +31,8 @@ export const POLICY: readonly PolicyRule[] = [
   { method: '*', path: '/api/audit*', access: 'admin' },
   { method: '*', path: '/api/settings*', access: 'admin' },
   { method: 'DELETE', path: '*', access: 'admin' },
+  // Prometheus scrapes with a viewer token: counts and quality histograms, no phone's data.
+  { method: 'GET', path: '/metrics', access: 'viewer' },
   // Raw bytes, audio and originals: phone numbers, credentials in traces, voices.
   { method: 'GET', path: '/api/logs/:id/raw', access: 'analyst' },
   { method: 'GET', path: '/api/recordings/calls/:id/audio/*', access: 'analyst' },

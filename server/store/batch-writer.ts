@@ -29,6 +29,8 @@ export class BatchWriter {
   degraded = false;
   /** Every line up to this id is committed (ids are handed out in order and written in order). */
   lastStoredId = 0;
+  /** Told how long each successful write took (ms): the metrics' store latency. */
+  onWrite: ((ms: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -84,6 +86,7 @@ export class BatchWriter {
     this.writeStartedAt = performance.now();
     try {
       await this.store.write({ logs: batch, devices });
+      this.onWrite?.(performance.now() - this.writeStartedAt);
       this.lastError = null;
       this.degraded = false;
       for (const r of batch) {
