@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
 import type { LogRecord, Store } from '../../server/store/types.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
-import { plainTerms, SqliteDatabase } from '../../server/store/sqlite/database.js';
+import { SqliteDatabase } from '../../server/store/sqlite/database.js';
+import { searchTerms } from '../../server/store/search-text.js';
 import { packLogs, unpackLogs } from '../../server/store/sqlite/log-columns.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
@@ -35,86 +36,11 @@ function rec(id: number, over: Partial<LogRecord> = {}): LogRecord {
 const device = { id: 1, address: '10.0.0.5', mac: null, model: null, firmware: null, hostname: null, firstSeen: T0, lastSeen: T0, logs: 0, seqGaps: 0, seqOutOfOrder: 0, modules: {} };
 
 describe('SQLite store', () => {
-  it('writes lines and devices and reads them back newest first, raw bytes intact', async () => {
+  it('numbers new rows after the highest stored ids', async () => {
     const { store } = openTemp();
-    const raw = new Uint8Array([0x3c, 0x31, 0x3e, 0xe9, 0xff]);
-    await store.write({ logs: [rec(1), rec(2, { raw, structuredData: [{ id: 'x', params: { a: 'b' } }], warnings: ['w'] })], devices: [device] });
-    const rows = await store.queryLogs({ limit: 10 });
-    expect(rows.map((r) => r.id)).toEqual([2, 1]);
-    expect([...rows[0]!.raw]).toEqual([...raw]);
-    expect(rows[0]!.structuredData).toEqual([{ id: 'x', params: { a: 'b' } }]);
-    expect(rows[0]!.warnings).toEqual(['w']);
-    expect(await store.loadDevices()).toEqual([device]);
+    await store.write({ logs: [rec(1), rec(2)], devices: [device] });
     const ids = await store.rowIds();
     expect([ids.log.next(), ids.newDeviceId('192.0.2.99')]).toEqual([3, 2]);
-  });
-
-  it('filters by device, module, severity, time and pages by cursor', async () => {
-    const { store } = openTemp();
-    const logs = Array.from({ length: 20 }, (_, i) => rec(i + 1, {
-      deviceId: (i % 2) + 1, module: i % 3 === 0 ? 'dsp' : 'voip_task', severity: i % 8,
-    }));
-    await store.write({ logs, devices: [device, { ...device, id: 2, address: '10.0.0.6' }] });
-    expect((await store.queryLogs({ deviceId: 2, limit: 100 })).every((r) => r.deviceId === 2)).toBe(true);
-    expect((await store.queryLogs({ modules: ['dsp'], limit: 100 })).map((r) => r.id)).toEqual([19, 16, 13, 10, 7, 4, 1]);
-    expect((await store.queryLogs({ maxSeverity: 2, limit: 100 })).every((r) => r.severity! <= 2)).toBe(true);
-    expect((await store.queryLogs({ fromMs: T0 + 5000, toMs: T0 + 7000, limit: 100 })).map((r) => r.id)).toEqual([7, 6, 5]);
-    const page1 = await store.queryLogs({ limit: 5 });
-    const page2 = await store.queryLogs({ limit: 5, beforeId: page1[4]!.id });
-    expect(page2.map((r) => r.id)).toEqual([15, 14, 13, 12, 11]);
-    expect((await store.queryLogs({ afterId: 17, limit: 10 })).map((r) => r.id)).toEqual([18, 19, 20]);
-  });
-
-  it('searches full text, and searches pasted addresses and Call-IDs as phrases', async () => {
-    const { store } = openTemp();
-    await store.write({
-      logs: [
-        rec(1, { message: 'REGISTER timeout towards 10.0.0.1' }),
-        rec(2, { message: 'Call-ID: a84b4c76e66710@pc33.example.com received' }),
-        rec(3, { message: 'jitter buffer overflow on channel 2' }),
-      ],
-      devices: [device],
-    });
-    expect((await store.queryLogs({ text: 'jitter overflow', limit: 10 })).map((r) => r.id)).toEqual([3]);
-    expect((await store.queryLogs({ text: 'jitt*', limit: 10 })).map((r) => r.id)).toEqual([3]);
-    expect((await store.queryLogs({ text: '10.0.0.1', limit: 10 })).map((r) => r.id)).toEqual([1]);
-    expect((await store.queryLogs({ text: 'a84b4c76e66710@pc33.example.com', limit: 10 })).map((r) => r.id)).toEqual([2]);
-    expect((await store.queryLogs({ text: '"buffer overflow"', limit: 10 })).map((r) => r.id)).toEqual([3]);
-  });
-
-  it('rejects a search it cannot run with a query error, not a crash', async () => {
-    const { store } = openTemp();
-    await store.write({ logs: [rec(1)], devices: [device] });
-    await expect(store.queryLogs({ text: '"unbalanced', limit: 10 })).resolves.toEqual([]);
-    await expect(store.queryLogs({ text: 'NEAR(', limit: 10 })).resolves.toBeInstanceOf(Array);
-  });
-
-  it('deletes lines past the age limit, and their search entries', async () => {
-    const { store } = openTemp();
-    await store.write({ logs: Array.from({ length: 10 }, (_, i) => rec(i + 1, { message: `event ${i + 1} common` })), devices: [device] });
-    const res = await store.enforceRetention({ maxAgeMs: 4500, maxSizeBytes: 1e12 }, T0 + 10_000);
-    expect(res.deletedLogs).toBe(5);
-    expect((await store.queryLogs({ limit: 100 })).map((r) => r.id)).toEqual([10, 9, 8, 7, 6]);
-    expect((await store.queryLogs({ text: 'common', limit: 100 })).map((r) => r.id)).toEqual([10, 9, 8, 7, 6]);
-  });
-
-  it('ages out by receive time even when imported lines have newer ids, and removes an import as a unit', async () => {
-    const { store } = openTemp();
-    const DAY = 86_400_000;
-    await store.write({
-      logs: [
-        rec(1, { receivedAt: T0 - 1000 }),
-        rec(2, { receivedAt: T0 - 40 * DAY, importId: 7, message: 'old capture line' }),
-        rec(3, { receivedAt: T0 - 1 * DAY, importId: 7, message: 'recent capture line' }),
-        rec(4, { receivedAt: T0 - 1 * DAY, importId: 8 }),
-      ],
-      devices: [device],
-    });
-    expect((await store.enforceRetention({ maxAgeMs: 30 * DAY, maxSizeBytes: 1e12 }, T0)).deletedLogs).toBe(1);
-    expect((await store.queryLogs({ limit: 10 })).map((r) => [r.id, r.importId])).toEqual([[4, 8], [3, 7], [1, null]]);
-    expect(await store.deleteImportedLogs(7)).toBe(1);
-    expect((await store.queryLogs({ limit: 10 })).map((r) => r.id)).toEqual([4, 1]);
-    expect(await store.queryLogs({ text: 'capture', limit: 10 })).toEqual([]);
   });
 
   it('trims the oldest lines to keep under the size limit, and the file shrinks', async () => {
@@ -164,8 +90,11 @@ describe('search behind the writes', () => {
     db.close();
   });
 
-  it('reads search words plainly for the scan', () => {
-    expect(plainTerms('"Buffer Overflow" AND jitt* NOT (x)')).toEqual(['buffer', 'overflow', 'jitt', 'x']);
+  it('reads a search as alternatives of words and phrases (the scan and the fleet store match those)', () => {
+    expect(searchTerms('"Buffer Overflow" AND jitt* NOT (x) OR dsp')).toEqual([
+      [{ text: 'buffer overflow', exclude: false }, { text: 'jitt', exclude: false }, { text: 'x', exclude: true }],
+      [{ text: 'dsp', exclude: false }],
+    ]);
   });
 
   it('packs a batch for the worker and unpacks it unchanged', () => {

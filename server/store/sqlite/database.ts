@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { DOMAINS } from './domains.js';
 import { LOGS_SCHEMA, migrate } from './migrations.js';
+import { searchTerms } from '../search-text.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult,
   type StoreStats, type StoredLog,
@@ -132,8 +133,9 @@ export class SqliteDatabase {
     if (q.text === undefined || q.text.trim() === '') return select([], [], 'logs l', q.limit).map(toStoredLog);
 
     const upto = this.ftsIndexedUpto;
-    const terms = plainTerms(q.text);
-    const tail = (limit: number) => select(['l.id > ?', ...terms.map(() => 'instr(lower(l.message), ?) > 0')], [upto, ...terms], 'logs l', limit);
+    const alternatives = searchTerms(q.text);
+    const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.message), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
+    const tail = (limit: number) => select(['l.id > ?', `((${matches.join(') OR (')}))`], [upto, ...alternatives.flat().map((t) => t.text)], 'logs l', limit);
     const indexed = (match: string, limit: number) => select(['logs_fts MATCH ?', 'l.id <= ?'], [match, upto], 'logs_fts f JOIN logs l ON l.id = f.rowid', limit);
     const searchIndexed = (limit: number): LogRow[] => {
       if (limit <= 0) return [];
@@ -255,18 +257,4 @@ function toStoredLog(r: LogRow): StoredLog {
     structuredData: r.sd ? JSON.parse(r.sd) : null, warnings: r.warnings ? JSON.parse(r.warnings) : [],
     importId: r.import_id,
   };
-}
-
-/**
- * The words of a search as plain lower-case substrings, for the not yet indexed tail: operators,
- * quotes and prefix stars dropped. Looser than FTS5 syntax (a phrase becomes its words), stated
- * in docs/api.md.
- */
-export function plainTerms(query: string): string[] {
-  return query
-    .replace(/["()]/g, ' ')
-    .split(/\s+/)
-    .filter((t) => t && !/^(AND|OR|NOT|NEAR)$/.test(t))
-    .map((t) => t.replace(/\*$/, '').toLowerCase())
-    .filter(Boolean);
 }
