@@ -155,6 +155,18 @@ eachBackend('call store', (backend) => {
     expect((await calls.getCall(call.id))?.streams).toEqual([{ ...stream, sources: ['computed-rtp'], verdict: 'poor', verdictReason: updated.verdictReason }]);
   });
 
+  it('matches atomically: records of one new call arriving at once make one call', async () => {
+    const { calls } = await backend.open();
+    const [a, b] = await Promise.all([calls.ingest(report(), T), calls.ingest(report({ start: T0 + 120_000, stop: T0 + 180_000 }), T)]);
+    const [c, d] = await Promise.all([
+      calls.findOrCreateCall({ recordingSession: '7:7:7', startMs: T0 }),
+      calls.findOrCreateCall({ recordingSession: '7:7:7', startMs: T0 + 1000 }),
+    ]);
+    expect(b.call.id).toBe(a.call.id);
+    expect(d.id).toBe(c.id);
+    expect((await calls.listCalls({ limit: 10 })).total).toBe(2);
+  });
+
   it('counts a report sent to two collectors once: one call, each sample once', async () => {
     const a = await backend.open();
     const b = await backend.open({ slot: 1, sameAs: a });

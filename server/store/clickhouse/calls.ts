@@ -16,6 +16,10 @@
  * and the older keeps what it had. Two collectors updating one existing call within a round trip
  * both base their row on what they read, and the higher version's keys and range win; the samples
  * of both are kept, and every recompute reads all of them, so the next one counts everything.
+ *
+ * Without transactions a record that fails part-way (the server went away) may leave segments or
+ * samples whose call row was not written; they are never listed, and retention or the import's
+ * removal does not reach them (they name no stored call).
  */
 import type { VerdictThresholds } from '../../analysis/e-model.js';
 import {
