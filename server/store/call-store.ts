@@ -66,7 +66,11 @@ export interface CallStore {
   addStream(callId: number, spec: StreamSpec): Promise<CallStream>;
   /** Adds a segment unless the same one (start, end, reason) is already there. Idempotent. */
   addSegment(callId: number, segment: CallSegment): Promise<void>;
-  /** Appends samples (each names its call and stream); not deduplicated. */
+  /**
+   * Appends samples (each names its call and stream). A sample with the natural key of a stored one
+   * (calls/sample-key.ts: call, stream, direction, source, start, end, metric names) is kept once,
+   * so a report delivered twice (retransmitted, or sent to two collectors) counts once.
+   */
   addSamples(samples: readonly QualitySample[]): Promise<void>;
   /** Recomputes the call's summary, its verdict and its streams' verdicts from all its samples. */
   recompute(callId: number, thresholds: VerdictThresholds): Promise<Call>;

@@ -1,8 +1,9 @@
 /**
  * The `calls` store domain (the CallStore contract, ../call-store.ts): calls, their streams, segments and quality samples (server/calls/model.ts),
- * and the correlation that decides which stored call a report or recording speaks of. Correlation
- * runs here, synchronously inside one transaction, so two reports of the same call arriving together
- * can never create two calls (the worker answers one request at a time).
+ * and the correlation that decides which stored call a report or recording speaks of (decided in
+ * calls/matching.ts; this file fetches the candidates). Correlation runs synchronously inside one
+ * transaction, so two reports of the same call arriving together can never create two calls (the
+ * worker answers one request at a time).
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { VerdictThresholds } from '../../analysis/e-model.js';
@@ -10,10 +11,12 @@ import type {
   Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, QualityMetrics, QualitySample, QualitySource,
   StreamSpec, Verdict,
 } from '../../calls/model.js';
-import { summarize } from '../../calls/summary.js';
 import {
-  CORRELATION_MAX_CALL_MS, CORRELATION_SLACK_MS, type CallDetail, type CallPage, type CallQuery, type CallSort, type IngestResult,
-} from '../call-store.js';
+  findMatch, learn, learnStream, matchStream, MAX_TIME_CANDIDATES, type CallCandidates, type StoredCallKeys, type StoredStreamKeys,
+} from '../../calls/matching.js';
+import { metricKind } from '../../calls/sample-key.js';
+import { summarize } from '../../calls/summary.js';
+import type { CallDetail, CallPage, CallQuery, CallSort, IngestResult } from '../call-store.js';
 import type { Schema } from './migrations.js';
 
 export const CALLS_SCHEMA: Schema = {
@@ -75,12 +78,20 @@ export const CALLS_SCHEMA: Schema = {
     `
     CREATE INDEX calls_without_sip_call_id ON calls(start_ms) WHERE sip_call_id IS NULL;
     `,
+    // 3: a sample is kept once per natural key (see calls/sample-key.ts), so a report delivered
+    // twice counts once; an open segment (no end) once too, which the UNIQUE of 1 missed (NULLs
+    // differ there). Duplicates stored before are dropped, the first kept.
+    `
+    DELETE FROM call_segments WHERE id NOT IN (SELECT MIN(id) FROM call_segments GROUP BY call_id, start_ms, IFNULL(end_ms, -1), reason);
+    CREATE UNIQUE INDEX call_segments_key ON call_segments(call_id, start_ms, IFNULL(end_ms, -1), reason);
+    ALTER TABLE call_samples ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+    UPDATE call_samples SET kind = COALESCE((SELECT group_concat(key, ',') FROM (SELECT key FROM json_each(call_samples.metrics) ORDER BY key)), '');
+    DELETE FROM call_samples WHERE id NOT IN (
+      SELECT MIN(id) FROM call_samples GROUP BY call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
+    CREATE UNIQUE INDEX call_samples_key ON call_samples(call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
+    `,
   ],
 };
-
-/** Calls in one time window considered at most (a fleet's concurrent calls). */
-const MAX_TIME_CANDIDATES = 5000;
-
 
 const SORT_COLUMNS: Readonly<Record<CallSort, string>> = {
   start: 'start_ms',
@@ -136,7 +147,7 @@ export class CallsTables {
       streamVerdict: p('UPDATE call_streams SET sources = ?, verdict = ?, verdict_reason = ? WHERE id = ?'),
       segmentsOf: p('SELECT start_ms, end_ms, reason, codec FROM call_segments WHERE call_id = ? ORDER BY start_ms, id'),
       insertSegment: p('INSERT OR IGNORE INTO call_segments (call_id, start_ms, end_ms, reason, codec) VALUES (?, ?, ?, ?, ?)'),
-      insertSample: p('INSERT INTO call_samples (call_id, stream_id, direction, source, start_ms, end_ms, metrics) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertSample: p('INSERT OR IGNORE INTO call_samples (call_id, stream_id, direction, source, start_ms, end_ms, metrics, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       samplesOf: p('SELECT call_id, stream_id, direction, source, start_ms, end_ms, metrics FROM call_samples WHERE call_id = ? ORDER BY start_ms, id'),
     };
   }
@@ -252,21 +263,9 @@ export class CallsTables {
   }
 
   private callFor(keys: CallKeys, info: CallInfo): Call {
-    const found = this.correlate(keys, info.importId ?? null);
-    const startMs = minDefined(found?.start_ms, keys.startMs, keys.endMs) ?? 0;
-    const endMs = maxDefined(found?.end_ms ?? undefined, keys.endMs) ?? null;
-    const values = {
-      deviceId: found?.device_id ?? keys.deviceId ?? null,
-      sipCallId: found?.sip_call_id ?? keys.sipCallId ?? null,
-      recordingSession: found?.recording_session ?? keys.recordingSession ?? null,
-      localId: found?.local_id ?? keys.localId ?? null,
-      remoteId: found?.remote_id ?? keys.remoteId ?? null,
-      startMs,
-      endMs,
-      durationMs: endMs === null ? null : Math.max(0, endMs - startMs),
-      active: (info.active ?? (found ? found.active === 1 : false)) ? 1 : 0,
-      codec: info.codec ?? found?.codec ?? null,
-    };
+    const found = findMatch(keys, this.candidates(info.importId ?? null));
+    const { active, ...learned } = learn(found, keys, info);
+    const values = { ...learned, active: active ? 1 : 0 };
     if (found) {
       this.s.updateCall!.run({ ...values, id: found.id });
       return this.toCall(this.s.callById!.get(found.id) as CallRow);
@@ -275,76 +274,35 @@ export class CallsTables {
     return this.toCall(this.s.callById!.get(id) as CallRow);
   }
 
-  private correlate(keys: CallKeys, importId: number | null): CallRow | undefined {
-    if (keys.sipCallId !== undefined) {
-      const row = this.s.bySipCallId!.get(keys.sipCallId, importId) as CallRow | undefined;
-      if (row && compatible(row, keys)) return row;
-    }
-    if (keys.recordingSession !== undefined) {
-      const row = this.s.byRecording!.get(keys.recordingSession, importId) as CallRow | undefined;
-      if (row && compatible(row, keys)) return row;
-    }
-    const from = minDefined(keys.startMs, keys.endMs);
-    const to = maxDefined(keys.startMs, keys.endMs);
-    if (from === undefined || to === undefined) return undefined;
-    const window = [importId, from - CORRELATION_MAX_CALL_MS - CORRELATION_SLACK_MS, to + CORRELATION_SLACK_MS, from - CORRELATION_SLACK_MS];
-    // A call that has a Call-ID cannot be the one a report with another Call-ID speaks of.
-    const rows = (keys.sipCallId !== undefined ? this.s.overlappingWithoutSipCallId! : this.s.overlapping!).all(...window) as CallRow[];
-    const candidates = rows.filter((r) => compatible(r, keys));
-    if (candidates.length === 0) return undefined;
-    const streams = this.streamsOfCalls(candidates.map((c) => c.id));
-    const ssrcs = new Set(keys.ssrcs ?? []);
-    const media = new Set((keys.media ?? []).map((m) => `${m.addr}|${m.port}`));
-    const score = (c: CallRow): number => {
-      const own = streams.get(c.id) ?? [];
-      if (own.some((st) => st.ssrc !== null && ssrcs.has(st.ssrc))) return 4;
-      if (own.some((st) => media.has(`${st.local_addr}|${st.local_port}`) || media.has(`${st.remote_addr}|${st.remote_port}`))) return 3;
-      if (keys.localId !== undefined && keys.remoteId !== undefined && c.local_id === keys.localId && c.remote_id === keys.remoteId) return 2;
-      if (keys.deviceId !== undefined && c.device_id === keys.deviceId) return 1;
-      return 0;
+  private candidates(importId: number | null): CallCandidates<StoredCallKeys> {
+    return {
+      newestWith: (key, value) => {
+        const row = (key === 'sipCallId' ? this.s.bySipCallId! : this.s.byRecording!).get(value, importId) as CallRow | undefined;
+        return row && callKeysOf(row);
+      },
+      overlapping: (w, withoutSipCallId) =>
+        ((withoutSipCallId ? this.s.overlappingWithoutSipCallId! : this.s.overlapping!).all(importId, w.startFrom, w.startTo, w.endFrom) as CallRow[]).map(callKeysOf),
+      streamsOf: (ids) => this.streamsOfCalls(ids),
     };
-    // Rows come newest first, so among equal scores the most recent call wins.
-    let best: { row: CallRow; score: number } | undefined;
-    for (const row of candidates) {
-      const sc = score(row);
-      if (sc > 0 && (!best || sc > best.score)) best = { row, score: sc };
-    }
-    return best?.row;
   }
 
-  private streamsOfCalls(ids: readonly number[]): Map<number, StreamRow[]> {
-    const out = new Map<number, StreamRow[]>();
+  private streamsOfCalls(ids: readonly number[]): Map<number, StoredStreamKeys[]> {
+    const out = new Map<number, StoredStreamKeys[]>();
     // SQLite's default bound-parameter limit is 32,766; chunks stay well under it.
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       for (const r of this.db.prepare(`SELECT * FROM call_streams WHERE call_id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as StreamRow[]) {
         const list = out.get(r.call_id);
-        if (list) list.push(r);
-        else out.set(r.call_id, [r]);
+        if (list) list.push(streamKeysOf(r));
+        else out.set(r.call_id, [streamKeysOf(r)]);
       }
     }
     return out;
   }
 
   private streamFor(callId: number, spec: StreamSpec): CallStream {
-    const rows = (this.s.streamsOf!.all(callId) as StreamRow[]).filter((r) => r.direction === spec.direction);
-    const sameAddrs = (r: StreamRow) =>
-      (spec.localPort === undefined || r.local_port === null || r.local_port === spec.localPort) &&
-      (spec.remotePort === undefined || r.remote_port === null || r.remote_port === spec.remotePort) &&
-      (spec.localAddr === undefined || r.local_addr === null || r.local_addr === spec.localAddr) &&
-      (spec.remoteAddr === undefined || r.remote_addr === null || r.remote_addr === spec.remoteAddr);
-    const match = spec.ssrc !== undefined
-      ? rows.find((r) => r.ssrc === spec.ssrc) ?? rows.find((r) => r.ssrc === null && sameAddrs(r))
-      : rows.find(sameAddrs);
-    const values = {
-      ssrc: match?.ssrc ?? spec.ssrc ?? null,
-      localAddr: match?.local_addr ?? spec.localAddr ?? null,
-      localPort: match?.local_port ?? spec.localPort ?? null,
-      remoteAddr: match?.remote_addr ?? spec.remoteAddr ?? null,
-      remotePort: match?.remote_port ?? spec.remotePort ?? null,
-      payloadType: match?.payload_type ?? spec.payloadType ?? null,
-      codec: match?.codec ?? spec.codec ?? null,
-    };
+    const match = matchStream((this.s.streamsOf!.all(callId) as StreamRow[]).map(streamKeysOf), spec);
+    const values = learnStream(match, spec);
     let id: number;
     if (match) {
       this.s.updateStream!.run({ ...values, id: match.id });
@@ -356,7 +314,7 @@ export class CallsTables {
   }
 
   private insertSample(x: QualitySample): void {
-    this.s.insertSample!.run(x.callId, x.streamId, x.direction, x.source, x.startMs, x.endMs, JSON.stringify(x.metrics));
+    this.s.insertSample!.run(x.callId, x.streamId, x.direction, x.source, x.startMs, x.endMs, JSON.stringify(x.metrics), metricKind(x.metrics));
   }
 
   private recomputeNow(callId: number, thresholds: VerdictThresholds): Call {
@@ -402,10 +360,18 @@ export class CallsTables {
   }
 }
 
-/** A candidate contradicts the keys when both name a Call-ID, session or device and they differ. */
-function compatible(r: CallRow, k: CallKeys): boolean {
-  const clash = <T>(a: T | null, b: T | undefined) => a !== null && b !== undefined && a !== b;
-  return !clash(r.sip_call_id, k.sipCallId) && !clash(r.recording_session, k.recordingSession) && !clash(r.device_id, k.deviceId);
+function callKeysOf(r: CallRow): StoredCallKeys {
+  return {
+    id: r.id, deviceId: r.device_id, sipCallId: r.sip_call_id, recordingSession: r.recording_session, localId: r.local_id, remoteId: r.remote_id,
+    startMs: r.start_ms, endMs: r.end_ms, active: r.active === 1, codec: r.codec,
+  };
+}
+
+function streamKeysOf(r: StreamRow): StoredStreamKeys {
+  return {
+    id: r.id, direction: r.direction as StoredStreamKeys['direction'], ssrc: r.ssrc, localAddr: r.local_addr, localPort: r.local_port,
+    remoteAddr: r.remote_addr, remotePort: r.remote_port, payloadType: r.payload_type, codec: r.codec,
+  };
 }
 
 function toStream(r: StreamRow): CallStream {
@@ -436,14 +402,4 @@ function toSample(r: SampleRow): QualitySample {
     endMs: r.end_ms,
     metrics: JSON.parse(r.metrics) as QualityMetrics,
   };
-}
-
-function minDefined(...v: Array<number | undefined>): number | undefined {
-  const d = v.filter((x): x is number => x !== undefined);
-  return d.length > 0 ? Math.min(...d) : undefined;
-}
-
-function maxDefined(...v: Array<number | undefined>): number | undefined {
-  const d = v.filter((x): x is number => x !== undefined);
-  return d.length > 0 ? Math.max(...d) : undefined;
 }
