@@ -48,10 +48,10 @@ function config(dir: string, http: number, tcp: number, interserver: number): st
 `;
 }
 
-const USERS = `<?xml version="1.0"?>
+const users = (password: string) => `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password>${password.replace(/[<>&]/g, '')}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 `;
@@ -70,16 +70,24 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** `httpPort`: a port chosen beforehand (a collector already waiting for the server there). */
-export async function startClickHouse(database = 'ipp', httpPort?: number): Promise<RunningClickHouse> {
+export interface ClickHouseOptions {
+  readonly database?: string;
+  /** A port chosen beforehand (a collector already waiting for the server there). */
+  readonly httpPort?: number;
+  /** The `default` user's password (none by default). */
+  readonly password?: string;
+}
+
+export async function startClickHouse(o: ClickHouseOptions = {}): Promise<RunningClickHouse> {
+  const database = o.database ?? 'ipp';
   const binary = clickHouseBinary();
   if (!binary) throw new Error('clickhouse-server is not installed (apt-get install clickhouse-server)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-ch-'));
   for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas']) mkdirSync(path.join(dir, sub));
   const { tcp: [freeHttp, tcp, interserver] } = await freePorts(3, 0);
-  const http = httpPort ?? freeHttp;
+  const http = o.httpPort ?? freeHttp;
   writeFileSync(path.join(dir, 'config.xml'), config(dir, http!, tcp!, interserver!));
-  writeFileSync(path.join(dir, 'users.xml'), USERS);
+  writeFileSync(path.join(dir, 'users.xml'), users(o.password ?? ''));
   const args = binary.endsWith('/clickhouse') ? ['server', `--config-file=${dir}/config.xml`] : [`--config-file=${dir}/config.xml`];
   const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -94,7 +102,7 @@ export async function startClickHouse(database = 'ipp', httpPort?: number): Prom
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url: `clickhouse://default@127.0.0.1:${http}/${database}`,
+    url: `clickhouse://default${o.password ? `:${encodeURIComponent(o.password)}` : ''}@127.0.0.1:${http}/${database}`,
     httpPort: http!,
     dataDir: dir,
     freeze: () => { child.kill('SIGSTOP'); },

@@ -36,7 +36,7 @@ const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `
     const starting = spawnCollector(['--store', url, '--collector-id', '3']);
     // The collector is waiting for the server by now: start it on the port it tries.
     await new Promise((r) => setTimeout(r, 4000));
-    clickhouse = await startClickHouse('fault', port);
+    clickhouse = await startClickHouse({ database: 'fault', httpPort: port, password: 'secret' });
     collector = await starting;
     const said = collector.stderr().split('\n').filter((l) => l.includes('cannot be reached'));
     expect(said).toHaveLength(1);

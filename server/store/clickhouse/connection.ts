@@ -3,7 +3,7 @@
  * start, what this server version can do, and typed row reads, commands and TSV inserts.
  */
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 export interface ClickHouseTarget {
   /** http(s)://host:port for the client. */
@@ -16,6 +16,8 @@ export interface ClickHouseTarget {
 const DEFAULT_HTTP_PORT = 8123;
 const DEFAULT_HTTPS_PORT = 8443;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Failures reach the caller as errors, which say them once; the client's own log would repeat each. */
+const QUIET = { level: ClickHouseLogLevel.OFF };
 
 /**
  * `clickhouse://user:pass@host:8123/db` (or `clickhouses://` for HTTPS). The user defaults to
@@ -59,7 +61,7 @@ export class ClickHouseDb {
 
   /** Connects, creates the database, reads the server's abilities. Rejects when the server cannot be reached. */
   static async connect(target: ClickHouseTarget): Promise<ClickHouseDb> {
-    const admin = createClient({ url: target.httpUrl, username: target.username, password: target.password, request_timeout: REQUEST_TIMEOUT_MS });
+    const admin = createClient({ url: target.httpUrl, username: target.username, password: target.password, request_timeout: REQUEST_TIMEOUT_MS, log: QUIET });
     try {
       await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${target.database}` });
       const [v] = await (await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
@@ -69,7 +71,7 @@ export class ClickHouseDb {
       await admin.close();
       const client = createClient({
         url: target.httpUrl, username: target.username, password: target.password, database: target.database,
-        request_timeout: REQUEST_TIMEOUT_MS, max_open_connections: 8,
+        request_timeout: REQUEST_TIMEOUT_MS, max_open_connections: 8, log: QUIET,
         // 64-bit integers come back as JSON numbers: every id and ms time fits in 2^53.
         clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
       });
