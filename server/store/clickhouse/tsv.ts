@@ -9,7 +9,9 @@ export type TsvValue = string | number | boolean | null | Uint8Array | readonly 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
-const ESCAPES: Record<number, number> = { 0x00: 0x30, 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x5c: 0x5c };
+/** The letter after the backslash for each byte TSV escapes (0: the byte goes as it is). */
+const ESCAPES = new Uint8Array(256);
+for (const [b, e] of [[0x00, 0x30], [0x08, 0x62], [0x09, 0x74], [0x0a, 0x6e], [0x0c, 0x66], [0x0d, 0x72], [0x5c, 0x5c]] as const) ESCAPES[b] = e;
 
 /** Appends rows to a growing buffer; `take` hands out what was written and starts afresh. */
 export class TsvWriter {
@@ -42,8 +44,8 @@ export class TsvWriter {
       return this.ascii(String(v));
     }
     if (typeof v === 'boolean') return this.byte(v ? 0x31 : 0x30);
-    if (typeof v === 'string') return this.escaped(Buffer.from(v, 'utf8'));
-    if (v instanceof Uint8Array) return this.escaped(v);
+    if (typeof v === 'string') return this.text(v);
+    if (v instanceof Uint8Array) return this.bytesValue(v);
     this.byte(0x5b);
     v.forEach((item, i) => {
       if (i > 0) this.byte(0x2c);
@@ -58,13 +60,28 @@ export class TsvWriter {
     this.byte(0x5d);
   }
 
+  /** Most text needs no escape: encode it in place, and only on a byte that does, start again escaping. */
+  private text(v: string): void {
+    this.reserve(v.length * 3);
+    const n = this.buf.write(v, this.len, 'utf8');
+    if (!needsEscape(this.buf, this.len, this.len + n)) this.len += n;
+    else this.escaped(Buffer.from(this.buf.subarray(this.len, this.len + n)));
+  }
+
+  private bytesValue(v: Uint8Array): void {
+    if (needsEscape(v, 0, v.length)) return this.escaped(v);
+    this.reserve(v.length);
+    this.buf.set(v, this.len);
+    this.len += v.length;
+  }
+
   /** `preEscaped`: backslashes were already doubled (array items); the TSV layer escapes the rest. */
   private escaped(bytes: Uint8Array, preEscaped = false): void {
     this.reserve(bytes.length * 2);
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
-      const e = b === BACKSLASH && preEscaped ? undefined : ESCAPES[b];
-      if (e === undefined) this.buf[this.len++] = b;
+      const e = b === BACKSLASH && preEscaped ? 0 : ESCAPES[b]!;
+      if (e === 0) this.buf[this.len++] = b;
       else {
         this.buf[this.len++] = BACKSLASH;
         this.buf[this.len++] = e;
@@ -88,4 +105,9 @@ export class TsvWriter {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
+}
+
+function needsEscape(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (ESCAPES[bytes[i]!] !== 0) return true;
+  return false;
 }
