@@ -70,7 +70,7 @@ async function writeLines(store: Store, n: number, nowMs: number): Promise<{ rat
   const datagrams = Array.from({ length: 4096 }, (_, i) => Buffer.from(syslogLine(i) + (i % 50 === 0 ? ` jitter buffer ${SEARCH_WORD}` : '')));
   let writeMs = 0;
   for (let i = 0; i < n; i++) {
-    clock += DAY_MS / n;
+    clock = nowMs - DAY_MS + Math.floor((i * DAY_MS) / n);
     ingest.handle('syslog-udp', datagrams[i % datagrams.length]!, `10.20.${Math.floor((i % DEVICES) / 250)}.${(i % DEVICES) % 250 + 1}`);
     if (batch.length >= WRITE_BATCH || i === n - 1) {
       const t = performance.now();

@@ -105,7 +105,8 @@ export class ClickHouseLogs implements LogStore {
     if (batch.logs.length > 0) {
       const w = new TsvWriter();
       for (const r of batch.logs) {
-        w.row([r.id, r.receivedAt, r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime, r.deviceTs, r.hostname, r.app, r.pid,
+        // Capture times from imports can carry fractions of a millisecond; the column is whole ms.
+        w.row([r.id, Math.round(r.receivedAt), r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime, r.deviceTs === null ? null : Math.round(r.deviceTs), r.hostname, r.app, r.pid,
           r.msgid, r.module, r.seq, r.sid, r.message, r.raw, r.structuredData ? JSON.stringify(r.structuredData) : '', r.warnings, r.importId]);
       }
       await this.ctx.db.insertTsv('logs', LOG_COLUMNS, w.take());
@@ -158,7 +159,7 @@ export class ClickHouseLogs implements LogStore {
    * delete. By size: the oldest days go, whole, until the lines fit (a day is the unit here).
    */
   async enforceRetention(policy: RetentionPolicy, nowMs: number): Promise<RetentionResult> {
-    const cut = nowMs - policy.maxAgeMs;
+    const cut = Math.floor(nowMs - policy.maxAgeMs);
     let deleted = await this.countWhere(`received_ms < ${int(cut)}`);
     const cutDay = dayId(cut);
     for (const p of await this.partitions()) if (p.day < cutDay) await this.dropPartition(p.day);
@@ -187,8 +188,8 @@ export class ClickHouseLogs implements LogStore {
     if (q.deviceId !== undefined) where.push(`device_id = ${int(q.deviceId)}`);
     if (q.modules && q.modules.length > 0) where.push(`module IN ${list(q.modules)}`);
     if (q.maxSeverity !== undefined) where.push(`(severity IS NULL OR severity <= ${int(q.maxSeverity)})`);
-    if (q.fromMs !== undefined) where.push(`received_ms >= ${int(q.fromMs)}`, `received >= toDateTime(${int(Math.floor(q.fromMs / 1000))})`);
-    if (q.toMs !== undefined) where.push(`received_ms <= ${int(q.toMs)}`, `received <= toDateTime(${int(Math.ceil(q.toMs / 1000))})`);
+    if (q.fromMs !== undefined) where.push(`received_ms >= ${int(Math.floor(q.fromMs))}`, `received >= toDateTime(${int(Math.floor(q.fromMs / 1000))})`);
+    if (q.toMs !== undefined) where.push(`received_ms <= ${int(Math.ceil(q.toMs))}`, `received <= toDateTime(${int(Math.ceil(q.toMs / 1000))})`);
     if (q.beforeId !== undefined) where.push(`id < ${int(q.beforeId)}`);
     if (q.afterId !== undefined) where.push(`id > ${int(q.afterId)}`);
     if (q.importId !== undefined) where.push(`import_id = ${int(q.importId)}`);
