@@ -54,18 +54,3 @@ export class TimeOrderedIds implements IdSource {
     return this.last;
   }
 }
-
-/** The slot an id was handed out by (fleet ids only). */
-export function slotOf(id: number): number {
-  return Math.floor(id / (SEQ_MAX + 1)) % MAX_SLOTS;
-}
-
-/** The millisecond a fleet id was handed out in. */
-export function timeOf(id: number): number {
-  return Math.floor(id / LOW) + EPOCH_MS;
-}
-
-/** The smallest fleet id handed out at or after `ms`: a cursor in time. */
-export function firstIdAt(ms: number): number {
-  return Math.max(ms - EPOCH_MS, 0) * LOW;
-}

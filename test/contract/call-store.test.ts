@@ -4,9 +4,7 @@
 import { expect, it } from 'vitest';
 import { DEFAULT_VERDICT_THRESHOLDS } from '../../server/analysis/e-model.js';
 import type { CallRecord } from '../../server/calls/model.js';
-import type { ClickHouseCalls } from '../../server/store/clickhouse/calls.js';
-import type { Store } from '../../server/store/types.js';
-import { eachBackend, type StoreBackend } from './backends.js';
+import { eachBackend } from './backends.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const DAY_MS = 86_400_000;
@@ -38,11 +36,6 @@ function retained(sipCallId: string, startMs: number, endMs: number, active = fa
     streams: [{ direction: 'rx', ssrc: sipCallId.length, codec: 'PCMA', samples: [{ source: 'vq-session', startMs, endMs, metrics: { mosLq: 4.1 } }] }],
     callSamples: [{ source: 'vq-session', startMs, endMs, metrics: { mosLq: 4.0 } }],
   };
-}
-
-/** Removes an import's calls: through the imports domain where the backend has it, else the calls domain's own removal. */
-function deleteImportedCalls(backend: StoreBackend, store: Store, importId: number): Promise<{ deletedCalls: number }> {
-  return backend.name === 'clickhouse' ? (store.calls as ClickHouseCalls).deleteImport(importId) : store.imports.deleteImport(importId);
 }
 
 eachBackend('call store', (backend) => {
@@ -128,7 +121,7 @@ eachBackend('call store', (backend) => {
     expect(imported.id).not.toBe(live.id);
     expect(imported.importId).toBe(5);
     expect((await calls.findOrCreateCall({ sipCallId: 'x@y', startMs: T0 }, { importId: 5 })).id).toBe(imported.id);
-    expect(await deleteImportedCalls(backend, store, 5)).toEqual({ deletedCalls: 1 });
+    expect(await store.imports.deleteImport(5)).toEqual({ deletedCalls: 1 });
     expect(await calls.getCall(imported.id)).toBeNull();
     expect(await calls.samples(imported.id)).toEqual([]);
     expect(await calls.getCall(live.id)).not.toBeNull();

@@ -36,7 +36,6 @@ import type { FleetContext } from './context.js';
 import { deleteByIds } from './mutations.js';
 import { Serial } from './serial.js';
 import { int, likeContains, list, num, str } from './sql.js';
-import { TsvWriter, type TsvValue } from './tsv.js';
 
 // Times are Float64: recorded calls carry sub-millisecond times, and ms stay exact up to 2^53.
 const CALL_COLUMNS = ['id', 'version', 'device_id', 'sip_call_id', 'recording_session', 'local_id', 'remote_id', 'start_ms', 'end_ms', 'duration_ms',
@@ -364,35 +363,27 @@ export class ClickHouseCalls implements CallStore {
   }
 
   private writeCalls(calls: readonly StoredCall[]): Promise<void> {
-    return this.insert('calls', CALL_COLUMNS, calls.map((c) => [
+    return this.ctx.db.insertRows('calls', CALL_COLUMNS, calls.map((c) => [
       c.id, c.version, c.deviceId, c.sipCallId, c.recordingSession, c.localId, c.remoteId, c.startMs, c.endMs, c.durationMs, c.active, c.codec,
       JSON.stringify(c.sources), c.worstMos, c.avgMos, c.maxLossPct, c.maxJitterMs, c.verdict, c.verdictReason, c.importId,
     ]));
   }
 
   private writeStreams(streams: readonly StoredStream[]): Promise<void> {
-    return this.insert('call_streams', STREAM_COLUMNS, streams.map((s) => [
+    return this.ctx.db.insertRows('call_streams', STREAM_COLUMNS, streams.map((s) => [
       s.callId, s.id, s.version, s.direction, s.ssrc, s.localAddr, s.localPort, s.remoteAddr, s.remotePort, s.payloadType, s.codec,
       JSON.stringify(s.sources), s.verdict, s.verdictReason,
     ]));
   }
 
   private writeSegments(callId: number, segments: readonly CallSegment[]): Promise<void> {
-    return this.insert('call_segments', SEGMENT_COLUMNS, segments.map((s) => [callId, s.startMs, s.endMs, s.reason, s.codec, this.ids.next()]));
+    return this.ctx.db.insertRows('call_segments', SEGMENT_COLUMNS, segments.map((s) => [callId, s.startMs, s.endMs, s.reason, s.codec, this.ids.next()]));
   }
 
   private writeSamples(samples: readonly QualitySample[]): Promise<void> {
-    return this.insert('call_samples', SAMPLE_COLUMNS, samples.map((x) => [
+    return this.ctx.db.insertRows('call_samples', SAMPLE_COLUMNS, samples.map((x) => [
       x.callId, x.startMs, x.endMs, x.streamId ?? 0, x.direction ?? '', x.source, metricKind(x.metrics), JSON.stringify(x.metrics), this.ids.next(),
     ]));
-  }
-
-  /** One INSERT for all the rows; the rows are built first, so a bad value fails before anything is sent. */
-  private async insert(table: string, columns: readonly string[], rows: ReadonlyArray<readonly TsvValue[]>): Promise<void> {
-    if (rows.length === 0) return;
-    const w = new TsvWriter();
-    for (const r of rows) w.row(r);
-    await this.ctx.db.insertTsv(table, columns, w.take());
   }
 }
 

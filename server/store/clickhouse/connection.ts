@@ -4,6 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { TsvWriter, type TsvValue } from './tsv.js';
 
 export interface ClickHouseTarget {
   /** http(s)://host:port for the client. */
@@ -95,6 +96,14 @@ export class ClickHouseDb {
   async insertTsv(table: string, columns: readonly string[], tsv: Buffer): Promise<void> {
     if (tsv.length === 0) return;
     await this.client.insert({ table, columns: columns as [string, ...string[]], format: 'TabSeparated', values: Readable.from([tsv], { objectMode: false }) });
+  }
+
+  /** One INSERT for all the rows; they are encoded first, so a bad value fails before anything is sent. */
+  async insertRows(table: string, columns: readonly string[], rows: ReadonlyArray<readonly TsvValue[]>): Promise<void> {
+    if (rows.length === 0) return;
+    const w = new TsvWriter();
+    for (const r of rows) w.row(r);
+    await this.insertTsv(table, columns, w.take());
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,70 @@
+// The auth contract (server/store/auth-store.ts) on every backend: users by name, tokens by
+// digest with revocation, and the audit trail newest first with its filters.
+import { expect, it } from 'vitest';
+import { eachBackend } from './backends.js';
+
+const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+
+eachBackend('auth store', (backend) => {
+  it('creates users once per name, changes role and password, deletes, and lets a deleted name be taken again', async () => {
+    const { auth } = await backend.open();
+    expect(await auth.countUsers()).toBe(0);
+    const admin = await auth.createUser('admin', 'admin', 'scrypt$a', NOW);
+    expect(admin).toEqual(expect.any(Number));
+    expect(await auth.createUser('admin', 'viewer', 'scrypt$b', NOW)).toBeNull();
+    await auth.createUser("o'brien", 'analyst', 'scrypt$c', NOW + 1);
+    expect(await auth.countUsers()).toBe(2);
+    expect((await auth.listUsers()).map((u) => [u.name, u.role])).toEqual([['admin', 'admin'], ["o'brien", 'analyst']]);
+    expect(await auth.updateUser("o'brien", { role: 'viewer' }, NOW + 2)).toBe(true);
+    expect(await auth.updateUser("o'brien", { passwordHash: 'scrypt$d' }, NOW + 3)).toBe(true);
+    expect(await auth.userByName("o'brien")).toEqual({ id: expect.any(Number), name: "o'brien", role: 'viewer', passwordHash: 'scrypt$d', createdAt: NOW + 1, updatedAt: NOW + 3 });
+    expect(await auth.updateUser('nobody', { role: 'admin' }, NOW)).toBe(false);
+    expect(await auth.deleteUser("o'brien")).toBe(true);
+    expect(await auth.deleteUser("o'brien")).toBe(false);
+    expect(await auth.userByName("o'brien")).toBeNull();
+    expect(await auth.countUsers()).toBe(1);
+    expect(await auth.createUser("o'brien", 'analyst', 'scrypt$e', NOW + 4)).toEqual(expect.any(Number));
+    expect((await auth.userByName("o'brien"))!.role).toBe('analyst');
+  });
+
+  it('finds a live token by its digest, marks it used, and refuses it once revoked', async () => {
+    const { auth } = await backend.open();
+    const id = await auth.createToken('grafana', 'viewer', 'd1'.repeat(32), 'admin', NOW);
+    const other = await auth.createToken('ci', 'analyst', 'd2'.repeat(32), 'admin', NOW + 1);
+    expect((await auth.listTokens()).map((t) => [t.id, t.name, t.role, t.createdBy, t.lastUsedAt, t.revokedAt]))
+      .toEqual([[id, 'grafana', 'viewer', 'admin', null, null], [other, 'ci', 'analyst', 'admin', null, null]]);
+    expect(await auth.useToken('ff'.repeat(32), NOW)).toBeNull();
+    expect(await auth.useToken('d1'.repeat(32), NOW + 10)).toMatchObject({ id, name: 'grafana', role: 'viewer' });
+    expect((await auth.listTokens()).find((t) => t.id === id)!.lastUsedAt).toBe(NOW + 10);
+    expect(JSON.stringify(await auth.listTokens())).not.toContain('d1d1');
+    expect(await auth.revokeToken(id, NOW + 20)).toBe(true);
+    expect(await auth.revokeToken(id, NOW + 30)).toBe(false);
+    expect(await auth.useToken('d1'.repeat(32), NOW + 40)).toBeNull();
+    expect((await auth.listTokens()).find((t) => t.id === id)!.revokedAt).toBe(NOW + 20);
+    expect(await auth.useToken('d2'.repeat(32), NOW + 50)).toMatchObject({ id: other });
+  });
+
+  it('keeps the audit trail newest first, pages by id and filters by action', async () => {
+    const { auth } = await backend.open();
+    const entry = (i: number, action: string) => ({ at: NOW + i, actor: i % 2 ? 'admin' : 'token:ci', action, target: `call ${i}`, address: '127.0.0.1', ok: i !== 3, detail: i === 4 ? 'tab\there\nnewline' : '' });
+    await auth.appendAudit([entry(1, 'login'), entry(2, 'export-audio'), entry(3, 'login')]);
+    await auth.appendAudit([entry(4, 'export-pcap')]);
+    const all = await auth.queryAudit({ limit: 10 });
+    expect(all.map((e) => e.target)).toEqual(['call 4', 'call 3', 'call 2', 'call 1']);
+    expect(all[0]).toEqual({ id: expect.any(Number), ...entry(4, 'export-pcap') });
+    expect(all[1]!.ok).toBe(false);
+    expect((await auth.queryAudit({ limit: 10, action: 'login' })).map((e) => e.target)).toEqual(['call 3', 'call 1']);
+    const page = await auth.queryAudit({ limit: 2, beforeId: all[1]!.id });
+    expect(page.map((e) => e.target)).toEqual(['call 2', 'call 1']);
+  });
+
+  it.runIf(backend.name === 'clickhouse')('a user made on one collector logs in on another', async () => {
+    const first = await backend.open({ slot: 1 });
+    const second = await backend.open({ slot: 2, sameAs: first });
+    await first.auth.createUser('fae', 'analyst', 'scrypt$x', NOW);
+    expect((await second.auth.userByName('fae'))!.role).toBe('analyst');
+    expect(await second.auth.createUser('fae', 'viewer', 'scrypt$y', NOW)).toBeNull();
+    const token = await second.auth.createToken('t', 'viewer', 'ab'.repeat(32), 'fae', NOW);
+    expect((await first.auth.useToken('ab'.repeat(32), NOW))!.id).toBe(token);
+  });
+});
