@@ -69,10 +69,11 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
     '--web-port', String(ports.web),
     '--syslog-port', String(ports.syslogUdp),
     '--syslog-tcp-port', String(ports.syslogTcp),
-    // Fixed default ports (50000, 5060) would collide between tests running side by side;
+    // Fixed default ports (50000, 5060, 9060) would collide between tests running side by side;
     // a test that needs these listeners passes its own ports after these (the last one wins).
     '--recording-port', '0',
     '--sip-port', '0',
+    '--hep-port', '0',
     // Tests that are not about access control run without it; security tests pass `--auth on`.
     '--no-auth',
     ...extraArgs,
