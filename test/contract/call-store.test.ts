@@ -189,6 +189,34 @@ eachBackend('call store', (backend) => {
     expect((await calls.listCalls({ limit: 10 })).calls.map((x) => x.sipCallId).sort()).toEqual(['a@x', 'b@x']);
   });
 
+  it('gives for a batch what the same records give one by one: shared calls, duplicates once, matches on calls of earlier batches', async () => {
+    const [batched, single] = [await backend.open(), await backend.open()];
+    const earlier = report({ sipCallId: 'shared@x', lossPct: 0 });
+    const records = [
+      report({ sipCallId: 'shared@x', start: T0 + 60_000, stop: T0 + 120_000, lossPct: 12 }),
+      report({ sipCallId: 'new@x', start: T0 + 5000, stop: T0 + 50_000 }),
+      report({ sipCallId: 'shared@x', start: T0 + 60_000, stop: T0 + 120_000, lossPct: 12 }),
+      { ...report({ start: T0 + 10_000, stop: T0 + 40_000 }), keys: { ssrcs: [0x2222], startMs: T0 + 10_000, endMs: T0 + 40_000 } },
+    ];
+    await batched.calls.ingest(earlier, T);
+    await single.calls.ingest(earlier, T);
+    const results = await batched.calls.ingestMany(records, T);
+    for (const r of records) await single.calls.ingest(r, T);
+    const shape = async (s: typeof batched) => Promise.all((await s.calls.listCalls({ sort: 'start', order: 'asc', limit: 10 })).calls.map(async (c) => {
+      const detail = (await s.calls.getCall(c.id))!;
+      const { id: _id, ...call } = detail.call;
+      return { call, streams: detail.streams.map(({ id: _s, callId: _c, ...st }) => st), samples: (await s.calls.samples(c.id)).map(({ callId: _c, streamId: _s, ...x }) => x) };
+    }));
+    expect(await shape(batched)).toEqual(await shape(single));
+    expect((await batched.calls.listCalls({ limit: 10 })).total).toBe(2);
+    const [a, b, c, d] = results as Array<{ call: { id: number; verdict: string } }>;
+    expect(c!.call.id).toBe(a!.call.id);
+    // Only an SSRC both calls have: the newest of them.
+    expect(d!.call.id).toBe(b!.call.id);
+    expect(b!.call.id).not.toBe(a!.call.id);
+    expect(a!.call.verdict).toBe('poor');
+  });
+
   it('lists, filters, sorts and pages calls in the store', async () => {
     const { calls } = await backend.open();
     for (let i = 0; i < 30; i++) {

@@ -33,6 +33,7 @@ import { summarize } from '../../calls/summary.js';
 import type { CallDetail, CallPage, CallQuery, CallSort, CallStore, IngestResult } from '../call-store.js';
 import type { IdSource } from '../ids.js';
 import type { FleetContext } from './context.js';
+import { batchLookups, CallBatch, completeStream, newCall, type RowShapes, type StoredCall, type StoredStream } from './call-batch.js';
 import { deleteByIds } from './mutations.js';
 import { Serial } from './serial.js';
 import { int, likeContains, list, num, str } from './sql.js';
@@ -55,9 +56,6 @@ const SORT_COLUMNS: Readonly<Record<CallSort, string>> = {
   jitter: 'max_jitter_ms',
 };
 
-/** A call as stored: the public call without segments, with its row version and duration. */
-type StoredCall = Omit<Call, 'segments'> & { readonly version: number; readonly durationMs: number | null };
-type StoredStream = CallStream & { readonly version: number };
 
 interface CallRow {
   id: number; version: number; device_id: number | null; sip_call_id: string | null; recording_session: string | null; local_id: string | null;
@@ -116,15 +114,15 @@ export class ClickHouseCalls implements CallStore {
   findOrCreateCall(keys: CallKeys, info: CallInfo = {}): Promise<Call> {
     return this.serial.run(async () => {
       const { call } = await this.match(keys, info);
-      await this.writeCalls([call]);
+      await this.writeCalls([{ ...call, version: this.versionAfter(call.version) }]);
       return { ...publicCall(call), segments: await this.segmentsOf(call.id) };
     });
   }
 
   addStream(callId: number, spec: StreamSpec): Promise<CallStream> {
     return this.serial.run(async () => {
-      const stream = this.completeStream(callId, await this.streamsOf([callId]), spec);
-      await this.writeStreams([stream]);
+      const stream = completeStream(callId, await this.streamsOf([callId]), spec, this.ids);
+      await this.writeStreams([{ ...stream, version: this.versionAfter(stream.version) }]);
       return publicStream(stream);
     });
   }
@@ -149,18 +147,66 @@ export class ClickHouseCalls implements CallStore {
     return this.serial.run(() => this.ingestNow(record, thresholds));
   }
 
+  /**
+   * A burst of records in one batch (see call-batch.ts): the candidates of all of them fetched at
+   * once, four INSERTs in all. When the burst's time windows hold more stored calls than matching
+   * considers for one record, the batch could miss one a record would have found alone: then the
+   * records go one by one.
+   */
   ingestMany(records: readonly CallRecord[], thresholds: VerdictThresholds): Promise<Array<IngestResult | { readonly error: string }>> {
     return this.serial.run(async () => {
-      const out: Array<IngestResult | { readonly error: string }> = [];
-      for (const r of records) {
+      const stored = await this.batchCandidates(records);
+      if (!stored) return this.ingestEach(records, thresholds);
+      const batch = new CallBatch(stored, this.ids, ROWS);
+      const added = records.map((r) => {
         try {
-          out.push(await this.ingestNow(r, thresholds));
+          return batch.add(r);
         } catch (err) {
-          out.push({ error: (err as Error).message });
+          return { error: (err as Error).message };
         }
-      }
-      return out;
+      });
+      const touched = batch.touchedStored();
+      const [samples, segments] = await Promise.all([this.samplesOfCalls(touched), this.segmentsOfCalls(touched)]);
+      const { rows, calls } = batch.finish({ samples, segments }, thresholds);
+      // Samples and segments before the calls and streams that list them: a failure between leaves nothing listed half-written.
+      await Promise.all([this.ctx.db.insertTsv('call_segments', SEGMENT_COLUMNS, rows.segments), this.ctx.db.insertTsv('call_samples', SAMPLE_COLUMNS, rows.samples)]);
+      await Promise.all([this.writeStreams(rows.streams), this.writeCalls(rows.calls)]);
+      return added.map((a) => ('error' in a ? a : { call: calls.get(a.callId)!, samples: a.samples }));
     });
+  }
+
+  private async ingestEach(records: readonly CallRecord[], thresholds: VerdictThresholds): Promise<Array<IngestResult | { readonly error: string }>> {
+    const out: Array<IngestResult | { readonly error: string }> = [];
+    for (const r of records) {
+      try {
+        out.push(await this.ingestNow(r, thresholds));
+      } catch (err) {
+        out.push({ error: (err as Error).message });
+      }
+    }
+    return out;
+  }
+
+  /** Every stored call a record of the batch could match, with its streams; null when a window holds too many to be sure. */
+  private async batchCandidates(records: readonly CallRecord[]): Promise<{ calls: StoredCall[]; streams: StoredStream[] } | null> {
+    const found = new Map<number, StoredCall>();
+    for (const l of batchLookups(records)) {
+      const inImport = l.importId === null ? 'import_id IS NULL' : `import_id = ${int(l.importId)}`;
+      const byKey = [
+        ...(l.sipCallIds.length ? [`sip_call_id IN ${list([...new Set(l.sipCallIds)])}`] : []),
+        ...(l.sessions.length ? [`recording_session IN ${list([...new Set(l.sessions)])}`] : []),
+      ];
+      const w = l.window;
+      const [keyed, windowed] = await Promise.all([
+        byKey.length ? this.ctx.db.rows<CallRow>(`SELECT * FROM calls FINAL WHERE ${inImport} AND (${byKey.join(' OR ')})`) : [],
+        w ? this.ctx.db.rows<CallRow>(`SELECT * FROM calls FINAL WHERE ${inImport} AND start_ms BETWEEN ${num(w.startFrom)} AND ${num(w.startTo)}
+          AND ifNull(end_ms, start_ms) >= ${num(w.endFrom)} LIMIT ${MAX_TIME_CANDIDATES}`) : [],
+      ]);
+      if (windowed.length >= MAX_TIME_CANDIDATES) return null;
+      for (const r of [...keyed, ...windowed]) found.set(r.id, toStoredCall(r));
+    }
+    const calls = [...found.values()];
+    return { calls, streams: await this.streamsOf(calls.map((c) => c.id)) };
   }
 
   async getCall(id: number): Promise<CallDetail | null> {
@@ -170,9 +216,20 @@ export class ClickHouseCalls implements CallStore {
   }
 
   async samples(callId: number): Promise<QualitySample[]> {
+    return (await this.samplesOfCalls([callId])).get(callId) ?? [];
+  }
+
+  private async samplesOfCalls(callIds: readonly number[]): Promise<Map<number, QualitySample[]>> {
+    const out = new Map<number, QualitySample[]>();
+    if (callIds.length === 0) return out;
     const rows = await this.ctx.db.rows<SampleRow>(`SELECT call_id, start_ms, end_ms, stream_id, direction, source, metrics
-      FROM call_samples FINAL WHERE call_id = ${int(callId)} ORDER BY start_ms, id`);
-    return rows.map(toSample);
+      FROM call_samples FINAL WHERE call_id IN ${list(callIds)} ORDER BY call_id, start_ms, id`);
+    for (const r of rows) {
+      const own = out.get(r.call_id);
+      if (own) own.push(toSample(r));
+      else out.set(r.call_id, [toSample(r)]);
+    }
+    return out;
   }
 
   async listCalls(q: CallQuery): Promise<CallPage> {
@@ -229,7 +286,7 @@ export class ClickHouseCalls implements CallStore {
     const changed = new Set<number>();
     const samples: QualitySample[] = [];
     for (const spec of record.streams) {
-      const stream = this.completeStream(call.id, streams, spec);
+      const stream = completeStream(call.id, streams, spec, this.ids);
       const at = streams.findIndex((s) => s.id === stream.id);
       if (at >= 0) streams[at] = stream;
       else streams.push(stream);
@@ -249,17 +306,11 @@ export class ClickHouseCalls implements CallStore {
     const learned = learn(found, keys, info);
     if (found) {
       return {
-        call: { ...found, ...learned, version: this.versionAfter(found.version) },
+        call: { ...found, ...learned },
         streams: [...(candidates.streamsOf([found.id]).get(found.id) ?? [])] as StoredStream[],
       };
     }
-    return {
-      call: {
-        id: this.ids.next(), version: this.versionAfter(0), ...learned, sources: [], worstMos: null, avgMos: null, maxLossPct: null, maxJitterMs: null,
-        verdict: 'unknown', verdictReason: null, importId,
-      },
-      streams: [],
-    };
+    return { call: newCall(this.ids.next(), learned, importId), streams: [] };
   }
 
   /**
@@ -297,16 +348,6 @@ export class ClickHouseCalls implements CallStore {
     };
   }
 
-  /** The stream a spec completes among the call's known streams, or a new one; not written yet. */
-  private completeStream(callId: number, streams: readonly StoredStream[], spec: StreamSpec): StoredStream {
-    const match = matchStream(streams, spec);
-    const learned = learnStream(match, spec);
-    if (match) return { ...match, ...learned, version: this.versionAfter(match.version) };
-    return {
-      id: this.ids.next(), callId, direction: spec.direction, ...learned, sources: [], verdict: 'unknown', verdictReason: null, version: this.versionAfter(0),
-    };
-  }
-
   /**
    * Summarizes the call from all its stored samples (every collector's), writes the call and the
    * streams whose verdict changed or that `changed` names, and returns the call with its segments.
@@ -316,7 +357,7 @@ export class ClickHouseCalls implements CallStore {
     const summary = summarize(samples, thresholds);
     const written = streams.flatMap((s): StoredStream[] => {
       const v = summary.streams.get(s.id);
-      if (!v) return changed.has(s.id) ? [s] : [];
+      if (!v) return changed.has(s.id) ? [{ ...s, version: this.versionAfter(s.version) }] : [];
       return [{ ...s, sources: v.sources, verdict: v.verdict, verdictReason: v.reason, version: this.versionAfter(s.version) }];
     });
     const summed: StoredCall = {
@@ -363,29 +404,35 @@ export class ClickHouseCalls implements CallStore {
   }
 
   private writeCalls(calls: readonly StoredCall[]): Promise<void> {
-    return this.ctx.db.insertRows('calls', CALL_COLUMNS, calls.map((c) => [
-      c.id, c.version, c.deviceId, c.sipCallId, c.recordingSession, c.localId, c.remoteId, c.startMs, c.endMs, c.durationMs, c.active, c.codec,
-      JSON.stringify(c.sources), c.worstMos, c.avgMos, c.maxLossPct, c.maxJitterMs, c.verdict, c.verdictReason, c.importId,
-    ]));
+    return this.ctx.db.insertRows('calls', CALL_COLUMNS, calls.map(ROWS.call));
   }
 
   private writeStreams(streams: readonly StoredStream[]): Promise<void> {
-    return this.ctx.db.insertRows('call_streams', STREAM_COLUMNS, streams.map((s) => [
-      s.callId, s.id, s.version, s.direction, s.ssrc, s.localAddr, s.localPort, s.remoteAddr, s.remotePort, s.payloadType, s.codec,
-      JSON.stringify(s.sources), s.verdict, s.verdictReason,
-    ]));
+    return this.ctx.db.insertRows('call_streams', STREAM_COLUMNS, streams.map(ROWS.stream));
   }
 
   private writeSegments(callId: number, segments: readonly CallSegment[]): Promise<void> {
-    return this.ctx.db.insertRows('call_segments', SEGMENT_COLUMNS, segments.map((s) => [callId, s.startMs, s.endMs, s.reason, s.codec, this.ids.next()]));
+    return this.ctx.db.insertRows('call_segments', SEGMENT_COLUMNS, segments.map((s) => ROWS.segment(callId, s, this.ids.next())));
   }
 
   private writeSamples(samples: readonly QualitySample[]): Promise<void> {
-    return this.ctx.db.insertRows('call_samples', SAMPLE_COLUMNS, samples.map((x) => [
-      x.callId, x.startMs, x.endMs, x.streamId ?? 0, x.direction ?? '', x.source, metricKind(x.metrics), JSON.stringify(x.metrics), this.ids.next(),
-    ]));
+    return this.ctx.db.insertRows('call_samples', SAMPLE_COLUMNS, samples.map((x) => ROWS.sample(x, this.ids.next())));
   }
 }
+
+/** Each table's row in its column order (CALL_COLUMNS, …). */
+const ROWS: RowShapes = {
+  call: (c) => [
+    c.id, c.version, c.deviceId, c.sipCallId, c.recordingSession, c.localId, c.remoteId, c.startMs, c.endMs, c.durationMs, c.active, c.codec,
+    JSON.stringify(c.sources), c.worstMos, c.avgMos, c.maxLossPct, c.maxJitterMs, c.verdict, c.verdictReason, c.importId,
+  ],
+  stream: (s) => [
+    s.callId, s.id, s.version, s.direction, s.ssrc, s.localAddr, s.localPort, s.remoteAddr, s.remotePort, s.payloadType, s.codec,
+    JSON.stringify(s.sources), s.verdict, s.verdictReason,
+  ],
+  segment: (callId, s, id) => [callId, s.startMs, s.endMs, s.reason, s.codec, id],
+  sample: (x, id) => [x.callId, x.startMs, x.endMs, x.streamId ?? 0, x.direction ?? '', x.source, metricKind(x.metrics), JSON.stringify(x.metrics), id],
+};
 
 function toStoredCall(r: CallRow): StoredCall {
   return {
