@@ -175,6 +175,8 @@ export interface VqReport {
   readonly remoteMetrics?: VqMetrics;
   /** Lines we don't model (`x-UserAgent`, snom's `FromID`/`ToID`, ...), in order. */
   readonly extensions: readonly VqExtension[];
+  /** Lines that are not `Tag: value` at all, whole, in order (each also has a warning). */
+  readonly unparsedLines: readonly string[];
   readonly warnings: readonly string[];
 }
 
@@ -268,6 +270,15 @@ function tokenizeParams(text: string, where: string, warnings: Warnings): [strin
       params.push([k[1]!, g[0]]);
       pos = glued.lastIndex;
       continue;
+    }
+    // `IP= 10.0.0.1`: a space after `=` and a value that is not the next KEY= belongs to this key.
+    if (text[pos] === ' ' || text[pos] === '\t') {
+      const valueAt = skip(space, pos);
+      key.lastIndex = valueAt;
+      if (valueAt < text.length && !key.exec(text)) {
+        warnings.add(`${where}: space after ${k[1]}=`);
+        pos = valueAt;
+      }
     }
     const end = skip(nonSpace, pos);
     params.push([k[1]!, text.slice(pos, end)]);
@@ -439,10 +450,15 @@ function address(text: string, where: string, warnings: Warnings): VqAddress {
     const prefixed = /^0x([0-9a-f]{1,8})$/i.exec(ssrcText);
     // The RFC's own example writes SSRC=1a3b5c7d; read bare digits as hex too, as the RFC means.
     const bare = !prefixed && /^[0-9a-f]{1,8}$/i.test(ssrcText);
+    // Some phones write the SSRC in decimal: more than 8 digits cannot be 32-bit hex, so read those as decimal.
+    const decimal = !prefixed && !bare && /^\d{9,10}$/.test(ssrcText) && Number(ssrcText) <= 0xffffffff;
     if (prefixed) ssrc = parseInt(prefixed[1]!, 16);
     else if (bare) {
       ssrc = parseInt(ssrcText, 16);
       warnings.add(`${where} SSRC: no 0x prefix, read as hex`);
+    } else if (decimal) {
+      ssrc = Number(ssrcText);
+      warnings.add(`${where} SSRC: decimal, read as decimal`);
     } else warnings.add(`${where} SSRC: ${JSON.stringify(ssrcText.slice(0, 20))} is not a 32-bit hex value`);
   }
   return {
@@ -515,15 +531,13 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
   const type = REPORT_TYPES[head[1]!.toLowerCase()]!;
   const headRest = (head[2] ?? '').trim();
   let callTerm = false;
-  let alert: VqAlert | undefined;
+  const alertFields: { type?: string; severity?: string; direction?: string } = {};
   if (type === 'VQAlertReport') {
     const params = paramMap(headRest, `line ${first.number}`, warnings);
-    const get = (k: string): string | undefined => params.get(k.toUpperCase())?.value;
-    const [alertType, severity, direction] = [get('Type'), get('Severity'), get('Dir')];
-    if (alertType === undefined || severity === undefined || direction === undefined) warnings.add(`line ${first.number}: alert lacks Type, Severity or Dir`);
-    if (severity !== undefined && !/^(Warning|Critical|Clear)$/i.test(severity)) warnings.add(`line ${first.number}: unknown alert Severity ${JSON.stringify(severity)}`);
-    if (direction !== undefined && !/^(local|remote)$/i.test(direction)) warnings.add(`line ${first.number}: unknown alert Dir ${JSON.stringify(direction)}`);
-    alert = { ...(alertType !== undefined ? { type: alertType } : {}), ...(severity !== undefined ? { severity } : {}), ...(direction !== undefined ? { direction } : {}) };
+    for (const [k, { value }] of params) {
+      const field = ALERT_FIELDS[k.toLowerCase()];
+      if (field) alertFields[field] ??= value;
+    }
   } else if (/^CallTerm$/i.test(headRest)) {
     callTerm = true;
   } else if (headRest !== '') {
@@ -535,6 +549,7 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
   const metrics: { local?: MetricsBuilder; remote?: MetricsBuilder } = {};
   let context: 'local' | 'remote' | undefined;
   const extensions: VqExtension[] = [];
+  const unparsedLines: string[] = [];
 
   for (const line of lines.slice(1)) {
     const where = `line ${line.number}`;
@@ -542,11 +557,18 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
     const m = tagged ?? EQUALS_TAGGED_LINE.exec(line.text);
     if (!m) {
       warnings.add(`${where}: not "Tag: value": ${JSON.stringify(line.text.slice(0, 60))}`);
+      unparsedLines.push(line.text);
       continue;
     }
     if (!tagged) warnings.add(`${where}: ${m[1]}= read as ${m[1]}:`);
     const tag = CANONICAL_TAGS.get(m[1]!.toLowerCase());
     const value = m[2]!.trim();
+    // Some phones put the alert's Severity, Type and Direction on lines of their own.
+    const alertField = type === 'VQAlertReport' && tag === undefined ? ALERT_FIELDS[m[1]!.toLowerCase()] : undefined;
+    if (alertField) {
+      alertFields[alertField] ??= value;
+      continue;
+    }
     if (tag === undefined) {
       extensions.push({ tag: m[1]!, value });
       continue;
@@ -585,7 +607,8 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
     else block.groups[GROUPS[tag as GroupTag].field] = typedGroup(tag as GroupTag, params, blockWhere, warnings);
   }
 
-  if (identity.CallID === undefined) warnings.add('no CallID line');
+  const alert = type === 'VQAlertReport' ? checkedAlert(alertFields, `line ${first.number}`, warnings) : undefined;
+  if (identity.CallID === undefined && identity.DialogID === undefined) warnings.add('no CallID line');
   if (!metrics.local) warnings.add('no LocalMetrics block');
   const where = (tag: IdentityTag): string => `line ${identityLine[tag]} ${tag}`;
   const text = (tag: IdentityTag): string | undefined => {
@@ -615,6 +638,34 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
     ...optional('localMetrics', metrics.local ? finishMetrics(metrics.local) : undefined),
     ...optional('remoteMetrics', metrics.remote ? finishMetrics(metrics.remote) : undefined),
     extensions,
+    unparsedLines,
     warnings: warnings.done(),
   };
+}
+
+/** `Dir` is RFC 6035's name; `Direction` is how phones that write the fields on lines of their own spell it. */
+const ALERT_FIELDS: Readonly<Record<string, 'type' | 'severity' | 'direction'>> = { type: 'type', severity: 'severity', dir: 'direction', direction: 'direction' };
+
+function checkedAlert(f: { type?: string; severity?: string; direction?: string }, where: string, warnings: Warnings): VqAlert {
+  if (f.type === undefined || f.severity === undefined || f.direction === undefined) warnings.add(`${where}: alert lacks Type, Severity or Dir`);
+  if (f.severity !== undefined && !/^(Warning|Critical|Clear)$/i.test(f.severity)) warnings.add(`${where}: unknown alert Severity ${JSON.stringify(f.severity)}`);
+  if (f.direction !== undefined && !/^(local|remote)$/i.test(f.direction)) warnings.add(`${where}: unknown alert Dir ${JSON.stringify(f.direction)}`);
+  return { ...f };
+}
+
+/**
+ * Every report of a body: some phones send an interval and a session report (or several) in one
+ * PUBLISH. A body is split at each report line; each part decodes on its own, so a broken part
+ * does not take the others with it.
+ */
+export function decodeVqRtcpxrReports(input: string | Uint8Array): Array<VqReport | DecodeError> {
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  if (size > MAX_VQ_BODY_BYTES) return [decodeError(FORMAT, `body is ${size} bytes, limit ${MAX_VQ_BODY_BYTES}`)];
+  const parts: string[][] = [];
+  for (const raw of bodyText(input).replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
+    if (parts.length === 0 || REPORT_LINE.test(raw.trim())) parts.push([raw]);
+    else parts[parts.length - 1]!.push(raw);
+  }
+  const reports = parts.filter((p) => p.some((l) => l.trim() !== ''));
+  return reports.length === 0 ? [decodeError(FORMAT, 'empty body')] : reports.map((p) => decodeVqRtcpxr(p.join('\n')));
 }

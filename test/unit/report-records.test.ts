@@ -60,6 +60,17 @@ function decoded(req: SipRequest): DecodedSipReport {
 }
 
 describe('quality reports as call records', () => {
+  it('makes one call record per report of a PUBLISH that carries an interval and a session report', () => {
+    const interval = RFC6035_F13.replace('VQSessionReport: CallTerm', 'VQIntervalReport');
+    const recs = reportToCallRecords(decoded(publish(interval + RFC6035_F13)), { receivedMs: 0 });
+    expect(recs.map((r) => [r.keys.sipCallId, r.streams[0]!.samples[0]!.source])).toEqual([['6dg37f1890463', 'vq-interval'], ['6dg37f1890463', 'vq-session']]);
+  });
+
+  it('refuses a body with no report in it, saying why', () => {
+    const d = decodeSipReport(publish('hello\r\nworld\r\n'));
+    expect(isRefusal(d) && d.status).toBe(400);
+  });
+
   it('maps the RFC 6035 example: the body CallID, both SSRCs, ordered times, rx from LocalMetrics and tx from RemoteMetrics', () => {
     const [rec] = reportToCallRecords(decoded(publish(RFC6035_F13)), { receivedMs: 0, deviceId: 3 });
     const start = Date.UTC(2004, 9, 1, 18, 26, 2);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { isDecodeError } from '../../parsers/decode-error.js';
-import { decodeVqRtcpxr, MAX_VQ_BODY_BYTES, MAX_VQ_WARNINGS, type VqReport } from '../../parsers/vq-rtcpxr.js';
+import { decodeVqRtcpxr, decodeVqRtcpxrReports, MAX_VQ_BODY_BYTES, MAX_VQ_WARNINGS, type VqReport } from '../../parsers/vq-rtcpxr.js';
 import { buildVqRtcpxrBody, type VqReportOptions } from '../../server/simulator/wire/sip.js';
 
 function fixture(name: string): string {
@@ -184,6 +184,86 @@ describe('other vendors', () => {
     const report = decode('VQSessionReport\nCallID: x\nLocalMetrics:\nDelay: RTD=10 x-PDV=7\n');
     expect(report.localMetrics?.delay).toEqual({ roundTripMs: 10 });
     expect(report.localMetrics?.lines['Delay']).toEqual({ RTD: '10', 'x-PDV': '7' });
+  });
+});
+
+/** A report in a vendor's dialect, written for these tests; `head` is the report line, `extra` lines go last. */
+function dialect(head: string, extra: string[] = [], eol = '\r\n'): string {
+  return [
+    head,
+    'CallID: d1@10.1.1.5',
+    'LocalID: <sip:301@pbx.example.net>',
+    'RemoteID: <sip:302@pbx.example.net>',
+    'LocalAddr: IP= 10.1.1.5 Port=5004 SSRC=2882400018',
+    'RemoteAddr: IP=10.1.1.9 PORT=5006 SSRC=0x0a0b0c0d',
+    'LocalMetrics:',
+    'Timestamps: START=2026-12-06T09:00:00Z STOP=2026-12-06T09:02:00Z',
+    'SessionDesc: PT=0 PD=PCMU SR=8000',
+    'JitterBuffer: JBA=3 JBR=0 JBN=40 JBM=60JBX=200',
+    'PacketLoss: NLR=2.0 JDR=0.5',
+    'QualityEst: MOSLQ=3.9 MOSCQ=3.8',
+    ...extra,
+  ].join(eol) + eol;
+}
+
+describe('vendor dialects', () => {
+  it('reads a session report with and without CallTerm, a space after "=", a decimal SSRC and Port= apart from IP=', () => {
+    for (const [head, term] of [['VQSessionReport: CallTerm', true], ['VQSessionReport', false]] as const) {
+      const report = decode(dialect(head));
+      expect(report.callTerm).toBe(term);
+      expect(report.localAddr).toMatchObject({ ip: '10.1.1.5', port: 5004, ssrc: 2882400018 });
+      expect(report.remoteAddr).toMatchObject({ ip: '10.1.1.9', port: 5006, ssrc: 0x0a0b0c0d });
+      expect(report.localMetrics?.jitterBuffer).toEqual({ adaptive: 3, rate: 0, nominalMs: 40, maxMs: 60, absMaxMs: 200 });
+      expect(report.warnings).toEqual(expect.arrayContaining([
+        'line 5 LocalAddr: space after IP=', 'line 5 LocalAddr SSRC: decimal, read as decimal', 'line 10 LocalMetrics JitterBuffer: missing space after JBM=60',
+      ]));
+    }
+  });
+
+  it('reads an interval report and an alert whose Severity, Type and Direction are lines of their own', () => {
+    expect(decode(dialect('VQIntervalReport')).type).toBe('VQIntervalReport');
+    const alert = decode(dialect('VQAlertReport', ['Severity: Warning', 'Type: NLR', 'Direction: remote']));
+    expect(alert.alert).toEqual({ severity: 'Warning', type: 'NLR', direction: 'remote' });
+    expect(alert.warnings.filter((w) => w.includes('alert'))).toEqual([]);
+    expect(alert.localMetrics?.packetLoss?.networkLossPct).toBe(2);
+  });
+
+  it('keeps vendor x- lines as extensions and lines that are not "Tag: value" raw, counted, and reads the rest', () => {
+    const report = decode(dialect('VQSessionReport', ['x-ac-Codec: G711U rate=64k', '!! garbage from a broken relay !!', 'Metrics:']));
+    expect(report.extensions).toEqual([{ tag: 'x-ac-Codec', value: 'G711U rate=64k' }]);
+    expect(report.unparsedLines).toEqual(['!! garbage from a broken relay !!']);
+    expect(report.warnings).toContain('line 14: not "Tag: value": "!! garbage from a broken relay !!"');
+    expect(report.localMetrics?.qualityEst?.mosLq).toBe(3.9);
+  });
+
+  it('reads CallID= inside a DialogID line as the call', () => {
+    const body = dialect('VQSessionReport').replace('CallID: d1@10.1.1.5', 'DialogID: d2@10.1.1.5;to-tag=a1;from-tag=b2');
+    const report = decode(body);
+    expect(report.dialogId).toMatchObject({ callId: 'd2@10.1.1.5', toTag: 'a1', fromTag: 'b2' });
+    expect(report.warnings).not.toContain('no CallID line');
+    expect(decode(dialect('VQSessionReport').replace('CallID: d1@10.1.1.5', 'CallID=d3@10.1.1.5')).callId).toBe('d3@10.1.1.5');
+  });
+
+  it('reads LF, CRLF and mixed line ends alike', () => {
+    const crlf = decode(dialect('VQSessionReport'));
+    const lf = decode(dialect('VQSessionReport', [], '\n'));
+    let n = 0;
+    const mixed = decode(dialect('VQSessionReport').replace(/\r\n/g, () => (n++ % 2 ? '\n' : '\r\n')));
+    expect(lf).toEqual(crlf);
+    expect(mixed).toEqual(crlf);
+  });
+
+  it('gives every report of a body that holds several, and a broken part does not take the others', () => {
+    const body = dialect('VQIntervalReport') + dialect('VQSessionReport: CallTerm') + 'VQAlertReport\r\n';
+    const parts = decodeVqRtcpxrReports(body);
+    expect(parts).toHaveLength(3);
+    const [interval, session, alert] = parts as VqReport[];
+    expect(interval!.type).toBe('VQIntervalReport');
+    expect(session).toMatchObject({ type: 'VQSessionReport', callTerm: true, callId: 'd1@10.1.1.5' });
+    expect(alert!.warnings).toContain('no LocalMetrics block');
+    expect(decodeVqRtcpxrReports(dialect('VQSessionReport'))).toEqual([decode(dialect('VQSessionReport'))]);
+    expect(isDecodeError(decodeVqRtcpxrReports('garbage\r\n' + dialect('VQSessionReport'))[0]!)).toBe(true);
+    expect(decodeVqRtcpxrReports('garbage\r\n' + dialect('VQSessionReport'))[1]).toMatchObject({ callId: 'd1@10.1.1.5' });
   });
 });
 

@@ -10,14 +10,15 @@
 import { isDecodeError, type DecodeError } from '../../../parsers/decode-error.js';
 import { decodeMsQoe, type MsQoeAudioMetrics, type MsQoeReport, type MsQoeSession } from '../../../parsers/ms-qoe.js';
 import { sipBodyText, sipHeader, type SipRequest } from '../../../parsers/sip.js';
-import { decodeVqRtcpxr, type VqMetrics, type VqReport } from '../../../parsers/vq-rtcpxr.js';
+import { decodeVqRtcpxrReports, type VqMetrics, type VqReport } from '../../../parsers/vq-rtcpxr.js';
 import type { CallRecord, MediaEndpoint, QualityMetrics, QualitySource, SampleRecord, StreamSpec } from '../../calls/model.js';
 
 export const VQ_CONTENT_TYPE = 'application/vq-rtcpxr';
 export const QOE_CONTENT_TYPE = 'application/vq-rtcpxr+xml';
 
 export type DecodedSipReport =
-  | { readonly kind: 'vq-rtcpxr'; readonly report: VqReport }
+  /** Every report of the body (one in most; an interval and a session report from some phones). */
+  | { readonly kind: 'vq-rtcpxr'; readonly reports: readonly VqReport[] }
   | { readonly kind: 'ms-qoe'; readonly report: MsQoeReport };
 
 /** Why a request that claims to carry a report cannot be taken, as a SIP status and reason. */
@@ -49,8 +50,10 @@ export function decodeSipReport(req: SipRequest): DecodedSipReport | ReportRefus
   // RFC 3903 §4.1: a PUBLISH without a body refreshes an earlier publication.
   if (req.body.length === 0) return null;
   if (type !== VQ_CONTENT_TYPE) return refuse(415, `Unsupported Media Type ${type || '(none)'}, expected ${VQ_CONTENT_TYPE}`, [['Accept', VQ_CONTENT_TYPE]]);
-  const report = decodeVqRtcpxr(sipBodyText(req));
-  return isDecodeError(report) ? bad('vq-rtcpxr body', report) : { kind: 'vq-rtcpxr', report };
+  const parts = decodeVqRtcpxrReports(sipBodyText(req));
+  const reports = parts.filter((r): r is VqReport => !isDecodeError(r));
+  // A body is refused only when no part of it is a report; a broken part beside good ones is dropped.
+  return reports.length > 0 ? { kind: 'vq-rtcpxr', reports } : bad('vq-rtcpxr body', parts[0] as DecodeError);
 }
 
 function refuse(status: number, reason: string, headers: ReportRefusal['headers'] = []): ReportRefusal {
@@ -72,9 +75,9 @@ export interface ReportContext {
   readonly importId?: number;
 }
 
-/** The call records a decoded report describes: one for a vq report, one per session for QoE. */
+/** The call records a decoded report describes: one per vq report of the body, one per session for QoE. */
 export function reportToCallRecords(decoded: DecodedSipReport, ctx: ReportContext): CallRecord[] {
-  return decoded.kind === 'vq-rtcpxr' ? [vqRecord(decoded.report, ctx)] : decoded.report.sessions.map((s) => qoeRecord(s, ctx));
+  return decoded.kind === 'vq-rtcpxr' ? decoded.reports.map((r) => vqRecord(r, ctx)) : decoded.report.sessions.map((s) => qoeRecord(s, ctx));
 }
 
 const VQ_SOURCES: Readonly<Record<VqReport['type'], QualitySource>> = {

@@ -118,7 +118,7 @@ export class SipReportReceiver {
       return reply(decoded.status, decoded.reason, decoded.headers);
     }
     c.parsed++;
-    const localMac = decoded.kind === 'vq-rtcpxr' ? decoded.report.localMac : decoded.report.sessions[0]?.mediaLines[0]?.localAddr?.mac;
+    const localMac = decoded.kind === 'vq-rtcpxr' ? decoded.reports[0]?.localMac : decoded.report.sessions[0]?.mediaLines[0]?.localAddr?.mac;
     const deviceId = this.o.deviceFor(from.address, localMac, now);
     try {
       for (const record of reportToCallRecords(decoded, { receivedMs: now, deviceId })) await this.o.correlator.ingest(record);
