@@ -71,8 +71,11 @@ const RFC3164_TIME = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d{2}):(\d{2
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?(?= |$)/;
 const AUDIOCODES_HEAD = /^(\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) : (\S+) : ([A-Z]+) ?: ?/;
 const TAG = /^([^\s[\]:]{1,64})(?:\[([^\]\s]{1,32})\])?:(?: |$)/;
-const SEQ = /\[S=(\d{1,10})\]/;
-const SID = /\[(?:SID|BID)[:=]([0-9a-fA-F]{1,12}:\d{1,10}(?::\d{1,10})?)\]/;
+// Mediant firmware writes `[S=123]`; some versions and relays put spaces around the `=`.
+const SEQ = /\[S *= *(\d{1,10})\]/;
+const SID = /\[(?:SID|BID) *[:=] *([0-9a-fA-F]{1,12}:\d{1,10}(?::\d{1,10})?)\]/;
+/** A relay (rsyslog, syslog-ng) that forwards without stripping puts its own header before the phone's. */
+const MAX_RELAY_DEPTH = 2;
 const ESCAPED_CONTROL = /#(0[0-3][0-7])/g;
 
 export interface DecodeSyslogOptions {
@@ -162,7 +165,7 @@ function finish(d: MessageDraft, bytes: Uint8Array): SyslogMessage {
   let message = d.text;
   if (message.includes('#0')) message = message.replace(ESCAPED_CONTROL, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
   if (message.startsWith(BOM)) message = message.slice(1);
-  const seqMatch = message.indexOf('[S=') !== -1 ? SEQ.exec(message) : null;
+  const seqMatch = message.indexOf('[S') !== -1 ? SEQ.exec(message) : null;
   const sidMatch = message.indexOf('ID') !== -1 ? SID.exec(message) : null;
   return {
     format: d.format,
@@ -185,7 +188,7 @@ function finish(d: MessageDraft, bytes: Uint8Array): SyslogMessage {
 
 type Header = MessageDraft;
 
-function parseHeader(line: string, referenceMs: number, previous: MessageDraft | null, rawStart: number, rawEnd: number): Header {
+function parseHeader(line: string, referenceMs: number, previous: MessageDraft | null, rawStart: number, rawEnd: number, depth = 0): Header {
   const h: Header = {
     format: 'raw', facility: null, severity: null, timestamp: null, timestampMs: null, hostname: null,
     app: null, pid: null, msgid: null, structuredData: null, text: line, warnings: [], rawStart, rawEnd,
@@ -241,6 +244,14 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
     h.warnings.push('no timestamp');
   }
   if (hasPri || time3164 || timeIso) h.format = 'rfc3164';
+  const relayedFrom = (relayHost: string | null): Header | null =>
+    depth < MAX_RELAY_DEPTH && (PRI_START.test(rest) || RFC3164_TIME.test(rest) || ISO_TIME.test(rest))
+      ? relayed(h, relayHost, parseHeader(rest, referenceMs, null, rawStart, rawEnd, depth + 1))
+      : null;
+  if (time3164 || timeIso) {
+    const inner = relayedFrom(null);
+    if (inner) return inner;
+  }
 
   // Busybox syslogd leaves the hostname out: the first token is then already the tag.
   let tag = TAG.exec(rest);
@@ -260,6 +271,10 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
       }
     }
   }
+  if (!tag && h.hostname !== null) {
+    const inner = relayedFrom(h.hostname);
+    if (inner) return inner;
+  }
   if (tag) {
     h.app = tag[1]!;
     h.pid = tag[2] ?? null;
@@ -267,6 +282,24 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
   }
   h.text = rest;
   return h;
+}
+
+/** The phone's own header wins; the relay's PRI and time fill what the phone's lacks, and the relay is named in a warning. */
+function relayed(outer: Header, relayHost: string | null, inner: Header): Header {
+  const innerHasPri = inner.facility !== null;
+  return {
+    ...inner,
+    facility: innerHasPri ? inner.facility : outer.facility,
+    severity: innerHasPri ? inner.severity : outer.severity,
+    timestamp: inner.timestamp ?? outer.timestamp,
+    timestampMs: inner.timestampMs ?? outer.timestampMs,
+    format: inner.format === 'raw' ? outer.format : inner.format,
+    warnings: [
+      ...outer.warnings,
+      `relay header removed (${relayHost ?? 'no host'}, ${outer.timestamp ?? 'no time'})`,
+      ...inner.warnings.filter((w) => !(w === 'no PRI' && outer.facility !== null)),
+    ],
+  };
 }
 
 /** `(lgr_flow)(63)` style process tags of AudioCodes console lines name the task. */

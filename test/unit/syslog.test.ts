@@ -207,3 +207,31 @@ describe('hostile and odd input', () => {
     }
   });
 });
+
+describe('the rest of the site: SBCs, gateways and relays', () => {
+  it('reads a Mediant sequence tag with or without spaces around "=", and the session id', () => {
+    expect(one('<134>Dec  6 10:00:01 10.1.1.20 [S=123] [SID=3f2a1b:7:55] (N 44) INVITE sent').seq).toBe(123);
+    expect(one('<134>Dec  6 10:00:01 10.1.1.20 [S = 124] [SID = 3f2a1b:7:56] call connected')).toMatchObject({ seq: 124, sid: '3f2a1b:7:56' });
+    expect(one('<134>Dec  6 10:00:01 10.1.1.20 [SID:3F2A1B:7:57] x').sid).toBe('3f2a1b:7:57');
+  });
+
+  it('takes the phone\'s own header from behind a relay\'s date and host, naming the relay in a warning', () => {
+    const m = one('<134>Dec  6 10:00:09 relay-1 Dec  6 10:00:01 10.1.1.5 voip_task[412]: relayed once');
+    expect(m).toMatchObject({ hostname: '10.1.1.5', app: 'voip_task', pid: '412', message: 'relayed once', timestamp: 'Dec  6 10:00:01', facility: 16, severity: 6 });
+    expect(m.warnings).toEqual(['relay header removed (relay-1, Dec  6 10:00:09)']);
+  });
+
+  it('takes the phone\'s PRI and header from behind an ISO-dated relay prefix, and from behind a bare relay date', () => {
+    const m = one('<14>2026-12-06T10:00:09Z relay-2 <131>Dec  6 10:00:01 10.1.1.6 nxphone: inner pri wins');
+    expect(m).toMatchObject({ hostname: '10.1.1.6', app: 'nxphone', facility: 16, severity: 3, message: 'inner pri wins' });
+    const bare = one('<134>Dec  6 10:00:09 Dec  6 10:00:01 10.1.1.7 lighttpd: date only');
+    expect(bare).toMatchObject({ hostname: '10.1.1.7', app: 'lighttpd', message: 'date only' });
+    expect(bare.warnings).toEqual(['relay header removed (no host, Dec  6 10:00:09)']);
+  });
+
+  it('keeps RFC 5424 structured data as elements beside the message', () => {
+    const m = one('<134>1 2026-12-06T10:00:01.123Z sbc-1 sbc 77 CALL [meta sequenceId="9"][ac@5003 sid="12" dir="in"] leg up');
+    expect(m.structuredData).toEqual([{ id: 'meta', params: { sequenceId: '9' } }, { id: 'ac@5003', params: { sid: '12', dir: 'in' } }]);
+    expect(m.message).toBe('leg up');
+  });
+});
