@@ -25,7 +25,7 @@ interface SipJson {
   kind: string; method?: string; requestUri?: string; callId?: string; cseq?: { seq: number; method: string };
   from?: { uri: string; tag?: string }; to?: { uri: string; tag?: string }; via: Array<{ transport: string; host: string; port?: number; branch?: string }>;
   headers: Array<{ name: string; value: string }>; contentType?: string; contentLength?: number; body: string;
-  report?: { kind: string; report: { callId?: string; sessions?: Array<{ dialog: { callId?: string } }> } };
+  report?: { kind: string; reports?: Array<{ callId?: string }>; report?: { sessions?: Array<{ dialog: { callId?: string } }> } };
 }
 interface Line { frame: number; time: string; src: string; dst: string; proto: string; record: SipJson }
 
@@ -117,7 +117,7 @@ describe.skipIf(!hasTshark)('decoded SIP reports against tshark', () => {
 
   it('decodes each report body whole and finds the reported call in it', () => {
     const reported = ['c1@192.0.2.10', 'c2@192.0.2.10', 'c3@192.0.2.10', 'c4@v6', 'q1@192.0.2.10'];
-    expect(ours.map((l) => l.record.report?.report.callId ?? l.record.report?.report.sessions?.[0]?.dialog.callId)).toEqual(reported);
+    expect(ours.map((l) => l.record.report?.reports?.[0]?.callId ?? l.record.report?.report?.sessions?.[0]?.dialog.callId)).toEqual(reported);
     for (const l of ours) expect(Buffer.byteLength(l.record.body)).toBe(l.record.contentLength);
   });
 });

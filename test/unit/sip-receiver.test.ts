@@ -89,10 +89,11 @@ describe('SIP report receiver', () => {
 
   it('keeps reason phrases on one line however the decoder error reads', async () => {
     const { receiver } = setup();
-    const body = `VQSessionReport\r\n${'\u0007'.repeat(10)}CallID=${'x'.repeat(400)}\r\n`;
+    // No report line anywhere: the decoder's error quotes the hostile first line.
+    const body = `${'\u0007'.repeat(10)}CallID=${'x'.repeat(400)}\r\n`;
     const bad = buildSipRequest({
       method: 'PUBLISH', requestUri: 'sip:c', from: '<sip:a@x>', fromTag: 'f', to: '<sip:c>', callId: 'long', cseq: 1, source: { ip: '10.0.0.5', port: 5060 },
-      headers: [['Event', 'vq-rtcpxr']], contentType: 'application/vq-rtcpxr', body: `Hello\r\n${body}`,
+      headers: [['Event', 'vq-rtcpxr']], contentType: 'application/vq-rtcpxr', body: `Hello ${body}`,
     });
     const r = res(await receiver.handle('sip-udp', Buffer.from(bad), FROM));
     expect(r.status).toBe(400);
