@@ -85,7 +85,7 @@ describe('decode command', () => {
     expect(lines.map((l) => l.proto)).toEqual(['sip', 'syslog', 'acdr', 'rtp', 'rtcp', 'sip', 'error']);
     const [pub, syslog, acdrLine, rtpLine, rtcpLine, svc, broken] = lines;
     expect(pub).toMatchObject({ frame: 1, time: '2026-11-26T08:00:00.000000Z', src: `${PHONE}:5060`, dst: `${COLLECTOR}:5060` });
-    expect(pub!.record).toMatchObject({ kind: 'request', method: 'PUBLISH', callId: 'pub@x', report: { kind: 'vq-rtcpxr', report: { callId: 'call-7@192.0.2.10' } } });
+    expect(pub!.record).toMatchObject({ kind: 'request', method: 'PUBLISH', callId: 'pub@x', report: { kind: 'vq-rtcpxr', reports: [{ callId: 'call-7@192.0.2.10' }] } });
     const calls = pub!.record['calls'] as Array<{ keys: { sipCallId: string }; streams: Array<{ direction: string; samples: Array<{ source: string; metrics: { lossPct: number } }> }> }>;
     expect(calls[0]?.keys.sipCallId).toBe('call-7@192.0.2.10');
     expect(calls[0]?.streams[0]).toMatchObject({ direction: 'rx', samples: [{ source: 'vq-session', metrics: { lossPct: 2.5 } }] });
