@@ -54,6 +54,7 @@ interface Planned {
   readonly streams: StoredStream[];
   readonly samples: QualitySample[];
   readonly segments: readonly CallSegment[];
+  readonly touchedStreams: readonly number[];
 }
 
 /** The lookups a batch needs, grouped by import; windows whose times are not finite are left out (those records fail when added). */
@@ -85,6 +86,8 @@ export class CallBatch {
   private readonly newSegments = new Map<number, CallSegment[]>();
   private readonly segmentRows: Buffer[] = [];
   private readonly sampleRows: Buffer[] = [];
+  /** One writer for every record's rows: `take` hands out what a record wrote (or clears what a failed one left). */
+  private readonly scratch = new TsvWriter();
 
   constructor(stored: { calls: readonly StoredCall[]; streams: readonly StoredStream[] }, private readonly ids: IdSource, private readonly shapes: RowShapes) {
     for (const c of stored.calls) {
@@ -101,20 +104,23 @@ export class CallBatch {
   /** Matches one record into the pool; throws (leaving the pool untouched) when it cannot be stored. Returns its call id and samples. */
   add(record: CallRecord): { callId: number; samples: QualitySample[] } {
     const p = this.plan(record);
-    // Encoding is the check: a value the store cannot hold (NaN, Infinity) throws here.
-    const segments = new TsvWriter();
-    const samples = new TsvWriter();
-    new TsvWriter().row(this.shapes.call(p.call));
-    for (const s of p.streams) new TsvWriter().row(this.shapes.stream(s));
-    for (const s of p.segments) segments.row(this.shapes.segment(p.call.id, s, this.ids.next()));
-    for (const x of p.samples) samples.row(this.shapes.sample(x, this.ids.next()));
+    // Encoding is the check: a value the store cannot hold (NaN, Infinity) throws here, before the pool changes.
+    const w = this.scratch;
+    w.take();
+    w.row(this.shapes.call(p.call));
+    for (const s of p.streams) w.row(this.shapes.stream(s));
+    w.take();
+    for (const s of p.segments) w.row(this.shapes.segment(p.call.id, s, this.ids.next()));
+    const segmentRows = w.take();
+    for (const x of p.samples) w.row(this.shapes.sample(x, this.ids.next()));
+    this.sampleRows.push(w.take());
+    this.segmentRows.push(segmentRows);
     this.calls.set(p.call.id, p.call);
     this.streams.set(p.call.id, p.streams);
     this.touched.add(p.call.id);
+    for (const id of p.touchedStreams) this.changedStreams.add(id);
     push(this.newSamples, p.call.id, p.samples);
     push(this.newSegments, p.call.id, p.segments);
-    this.segmentRows.push(segments.take());
-    this.sampleRows.push(samples.take());
     return { callId: p.call.id, samples: p.samples };
   }
 
@@ -161,17 +167,8 @@ export class CallBatch {
     const learned = learn(found, keys, info);
     const call: StoredCall = found ? { ...found, ...learned } : newCall(this.ids.next(), learned, importId);
     const streams = [...(this.streams.get(call.id) ?? [])];
-    const samples: QualitySample[] = [];
-    for (const spec of record.streams) {
-      const stream = completeStream(call.id, streams, spec, this.ids);
-      const at = streams.findIndex((s) => s.id === stream.id);
-      if (at >= 0) streams[at] = stream;
-      else streams.push(stream);
-      this.changedStreams.add(stream.id);
-      for (const x of spec.samples) samples.push({ callId: call.id, streamId: stream.id, direction: stream.direction, ...x });
-    }
-    for (const x of record.callSamples) samples.push({ callId: call.id, streamId: null, direction: null, ...x });
-    return { call, streams, samples, segments: record.segments };
+    const { samples, touched } = applyRecord(call.id, streams, record, this.ids);
+    return { call, streams, samples, segments: record.segments, touchedStreams: touched };
   }
 
   /** Matching's questions answered from the pool, within one import, as the store's queries would. */
@@ -201,6 +198,25 @@ export function completeStream(callId: number, streams: readonly StoredStream[],
   const learned = learnStream(match, spec);
   if (match) return { ...match, ...learned };
   return { id: ids.next(), callId, direction: spec.direction, ...learned, sources: [], verdict: 'unknown', verdictReason: null, version: 0 };
+}
+
+/**
+ * Completes a call's streams (in place) with a record's stream specs; gives the record's samples
+ * with their call and stream ids, and the streams it touched.
+ */
+export function applyRecord(callId: number, streams: StoredStream[], record: CallRecord, ids: IdSource): { samples: QualitySample[]; touched: number[] } {
+  const samples: QualitySample[] = [];
+  const touched: number[] = [];
+  for (const spec of record.streams) {
+    const stream = completeStream(callId, streams, spec, ids);
+    const at = streams.findIndex((s) => s.id === stream.id);
+    if (at >= 0) streams[at] = stream;
+    else streams.push(stream);
+    touched.push(stream.id);
+    for (const x of spec.samples) samples.push({ callId, streamId: stream.id, direction: stream.direction, ...x });
+  }
+  for (const x of record.callSamples) samples.push({ callId, streamId: null, direction: null, ...x });
+  return { samples, touched };
 }
 
 function newestFirst(a: StoredCall, b: StoredCall): number {

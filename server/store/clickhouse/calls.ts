@@ -33,7 +33,7 @@ import { summarize } from '../../calls/summary.js';
 import type { CallDetail, CallPage, CallQuery, CallSort, CallStore, IngestResult } from '../call-store.js';
 import type { IdSource } from '../ids.js';
 import type { FleetContext } from './context.js';
-import { batchLookups, CallBatch, completeStream, newCall, type RowShapes, type StoredCall, type StoredStream } from './call-batch.js';
+import { applyRecord, batchLookups, CallBatch, completeStream, newCall, type RowShapes, type StoredCall, type StoredStream } from './call-batch.js';
 import { deleteByIds } from './mutations.js';
 import { Serial } from './serial.js';
 import { int, likeContains, list, num, str } from './sql.js';
@@ -283,17 +283,8 @@ export class ClickHouseCalls implements CallStore {
 
   private async ingestNow(record: CallRecord, thresholds: VerdictThresholds): Promise<IngestResult> {
     const { call, streams } = await this.match(record.keys, record.info);
-    const changed = new Set<number>();
-    const samples: QualitySample[] = [];
-    for (const spec of record.streams) {
-      const stream = completeStream(call.id, streams, spec, this.ids);
-      const at = streams.findIndex((s) => s.id === stream.id);
-      if (at >= 0) streams[at] = stream;
-      else streams.push(stream);
-      changed.add(stream.id);
-      for (const x of spec.samples) samples.push({ callId: call.id, streamId: stream.id, direction: stream.direction, ...x });
-    }
-    for (const x of record.callSamples) samples.push({ callId: call.id, streamId: null, direction: null, ...x });
+    const { samples, touched } = applyRecord(call.id, streams, record, this.ids);
+    const changed = new Set(touched);
     await Promise.all([this.writeSegments(call.id, record.segments), this.writeSamples(samples)]);
     return { call: await this.summarizeAndWrite(call, streams, changed, thresholds), samples };
   }

@@ -190,10 +190,10 @@ export class ClickHouseCrashes implements CrashStore, SymbolStore {
   }
 
   async listGroups(filter: CrashFilter, limit: number): Promise<GroupSummary[]> {
-    const where = filterSql(filter);
+    const where = filterCondition(filter);
     const groups = await this.ctx.db.rows<GroupAggregate>(`SELECT group_hash AS hash, count() AS count,
         ifNull(uniqExact(coalesce(toString(device_id), device_ref)), 0) AS devices, min(at) AS firstSeen, max(at) AS lastSeen, max(id) AS lastCrashId
-      FROM crashes FINAL ${where} GROUP BY group_hash ORDER BY lastSeen DESC, hash LIMIT ${int(limit)}`);
+      FROM crashes FINAL WHERE ${where} GROUP BY group_hash ORDER BY lastSeen DESC, hash LIMIT ${int(limit)}`);
     if (groups.length === 0) return [];
     const hashes = groups.map((g) => g.hash);
     const [infos, lasts, breakdowns] = await Promise.all([
@@ -213,7 +213,7 @@ export class ClickHouseCrashes implements CrashStore, SymbolStore {
   }
 
   async listCrashes(filter: CrashFilter, limit: number): Promise<CrashRecord[]> {
-    return (await this.crashes(filterSql(filter).replace(/^WHERE /, '') || '1', `ORDER BY at DESC, id DESC LIMIT ${int(limit)}`)).map(publicCrash);
+    return (await this.crashes(filterCondition(filter), `ORDER BY at DESC, id DESC LIMIT ${int(limit)}`)).map(publicCrash);
   }
 
   // Symbols ---------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ export class ClickHouseCrashes implements CrashStore, SymbolStore {
 
   /** Each breakdown of each listed group, over the filtered crashes. */
   private async breakdowns(where: string, hashes: readonly string[]): Promise<Map<string, Pick<GroupSummary, keyof typeof BREAKDOWNS>>> {
-    const scoped = `${where ? `${where} AND` : 'WHERE'} group_hash IN ${list(hashes)}`;
+    const scoped = `WHERE ${where} AND group_hash IN ${list(hashes)}`;
     const out = new Map(hashes.map((h) => [h, { byFirmware: {}, byModel: {}, byDevice: {}, perDay: {} } as Record<keyof typeof BREAKDOWNS, Record<string, number>>]));
     await Promise.all(Object.entries(BREAKDOWNS).map(async ([name, expression]) => {
       const rows = await this.ctx.db.rows<{ hash: string; k: string | null; n: number }>(`SELECT group_hash AS hash, ${expression} AS k, count() AS n
@@ -352,7 +352,8 @@ function publicCrash(c: StoredCrash): CrashRecord {
   return crash;
 }
 
-function filterSql(f: CrashFilter): string {
+/** The filter as one SQL condition (`1` when it filters nothing). */
+function filterCondition(f: CrashFilter): string {
   const parts: string[] = [];
   if (f.deviceId !== undefined) parts.push(`device_id = ${int(f.deviceId)}`);
   if (f.deviceRef !== undefined) parts.push(`device_ref = ${str(f.deviceRef)}`);
@@ -361,5 +362,5 @@ function filterSql(f: CrashFilter): string {
   if (f.fromMs !== undefined) parts.push(`at >= ${int(f.fromMs)}`);
   if (f.toMs !== undefined) parts.push(`at <= ${int(f.toMs)}`);
   if (f.groupHash !== undefined) parts.push(`group_hash = ${str(f.groupHash)}`);
-  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+  return parts.length ? parts.join(' AND ') : '1';
 }
