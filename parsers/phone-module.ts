@@ -3,7 +3,13 @@
  * The phone names modules by process (nxphone, voip_task, …) or by stack (SIP, MTF, ICE, …); the
  * tag is the strongest hint, then markers inside the text. Real 400HD samples are scarce (see
  * docs/decisions.md), so the rules are a table that is easy to extend.
+ *
+ * The collector also hears the rest of the site (Mediant SBCs and gateways, servers): a line whose
+ * tag is no phone process, or a Mediant line, is `other`, since words like DSP or ICE in it say
+ * nothing about a phone module.
  */
+import { GATEWAY_HEAD } from './syslog.js';
+
 export const PHONE_MODULES = [
   'nxphone', 'voip_task', 'control_center', 'b2goe', 'lighttpd', 'ac_watchdog', 'sip_call_control',
   'sip_stack', 'ice_stack', 'sipe', 'lcd_display', 'web_server', 'ieee802_1x', 'kernel', 'dsp', 'lib',
@@ -72,13 +78,13 @@ const TEXT_MARKERS: ReadonlyArray<readonly [RegExp, PhoneModule]> = [
 
 export function classifyModule(app: string | null, message: string): PhoneModule {
   const tagModule = app ? TAG_MODULES.get(app.toLowerCase()) : undefined;
-  // Processes that host several stacks are refined by text markers.
   if (tagModule && tagModule !== 'voip_task') return tagModule;
+  if (app && !tagModule) return /\.cgi$/i.test(app) ? 'cgi' : 'other';
+  if (!app && GATEWAY_HEAD.test(message)) return 'other';
+  // voip_task hosts several stacks, and an untagged line has only its words: text markers decide.
   const head = message.length > 200 ? message.slice(0, 200) : message;
   for (const [marker, module] of TEXT_MARKERS) {
     if (marker.test(head)) return module;
   }
-  if (tagModule) return tagModule;
-  if (app && /\.cgi$/i.test(app)) return 'cgi';
-  return 'other';
+  return tagModule ?? 'other';
 }

@@ -76,6 +76,12 @@ const SEQ = /\[S *= *(\d{1,10})\]/;
 const SID = /\[(?:SID|BID) *[:=] *([0-9a-fA-F]{1,12}:\d{1,10}(?::\d{1,10})?)\]/;
 /** A relay (rsyslog, syslog-ng) that forwards without stripping puts its own header before the phone's. */
 const MAX_RELAY_DEPTH = 2;
+/** A relay that writes only its host before the phone's line (`relay-1 <134>Dec  6 …`). */
+const RELAY_HOST = /^([A-Za-z0-9][A-Za-z0-9.\-_]*) +/;
+/** Mediant SBC/gateway lines carry no process tag: they open with the sequence tag, then `( task)(n)`. */
+export const GATEWAY_HEAD = /^ *\[S *= *\d{1,10}\]/;
+/** RFC 5424 SD-NAME: printable ASCII but `=`, space, `]` and `"`; so `[S=590]` in the SD position is text, not an element. */
+const SD_NAME = /^[!#-<>-\\^-~]{1,32}$/;
 const ESCAPED_CONTROL = /#(0[0-3][0-7])/g;
 
 export interface DecodeSyslogOptions {
@@ -216,7 +222,14 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
     h.warnings.push('no PRI');
   }
 
-  if (hasPri && /^1 /.test(rest)) return parse5424(rest.slice(2), h);
+  const relayedFrom = (relayHost: string | null, text: string): Header | null =>
+    depth < MAX_RELAY_DEPTH && startsWithHeader(text) ? relayed(h, relayHost, parseHeader(text, referenceMs, null, rawStart, rawEnd, depth + 1)) : null;
+
+  if (hasPri && /^1 /.test(rest)) {
+    parse5424(rest.slice(2), h);
+    // A relay that wraps the phone's whole line, PRI included, as its RFC 5424 message.
+    return (PRI_START.test(h.text) && relayedFrom(h.hostname, h.text)) || h;
+  }
 
   const ac = AUDIOCODES_HEAD.exec(rest);
   if (ac) {
@@ -244,14 +257,9 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
     h.warnings.push('no timestamp');
   }
   if (hasPri || time3164 || timeIso) h.format = 'rfc3164';
-  const relayedFrom = (relayHost: string | null): Header | null =>
-    depth < MAX_RELAY_DEPTH && (PRI_START.test(rest) || RFC3164_TIME.test(rest) || ISO_TIME.test(rest))
-      ? relayed(h, relayHost, parseHeader(rest, referenceMs, null, rawStart, rawEnd, depth + 1))
-      : null;
-  if (time3164 || timeIso) {
-    const inner = relayedFrom(null);
-    if (inner) return inner;
-  }
+  const hostOnly = time3164 || timeIso ? null : RELAY_HOST.exec(rest);
+  const behindRelay = time3164 || timeIso ? relayedFrom(null, rest) : hostOnly ? relayedFrom(hostOnly[1]!, rest.slice(hostOnly[0].length)) : null;
+  if (behindRelay) return behindRelay;
 
   // Busybox syslogd leaves the hostname out: the first token is then already the tag.
   let tag = TAG.exec(rest);
@@ -272,8 +280,8 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
     }
   }
   if (!tag && h.hostname !== null) {
-    const inner = relayedFrom(h.hostname);
-    if (inner) return inner;
+    const behindHost = relayedFrom(h.hostname, rest);
+    if (behindHost) return behindHost;
   }
   if (tag) {
     h.app = tag[1]!;
@@ -281,30 +289,38 @@ function parseHeader(line: string, referenceMs: number, previous: MessageDraft |
     rest = rest.slice(tag[0].length);
   }
   h.text = rest;
+  if (!tag && GATEWAY_HEAD.test(rest)) parseAudiocodesTag(h);
   return h;
+}
+
+function startsWithHeader(text: string): boolean {
+  return PRI_START.test(text) || RFC3164_TIME.test(text) || ISO_TIME.test(text) || AUDIOCODES_HEAD.test(text);
 }
 
 /** The phone's own header wins; the relay's PRI and time fill what the phone's lacks, and the relay is named in a warning. */
 function relayed(outer: Header, relayHost: string | null, inner: Header): Header {
-  const innerHasPri = inner.facility !== null;
+  // What one header lacks and the other has is no longer worth a warning.
+  const moot = (w: string, other: Header): boolean => (w === 'no PRI' && other.facility !== null) || (w === 'no timestamp' && other.timestamp !== null);
   return {
     ...inner,
-    facility: innerHasPri ? inner.facility : outer.facility,
-    severity: innerHasPri ? inner.severity : outer.severity,
-    timestamp: inner.timestamp ?? outer.timestamp,
-    timestampMs: inner.timestampMs ?? outer.timestampMs,
+    facility: inner.facility ?? outer.facility,
+    // The severity word of an AudioCodes console line is the phone's own, even without a PRI.
+    severity: inner.severity ?? outer.severity,
+    // The time as written and its instant go together, so a console line's zone-less time keeps its null instant.
+    ...(inner.timestamp !== null ? {} : { timestamp: outer.timestamp, timestampMs: outer.timestampMs }),
+    structuredData: inner.structuredData ?? outer.structuredData,
     format: inner.format === 'raw' ? outer.format : inner.format,
     warnings: [
-      ...outer.warnings,
+      ...outer.warnings.filter((w) => !moot(w, inner)),
       `relay header removed (${relayHost ?? 'no host'}, ${outer.timestamp ?? 'no time'})`,
-      ...inner.warnings.filter((w) => !(w === 'no PRI' && outer.facility !== null)),
+      ...inner.warnings.filter((w) => !moot(w, outer)),
     ],
   };
 }
 
-/** `(lgr_flow)(63)` style process tags of AudioCodes console lines name the task. */
+/** `(lgr_flow)(63)` / `( lgr_flow)( 63)` style process tags of AudioCodes console and Mediant lines name the task. */
 function parseAudiocodesTag(h: Header): void {
-  const m = /\(([A-Za-z_][\w.-]{0,40})\)\s*\(\s*(\d+)\s*\)/.exec(h.text);
+  const m = /\(\s*([A-Za-z_][\w.-]{0,40})\s*\)\s*\(\s*(\d+)\s*\)/.exec(h.text);
   if (m) {
     h.app = m[1]!;
     h.pid = m[2]!;
@@ -360,6 +376,7 @@ function parseStructuredData(s: string): { elements: SdElement[]; length: number
     const idEnd = s.slice(i).search(/[ \]]/);
     if (idEnd <= 0) return null;
     const id = s.slice(i, i + idEnd);
+    if (!SD_NAME.test(id)) return null;
     i += idEnd;
     const params: Record<string, string> = {};
     while (s[i] === ' ') {
@@ -367,6 +384,7 @@ function parseStructuredData(s: string): { elements: SdElement[]; length: number
       const eq = s.indexOf('="', i);
       if (eq === -1) return null;
       const name = s.slice(i, eq);
+      if (!SD_NAME.test(name)) return null;
       i = eq + 2;
       let value = '';
       for (; i < s.length && s[i] !== '"'; i++) {

@@ -24,7 +24,7 @@
  * `warnings`; sentinels become `null` ("sent, but unavailable"), absent values stay `undefined`.
  */
 import { isIP } from 'node:net';
-import { decodeError, type DecodeError } from './decode-error.js';
+import { decodeError, isDecodeError, type DecodeError } from './decode-error.js';
 
 const FORMAT = 'vq-rtcpxr';
 
@@ -175,7 +175,7 @@ export interface VqReport {
   readonly remoteMetrics?: VqMetrics;
   /** Lines we don't model (`x-UserAgent`, snom's `FromID`/`ToID`, ...), in order. */
   readonly extensions: readonly VqExtension[];
-  /** Lines that are not `Tag: value` at all, whole, in order (each also has a warning). */
+  /** Lines that are not `Tag: value` at all, and lines before the body's first report line: whole, in order, each with a warning. */
   readonly unparsedLines: readonly string[];
   readonly warnings: readonly string[];
 }
@@ -205,11 +205,10 @@ const TAGGED_LINE = /^([A-Za-z][\w-]*)\s*:(.*)$/;
 const EQUALS_TAGGED_LINE = /^(CallID|DialogID)\s*=(.*)$/i;
 const BARE_PARAM_LINE = /^[A-Za-z][\w-]*=/;
 
-/** Normalizes line ends and joins folded lines (indented, or a bare `KEY=` line after a metric line). */
-function logicalLines(text: string, warnings: Warnings): Line[] {
+/** Joins folded lines (indented, or a bare `KEY=` line after a metric line) of one report. */
+function logicalLines(rawLines: readonly Line[], warnings: Warnings): Line[] {
   const lines: { number: number; text: string }[] = [];
-  for (const [index, raw] of text.split(/\r\n|\r|\n/).entries()) {
-    const number = index + 1;
+  for (const { number, text: raw } of rawLines) {
     const previous = lines[lines.length - 1];
     if (raw.trim() === '') continue;
     if ((raw[0] === ' ' || raw[0] === '\t') && previous) {
@@ -232,9 +231,10 @@ function logicalLines(text: string, warnings: Warnings): Line[] {
 
 /**
  * `KEY=value KEY="quoted value" ...`; keys split even without a space after a number (snom's
- * `JBM=20JBX=240`). Index-based with sticky regexes so a hostile 64 KiB line stays linear.
+ * `JBM=20JBX=240`) or, given the line's `keys`, after any short value (`IP=10.0.0.1PORT=5004`).
+ * Index-based with sticky regexes so a hostile 64 KiB line stays linear.
  */
-function tokenizeParams(text: string, where: string, warnings: Warnings): [string, string][] {
+function tokenizeParams(text: string, where: string, warnings: Warnings, keys?: RegExp): [string, string][] {
   const params: [string, string][] = [];
   const key = /([A-Za-z][\w-]*)=/y;
   const nonSpace = /\S*/y;
@@ -263,14 +263,6 @@ function tokenizeParams(text: string, where: string, warnings: Warnings): [strin
       pos = close < 0 ? text.length : skip(space, close + 1);
       continue;
     }
-    glued.lastIndex = pos;
-    const g = glued.exec(text);
-    if (g) {
-      warnings.add(`${where}: missing space after ${k[1]}=${g[0]}`);
-      params.push([k[1]!, g[0]]);
-      pos = glued.lastIndex;
-      continue;
-    }
     // `IP= 10.0.0.1`: a space after `=` and a value that is not the next KEY= belongs to this key.
     if (text[pos] === ' ' || text[pos] === '\t') {
       const valueAt = skip(space, pos);
@@ -280,6 +272,17 @@ function tokenizeParams(text: string, where: string, warnings: Warnings): [strin
         pos = valueAt;
       }
     }
+    // Before the number rule, which would cut `SSRC=0x0a0b0c0dPORT=9` after its first 0.
+    const cut = keys && !FREE_FORM_KEYS.has(k[1]!.toUpperCase()) ? gluedKeyAt(text, pos, keys) : -1;
+    glued.lastIndex = pos;
+    const g = cut < 0 ? glued.exec(text) : null;
+    const valueEnd = cut >= 0 ? cut : g ? glued.lastIndex : -1;
+    if (valueEnd >= 0) {
+      warnings.add(`${where}: missing space after ${k[1]}=${text.slice(pos, Math.min(valueEnd, pos + 40))}`);
+      params.push([k[1]!, text.slice(pos, valueEnd)]);
+      pos = valueEnd;
+      continue;
+    }
     const end = skip(nonSpace, pos);
     params.push([k[1]!, text.slice(pos, end)]);
     pos = skip(space, end);
@@ -287,10 +290,28 @@ function tokenizeParams(text: string, where: string, warnings: Warnings): [strin
   return params;
 }
 
+/** fmtp values carry their own `key=value` pairs (`apt=96`), which are not the line's keys. */
+const FREE_FORM_KEYS: ReadonlySet<string> = new Set(['FMTP']);
+/** A whole value of at most 200 characters: values run together are short, and the bound keeps the scan linear. */
+const SHORT_VALUE = /\S{0,200}(?!\S)/y;
+
+/** Where one of the line's `keys` starts inside the value at `pos` (`10.0.0.1PORT=5004`), or -1. */
+function gluedKeyAt(text: string, pos: number, keys: RegExp): number {
+  SHORT_VALUE.lastIndex = pos;
+  const value = SHORT_VALUE.exec(text)?.[0] ?? '';
+  const at = value.slice(1).search(keys);
+  return at < 0 ? -1 : pos + 1 + at;
+}
+
+/** The `KEY=` of any of `keys`, case-insensitively, for `tokenizeParams`. */
+function keyPattern(keys: readonly string[]): RegExp {
+  return new RegExp(`(?:${keys.join('|')})=`, 'i');
+}
+
 /** Params by upper-cased key; a repeated key keeps its first value, with a warning. */
-function paramMap(text: string, where: string, warnings: Warnings): Map<string, { key: string; value: string }> {
+function paramMap(text: string, where: string, warnings: Warnings, keys?: RegExp): Map<string, { key: string; value: string }> {
   const map = new Map<string, { key: string; value: string }>();
-  for (const [key, value] of tokenizeParams(text, where, warnings)) {
+  for (const [key, value] of tokenizeParams(text, where, warnings, keys)) {
     const upper = key.toUpperCase();
     if (map.has(upper)) warnings.add(`${where}: repeated ${key}, kept the first`);
     else map.set(upper, { key, value });
@@ -437,8 +458,10 @@ function timestamps(params: Map<string, { key: string; value: string }>, where: 
   return out;
 }
 
+const ADDRESS_KEYS = keyPattern(['IP', 'PORT', 'SSRC']);
+
 function address(text: string, where: string, warnings: Warnings): VqAddress {
-  const params = paramMap(text, where, warnings);
+  const params = paramMap(text, where, warnings, ADDRESS_KEYS);
   const raw = Object.fromEntries([...params].map(([upper, { value }]) => [upper, value]));
   const ipText = params.get('IP')?.value.replace(/^\[(.*)\]$/, '$1');
   if (ipText !== undefined && isIP(ipText) === 0) warnings.add(`${where} IP: ${JSON.stringify(ipText.slice(0, 40))} is not an IP address`);
@@ -497,6 +520,8 @@ function dialogId(text: string): VqDialogId {
 // Report
 
 const REPORT_LINE = /^(VQSessionReport|VQIntervalReport|VQAlertReport)\s*(?::\s*(.*))?$/i;
+/** The report line once folding has joined any indented lines to it (`VQAlertReport: Type=NLR` + `  Dir=local`). */
+const REPORT_HEAD = /^(VQSessionReport|VQIntervalReport|VQAlertReport)\s*:?\s*(.*)$/i;
 const REPORT_TYPES: Record<string, VqReportType> = { vqsessionreport: 'VQSessionReport', vqintervalreport: 'VQIntervalReport', vqalertreport: 'VQAlertReport' };
 
 const IDENTITY_TAGS = ['CallID', 'LocalID', 'RemoteID', 'OrigID', 'LocalGroup', 'RemoteGroup', 'LocalAddr', 'RemoteAddr', 'LocalMAC', 'RemoteMAC', 'DialogID'] as const;
@@ -504,6 +529,11 @@ type IdentityTag = (typeof IDENTITY_TAGS)[number];
 const CANONICAL_TAGS = new Map<string, string>(
   [...IDENTITY_TAGS, ...Object.keys(GROUPS), 'Timestamps', 'LocalMetrics', 'RemoteMetrics', 'Metrics'].map((t) => [t.toLowerCase(), t]),
 );
+
+const METRIC_LINE_KEYS: Readonly<Record<string, RegExp>> = {
+  Timestamps: keyPattern(['START', 'STOP']),
+  ...Object.fromEntries(Object.entries(GROUPS).map(([tag, g]) => [tag, keyPattern(Object.keys(g.params))])),
+};
 
 interface MetricsBuilder {
   timestamps?: VqTimestamps;
@@ -519,21 +549,67 @@ function bodyText(input: string | Uint8Array): string {
   return typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
 }
 
-export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeError {
+interface Body {
+  /** Non-blank lines before the first report line, trimmed. */
+  readonly stray: readonly Line[];
+  /** Each report's raw lines, its report line first; line numbers count from the top of the body. */
+  readonly reports: readonly (readonly Line[])[];
+}
+
+/** Cuts the body at each report line: a PUBLISH may carry an interval and a session report, or several. */
+function splitBody(input: string | Uint8Array): Body | DecodeError {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
   if (size > MAX_VQ_BODY_BYTES) return decodeError(FORMAT, `body is ${size} bytes, limit ${MAX_VQ_BODY_BYTES}`);
+  const stray: Line[] = [];
+  const reports: Line[][] = [];
+  for (const [index, text] of bodyText(input).replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).entries()) {
+    const trimmed = text.trim();
+    if (REPORT_LINE.test(trimmed)) reports.push([{ number: index + 1, text }]);
+    else if (reports.length > 0) reports[reports.length - 1]!.push({ number: index + 1, text });
+    else if (trimmed !== '') stray.push({ number: index + 1, text: trimmed });
+  }
+  if (reports.length === 0 && stray.length === 0) return decodeError(FORMAT, 'empty body');
+  return { stray, reports };
+}
+
+function notAReport(line: Line): DecodeError {
+  return decodeError(FORMAT, `line ${line.number} is not a VQSessionReport/VQIntervalReport/VQAlertReport line: ${JSON.stringify(line.text.slice(0, 60))}`, line.number);
+}
+
+/** The body's one report; a body that holds more gives its first, with a warning naming the rest. */
+export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeError {
+  const body = splitBody(input);
+  if (isDecodeError(body)) return body;
+  if (body.stray.length > 0) return notAReport(body.stray[0]!);
+  const [first, ...more] = body.reports;
+  const note = more.length > 0 ? `line ${more[0]![0]!.number}: ${more.length} more report(s) in the body, not read here (decodeVqRtcpxrReports reads every one)` : undefined;
+  return decodeReport(first!, [], note);
+}
+
+/**
+ * Every report of a body. Lines before the first report line are kept raw on that report (and
+ * warned about) rather than refusing the body; a body with no report line at all is refused.
+ */
+export function decodeVqRtcpxrReports(input: string | Uint8Array): VqReport[] | DecodeError {
+  const body = splitBody(input);
+  if (isDecodeError(body)) return body;
+  if (body.reports.length === 0) return notAReport(body.stray[0]!);
+  return body.reports.map((lines, i) => decodeReport(lines, i === 0 ? body.stray : []));
+}
+
+/** One report from its raw lines (the report line first); `stray` lines are kept raw on it, `note` added to its warnings. */
+function decodeReport(rawLines: readonly Line[], stray: readonly Line[], note?: string): VqReport {
   const warnings = new Warnings();
-  const lines = logicalLines(bodyText(input).replace(/^\uFEFF/, ''), warnings);
-  const first = lines[0];
-  if (!first) return decodeError(FORMAT, 'empty body');
-  const head = REPORT_LINE.exec(first.text);
-  if (!head) return decodeError(FORMAT, `line ${first.number} is not a VQSessionReport/VQIntervalReport/VQAlertReport line: ${JSON.stringify(first.text.slice(0, 60))}`, first.number);
+  for (const line of stray) warnings.add(`line ${line.number}: before the first report line, kept raw: ${JSON.stringify(line.text.slice(0, 60))}`);
+  const lines = logicalLines(rawLines, warnings);
+  const first = lines[0]!;
+  const head = REPORT_HEAD.exec(first.text)!;
   const type = REPORT_TYPES[head[1]!.toLowerCase()]!;
   const headRest = (head[2] ?? '').trim();
   let callTerm = false;
   const alertFields: { type?: string; severity?: string; direction?: string } = {};
   if (type === 'VQAlertReport') {
-    const params = paramMap(headRest, `line ${first.number}`, warnings);
+    const params = paramMap(headRest, `line ${first.number}`, warnings, ALERT_KEYS);
     for (const [k, { value }] of params) {
       const field = ALERT_FIELDS[k.toLowerCase()];
       if (field) alertFields[field] ??= value;
@@ -549,7 +625,7 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
   const metrics: { local?: MetricsBuilder; remote?: MetricsBuilder } = {};
   let context: 'local' | 'remote' | undefined;
   const extensions: VqExtension[] = [];
-  const unparsedLines: string[] = [];
+  const unparsedLines = stray.map((line) => line.text);
 
   for (const line of lines.slice(1)) {
     const where = `line ${line.number}`;
@@ -601,7 +677,7 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
       warnings.add(`${blockWhere}: repeated line, kept the first`);
       continue;
     }
-    const params = paramMap(value, blockWhere, warnings);
+    const params = paramMap(value, blockWhere, warnings, METRIC_LINE_KEYS[tag]);
     block.lines[tag] = Object.fromEntries([...params.values()].map(({ key, value: v }) => [key, v]));
     if (tag === 'Timestamps') block.timestamps = timestamps(params, blockWhere, warnings);
     else block.groups[GROUPS[tag as GroupTag].field] = typedGroup(tag as GroupTag, params, blockWhere, warnings);
@@ -610,6 +686,7 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
   const alert = type === 'VQAlertReport' ? checkedAlert(alertFields, `line ${first.number}`, warnings) : undefined;
   if (identity.CallID === undefined && identity.DialogID === undefined) warnings.add('no CallID line');
   if (!metrics.local) warnings.add('no LocalMetrics block');
+  if (note) warnings.add(note);
   const where = (tag: IdentityTag): string => `line ${identityLine[tag]} ${tag}`;
   const text = (tag: IdentityTag): string | undefined => {
     const v = identity[tag];
@@ -645,27 +722,11 @@ export function decodeVqRtcpxr(input: string | Uint8Array): VqReport | DecodeErr
 
 /** `Dir` is RFC 6035's name; `Direction` is how phones that write the fields on lines of their own spell it. */
 const ALERT_FIELDS: Readonly<Record<string, 'type' | 'severity' | 'direction'>> = { type: 'type', severity: 'severity', dir: 'direction', direction: 'direction' };
+const ALERT_KEYS = keyPattern(Object.keys(ALERT_FIELDS));
 
 function checkedAlert(f: { type?: string; severity?: string; direction?: string }, where: string, warnings: Warnings): VqAlert {
   if (f.type === undefined || f.severity === undefined || f.direction === undefined) warnings.add(`${where}: alert lacks Type, Severity or Dir`);
   if (f.severity !== undefined && !/^(Warning|Critical|Clear)$/i.test(f.severity)) warnings.add(`${where}: unknown alert Severity ${JSON.stringify(f.severity)}`);
   if (f.direction !== undefined && !/^(local|remote)$/i.test(f.direction)) warnings.add(`${where}: unknown alert Dir ${JSON.stringify(f.direction)}`);
   return { ...f };
-}
-
-/**
- * Every report of a body: some phones send an interval and a session report (or several) in one
- * PUBLISH. A body is split at each report line; each part decodes on its own, so a broken part
- * does not take the others with it.
- */
-export function decodeVqRtcpxrReports(input: string | Uint8Array): Array<VqReport | DecodeError> {
-  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
-  if (size > MAX_VQ_BODY_BYTES) return [decodeError(FORMAT, `body is ${size} bytes, limit ${MAX_VQ_BODY_BYTES}`)];
-  const parts: string[][] = [];
-  for (const raw of bodyText(input).replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
-    if (parts.length === 0 || REPORT_LINE.test(raw.trim())) parts.push([raw]);
-    else parts[parts.length - 1]!.push(raw);
-  }
-  const reports = parts.filter((p) => p.some((l) => l.trim() !== ''));
-  return reports.length === 0 ? [decodeError(FORMAT, 'empty body')] : reports.map((p) => decodeVqRtcpxr(p.join('\n')));
 }

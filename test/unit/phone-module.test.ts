@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isDecodeError } from '../../parsers/decode-error.js';
 import { classifyModule, PHONE_MODULES } from '../../parsers/phone-module.js';
+import { decodeSyslog } from '../../parsers/syslog.js';
 import { extractDeviceFacts, normaliseMac } from '../../parsers/device-facts.js';
 
 describe('phone module classification', () => {
@@ -39,6 +41,17 @@ describe('phone module classification', () => {
     expect(classifyModule(null, 'EAPOL start sent')).toBe('ieee802_1x');
     expect(classifyModule(null, 'hello')).toBe('other');
     expect(classifyModule('unknownd', 'hello')).toBe('other');
+  });
+
+  it('puts lines from other devices under other, whatever their words say', () => {
+    expect(classifyModule('lgr_psbrdif', 'DSP resource 4 allocated')).toBe('other');
+    expect(classifyModule('sshd', 'STUN and ICE over DSP')).toBe('other');
+    expect(classifyModule(null, '[S=5] [SID=1a2b3c:1:2] ICE lite offer')).toBe('other');
+    expect(classifyModule(null, '  [S = 6] DSP busy')).toBe('other');
+    expect(classifyModule('voip_task', '[S=872] [BID=3aad56:32] DSP channel 1 opened')).toBe('dsp');
+    const mediant = decodeSyslog(new TextEncoder().encode('<133>  [S=4711] [SID=9c2d11:12:3456] ( lgr_sbc)( 4710) DSP channel 7 released'), { referenceMs: 0 });
+    if (isDecodeError(mediant)) throw new Error(mediant.message);
+    expect(mediant.map((m) => classifyModule(m.app, m.message))).toEqual(['other']);
   });
 
   it('knows the 17 modules of the phone plus other', () => {

@@ -66,6 +66,13 @@ describe('quality reports as call records', () => {
     expect(recs.map((r) => [r.keys.sipCallId, r.streams[0]!.samples[0]!.source])).toEqual([['6dg37f1890463', 'vq-interval'], ['6dg37f1890463', 'vq-session']]);
   });
 
+  it('takes a report that follows a stray line, keeping the line raw on the report', () => {
+    const d = decoded(publish('Report follows\r\n' + RFC6035_F13));
+    if (d.kind !== 'vq-rtcpxr') throw new Error('not a vq report');
+    expect(d.reports.map((r) => [r.callId, r.unparsedLines])).toEqual([['6dg37f1890463', ['Report follows']]]);
+    expect(reportToCallRecords(d, { receivedMs: 0 })).toHaveLength(1);
+  });
+
   it('refuses a body with no report in it, saying why', () => {
     const d = decodeSipReport(publish('hello\r\nworld\r\n'));
     expect(isRefusal(d) && d.status).toBe(400);

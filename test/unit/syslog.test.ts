@@ -229,6 +229,42 @@ describe('the rest of the site: SBCs, gateways and relays', () => {
     expect(bare.warnings).toEqual(['relay header removed (no host, Dec  6 10:00:09)']);
   });
 
+  it('reads a Mediant line with no syslog header: PRI, sequence and session tags, then the task', () => {
+    const m = one('<133>  [S=4711] [SID=9c2d11:12:3456] ( lgr_sbc)( 4710)   leg 2 answered');
+    expect(m).toMatchObject({ format: 'rfc3164', facility: 16, severity: 5, seq: 4711, sid: '9c2d11:12:3456', app: 'lgr_sbc', pid: '4710', hostname: null });
+    expect(m.message).toBe('  [S=4711] [SID=9c2d11:12:3456] ( lgr_sbc)( 4710)   leg 2 answered');
+    expect(m.warnings).toEqual(['no timestamp']);
+    expect(one('<134>[S = 4712] [SID = 9c2d11:12:3457] call released')).toMatchObject({ seq: 4712, sid: '9c2d11:12:3457', app: null });
+  });
+
+  it('keeps a Mediant sequence tag where RFC 5424 structured data would go as text, so its number is not lost', () => {
+    const m = one('<134>1 2026-12-06T10:00:02Z sbc-2 - - - [S=4713] [SID=9c2d11:12:3458] media up');
+    expect(m).toMatchObject({ format: 'rfc5424', hostname: 'sbc-2', structuredData: null, seq: 4713, sid: '9c2d11:12:3458', message: '[S=4713] [SID=9c2d11:12:3458] media up' });
+    expect(m.warnings).toEqual(['malformed structured data: kept in the message']);
+  });
+
+  it('takes the phone\'s header from behind a relay that wrote only its host, with or without a PRI of its own', () => {
+    const m = one('<134>relay-3 Dec  6 10:00:01 10.1.1.8 nxphone[389]: host-only relay');
+    expect(m).toMatchObject({ hostname: '10.1.1.8', app: 'nxphone', pid: '389', timestamp: 'Dec  6 10:00:01', severity: 6, message: 'host-only relay' });
+    expect(m.warnings).toEqual(['relay header removed (relay-3, no time)']);
+    const bare = one('relay-3 <131>Dec  6 10:00:02 10.1.1.8 nxphone: no relay PRI');
+    expect(bare).toMatchObject({ hostname: '10.1.1.8', app: 'nxphone', facility: 16, severity: 3, message: 'no relay PRI' });
+    expect(bare.warnings).toEqual(['relay header removed (relay-3, no time)']);
+  });
+
+  it('takes an AudioCodes console line from behind a relay, keeping its own severity word and time', () => {
+    const m = one('<134>Dec  6 10:00:09 relay-4 10:00:01.500 : 10.1.1.9 : WARNING : [S=88] (lgr_flow)(12) socket busy');
+    expect(m).toMatchObject({ format: 'audiocodes', hostname: '10.1.1.9', severity: 4, timestamp: '10:00:01.500', timestampMs: null, seq: 88, app: 'lgr_flow', pid: '12' });
+    expect(m.warnings).toEqual(['relay header removed (relay-4, Dec  6 10:00:09)']);
+  });
+
+  it('takes the phone\'s line that a relay wrapped whole as its RFC 5424 message, keeping the relay\'s structured data', () => {
+    const m = one('<134>1 2026-12-06T10:00:09Z relay-5 - - - [origin ip="10.1.1.6"] <131>Dec  6 10:00:01 10.1.1.6 voip_task[412]: wrapped');
+    expect(m).toMatchObject({ format: 'rfc3164', hostname: '10.1.1.6', app: 'voip_task', pid: '412', severity: 3, message: 'wrapped', timestamp: 'Dec  6 10:00:01' });
+    expect(m.structuredData).toEqual([{ id: 'origin', params: { ip: '10.1.1.6' } }]);
+    expect(m.warnings).toEqual(['relay header removed (relay-5, 2026-12-06T10:00:09Z)']);
+  });
+
   it('keeps RFC 5424 structured data as elements beside the message', () => {
     const m = one('<134>1 2026-12-06T10:00:01.123Z sbc-1 sbc 77 CALL [meta sequenceId="9"][ac@5003 sid="12" dir="in"] leg up');
     expect(m.structuredData).toEqual([{ id: 'meta', params: { sequenceId: '9' } }, { id: 'ac@5003', params: { sid: '12', dir: 'in' } }]);

@@ -14,6 +14,12 @@ function decode(text: string | Uint8Array): VqReport {
   return report;
 }
 
+function reports(text: string): VqReport[] {
+  const all = decodeVqRtcpxrReports(text);
+  if (isDecodeError(all)) throw new Error(`unexpected decode error: ${all.message}`);
+  return all;
+}
+
 const GENERATED: VqReportOptions = {
   callId: 'gen-1@10.0.0.10',
   localId: '<sip:1000@10.0.0.10>',
@@ -253,17 +259,82 @@ describe('vendor dialects', () => {
     expect(mixed).toEqual(crlf);
   });
 
-  it('gives every report of a body that holds several, and a broken part does not take the others', () => {
+  it('gives every report of a body that holds several, each numbered by the body\'s own lines', () => {
     const body = dialect('VQIntervalReport') + dialect('VQSessionReport: CallTerm') + 'VQAlertReport\r\n';
-    const parts = decodeVqRtcpxrReports(body);
-    expect(parts).toHaveLength(3);
-    const [interval, session, alert] = parts as VqReport[];
+    const [interval, session, alert, ...rest] = reports(body);
+    expect(rest).toEqual([]);
     expect(interval!.type).toBe('VQIntervalReport');
     expect(session).toMatchObject({ type: 'VQSessionReport', callTerm: true, callId: 'd1@10.1.1.5' });
+    expect(session!.warnings).toContain('line 22 LocalMetrics JitterBuffer: missing space after JBM=60');
     expect(alert!.warnings).toContain('no LocalMetrics block');
-    expect(decodeVqRtcpxrReports(dialect('VQSessionReport'))).toEqual([decode(dialect('VQSessionReport'))]);
-    expect(isDecodeError(decodeVqRtcpxrReports('garbage\r\n' + dialect('VQSessionReport'))[0]!)).toBe(true);
-    expect(decodeVqRtcpxrReports('garbage\r\n' + dialect('VQSessionReport'))[1]).toMatchObject({ callId: 'd1@10.1.1.5' });
+    expect(reports(dialect('VQSessionReport'))).toEqual([decode(dialect('VQSessionReport'))]);
+  });
+
+  it('keeps lines before the first report line raw on that report, and refuses a body with no report line', () => {
+    const body = 'x-Relay: sbc-3 forwarded this\r\n\r\n' + dialect('VQSessionReport');
+    const [report, ...rest] = reports(body);
+    expect(rest).toEqual([]);
+    expect(report!.callId).toBe('d1@10.1.1.5');
+    expect(report!.unparsedLines).toEqual(['x-Relay: sbc-3 forwarded this']);
+    expect(report!.warnings).toContain('line 1: before the first report line, kept raw: "x-Relay: sbc-3 forwarded this"');
+    expect(report!.warnings).toContain('line 12 LocalMetrics JitterBuffer: missing space after JBM=60');
+    const refused = decodeVqRtcpxrReports('just a note\r\nCallID: none@10.1.1.5\r\n');
+    expect(isDecodeError(refused) && refused.message).toBe('line 1 is not a VQSessionReport/VQIntervalReport/VQAlertReport line: "just a note"');
+    expect(isDecodeError(decodeVqRtcpxr(body))).toBe(true);
+  });
+
+  it('gives the first report from decodeVqRtcpxr when the body holds several, saying so', () => {
+    const report = decode(dialect('VQIntervalReport') + dialect('VQSessionReport: CallTerm'));
+    expect(report).toMatchObject({ type: 'VQIntervalReport', callTerm: false, callId: 'd1@10.1.1.5' });
+    expect(report.warnings).toContain('line 13: 1 more report(s) in the body, not read here (decodeVqRtcpxrReports reads every one)');
+    expect(report.warnings.some((w) => w.includes('repeated'))).toBe(false);
+  });
+
+  it('splits values run together after an address, a hex SSRC, a time, a codec name and an alert field', () => {
+    const report = decode([
+      'VQAlertReport: Type=MOSCQSeverity=Critical Dir=local',
+      'CallID: glued-1@10.2.0.7',
+      'LocalAddr: IP=10.2.0.7PORT=40000SSRC=0x1f2e3d4c',
+      'RemoteAddr: SSRC=0x0a0b0c0dIP=10.2.0.8 PORT=40010',
+      'LocalMetrics:',
+      'Timestamps: START=2026-12-06T11:00:00ZSTOP=2026-12-06T11:05:00Z',
+      'SessionDesc: PT=8PD=PCMASR=8000 FMTP=apt=96',
+      'QualityEst: MOSLQ=4.0MOSCQ=3.9',
+    ].join('\n'));
+    expect(report.alert).toEqual({ type: 'MOSCQ', severity: 'Critical', direction: 'local' });
+    expect(report.localAddr).toMatchObject({ ip: '10.2.0.7', port: 40000, ssrc: 0x1f2e3d4c });
+    expect(report.remoteAddr).toMatchObject({ ip: '10.2.0.8', port: 40010, ssrc: 0x0a0b0c0d });
+    expect(report.localMetrics?.timestamps).toMatchObject({ startMs: Date.UTC(2026, 11, 6, 11, 0, 0), stopMs: Date.UTC(2026, 11, 6, 11, 5, 0) });
+    expect(report.localMetrics?.sessionDesc).toEqual({ payloadType: 8, payloadDesc: 'PCMA', sampleRateHz: 8000, fmtp: 'apt=96' });
+    expect(report.localMetrics?.qualityEst).toEqual({ mosLq: 4, mosCq: 3.9 });
+    expect(report.warnings).toContain('line 3 LocalAddr: missing space after IP=10.2.0.7');
+    expect(report.warnings.filter((w) => !w.includes('missing space'))).toEqual([]);
+  });
+
+  it('reads an alert report line folded over two lines', () => {
+    const report = decode('VQAlertReport: Type=NLR Severity=Warning\r\n  Dir=remote\r\nCallID: fold-1@10.4.0.2\r\nLocalMetrics:\r\nPacketLoss: NLR=9.5\r\n');
+    expect(report.alert).toEqual({ type: 'NLR', severity: 'Warning', direction: 'remote' });
+    expect(report.localMetrics?.packetLoss).toEqual({ networkLossPct: 9.5 });
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('reads Metrics: as the grouping line of the local block, and Port= on a line of its own', () => {
+    const report = decode([
+      'VQIntervalReport',
+      'CallID: grp-1@10.3.0.4',
+      'LocalAddr: IP=10.3.0.4',
+      'Port=41000',
+      'RemoteAddr: IP=10.3.0.5 Port=41002 SSRC=0x00a1b2c3',
+      'Metrics:',
+      'PacketLoss: NLR=1.25 JDR=0.25',
+      'RemoteMetrics:',
+      'PacketLoss: NLR=0.5 JDR=0',
+    ].join('\r\n'));
+    expect(report.localAddr).toEqual({ ip: '10.3.0.4', port: 41000, params: { IP: '10.3.0.4', PORT: '41000' } });
+    expect(report.remoteAddr).toMatchObject({ ip: '10.3.0.5', port: 41002, ssrc: 0xa1b2c3 });
+    expect(report.localMetrics?.packetLoss).toEqual({ networkLossPct: 1.25, jbDiscardPct: 0.25 });
+    expect(report.remoteMetrics?.packetLoss).toEqual({ networkLossPct: 0.5, jbDiscardPct: 0 });
+    expect(report.warnings).toEqual(['line 4: unindented continuation joined to line 3']);
   });
 });
 

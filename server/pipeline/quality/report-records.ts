@@ -50,10 +50,8 @@ export function decodeSipReport(req: SipRequest): DecodedSipReport | ReportRefus
   // RFC 3903 §4.1: a PUBLISH without a body refreshes an earlier publication.
   if (req.body.length === 0) return null;
   if (type !== VQ_CONTENT_TYPE) return refuse(415, `Unsupported Media Type ${type || '(none)'}, expected ${VQ_CONTENT_TYPE}`, [['Accept', VQ_CONTENT_TYPE]]);
-  const parts = decodeVqRtcpxrReports(sipBodyText(req));
-  const reports = parts.filter((r): r is VqReport => !isDecodeError(r));
-  // A body is refused only when no part of it is a report; a broken part beside good ones is dropped.
-  return reports.length > 0 ? { kind: 'vq-rtcpxr', reports } : bad('vq-rtcpxr body', parts[0] as DecodeError);
+  const reports = decodeVqRtcpxrReports(sipBodyText(req));
+  return isDecodeError(reports) ? bad('vq-rtcpxr body', reports) : { kind: 'vq-rtcpxr', reports };
 }
 
 function refuse(status: number, reason: string, headers: ReportRefusal['headers'] = []): ReportRefusal {
