@@ -6,12 +6,11 @@
  * rate and timed from the datagram's send to their arrival at a socket.io client subscribed with
  * `logs:subscribe`, which is what a user watching the live tail waits for.
  */
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io as ioClient } from 'socket.io-client';
 import { getJson, peakRssMb, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { liveLatency, percentiles, type Percentiles } from './live-probe.js';
 import { LONG_CALL_ID, seedCalls } from './seed-calls.js';
 
 const FULL = { historyCalls: 100_000, requestsPerEndpoint: 200, markers: 2000 };
@@ -27,7 +26,6 @@ const WEB_PORT = 47_320;
 const SYSLOG_PORT = 47_321;
 const MARKER = 'api-marker';
 
-interface Percentiles { p50: number | null; p99: number | null; n: number }
 
 export async function apiCase(o: BenchOptions): Promise<CaseResult> {
   const load = o.smoke ? SMOKE : FULL;
@@ -51,7 +49,7 @@ export async function apiCase(o: BenchOptions): Promise<CaseResult> {
     const timelineMs = await timeRequests(n, () => `${base}/api/calls/${longId}/timeline?maxPoints=${TIMELINE_POINTS}`);
     const pageMs = await timeRequests(n, (i) => `${base}/api/calls?limit=${PAGE_SIZE}&offset=${i % 2 === 0 ? deepOffset : (i * PAGE_SIZE) % deepOffset}&sort=${SORTS[i % SORTS.length]}&order=desc`);
     const detailMs = await timeRequests(n, () => `${base}/api/calls/${longId}`);
-    const live = await livePush(base, load.markers);
+    const live = await liveLatency({ base, syslogPort: SYSLOG_PORT, marker: MARKER, count: load.markers, ratePerS: MARKER_RATE_PER_S, timeoutMs: MARKER_TIMEOUT_MS });
     return {
       name: 'api',
       load: `${load.historyCalls} stored calls plus a two-hour call (a sample a second); ${n} requests per endpoint, one at a time; ${load.markers} syslog markers at ${MARKER_RATE_PER_S}/s through a live socket.io subscription`,
@@ -84,51 +82,6 @@ async function timeRequests(n: number, url: (i: number) => string): Promise<Perc
     ms.push(performance.now() - t0);
   }
   return percentiles(ms);
-}
-
-/** Sends `count` marker lines at a steady rate and times each one's arrival at a live-tail client. */
-async function livePush(base: string, count: number): Promise<{ latency: Percentiles; missed: number }> {
-  const socket = ioClient(base, { transports: ['websocket'] });
-  const sentAt = new Map<number, number>();
-  const latencies: number[] = [];
-  socket.on('logs:batch', (batch: { lines: Array<{ message: string }> }) => {
-    const at = performance.now();
-    for (const line of batch.lines) {
-      const m = /api-marker-(\d+)/.exec(line.message);
-      const sent = m ? sentAt.get(Number(m[1])) : undefined;
-      if (sent === undefined) continue;
-      latencies.push(at - sent);
-      sentAt.delete(Number(m![1]));
-    }
-  });
-  const udp = dgram.createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    await new Promise<void>((resolve) => socket.emit('logs:subscribe', { q: MARKER }, () => resolve()));
-    const started = performance.now();
-    for (let i = 0; i < count; i++) {
-      const due = started + (i * 1000) / MARKER_RATE_PER_S;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      sentAt.set(i, performance.now());
-      udp.send(`<134>Nov 26 10:00:01 voip_task[412]: ${MARKER}-${i} live latency probe`, SYSLOG_PORT, '127.0.0.1');
-    }
-    const deadline = performance.now() + MARKER_TIMEOUT_MS;
-    while (sentAt.size > 0 && performance.now() < deadline) await sleep(50);
-    return { latency: percentiles(latencies), missed: sentAt.size };
-  } finally {
-    udp.close();
-    socket.close();
-  }
-}
-
-function percentiles(values: readonly number[]): Percentiles {
-  const v = [...values].sort((a, b) => a - b);
-  const at = (q: number) => (v.length === 0 ? null : round(v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]!));
-  return { p50: at(0.5), p99: at(0.99), n: v.length };
 }
 
 function round(x: number, digits = 1): number {

@@ -30,6 +30,16 @@ export function peakRssMb(pid: number): number | null {
   }
 }
 
+/** Resident memory of a process now (VmRSS), in MB. */
+export function rssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function startCollectorProcess(args: string[]): ChildProcess {
   return spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist/server/cli.js'), 'serve', '--no-auth', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }

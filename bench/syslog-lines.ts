@@ -2,6 +2,8 @@
  * Realistic 400HD syslog lines for load tests: the module mix a phone at Detailed level sends,
  * 80–400 bytes each, deterministic for a given index.
  */
+import { SEQ_MARK } from './blaster.js';
+
 const TEMPLATES: ReadonlyArray<(i: number) => string> = [
   (i) => `<134>Nov 26 10:00:01 voip_task[412]: [S=${i}] call ${i % 97} state CONNECTED remote 4402 codec PCMA/8000 ptime 20`,
   (i) => `<135>Nov 26 10:00:01 voip_task[412]: [S=${i}] MTF: call ${i % 97} event EV_MEDIA_UPDATE local 10.0.0.5:4000 remote 10.0.1.9:5004`,
@@ -15,4 +17,9 @@ const TEMPLATES: ReadonlyArray<(i: number) => string> = [
 
 export function syslogLine(i: number): string {
   return TEMPLATES[i % TEMPLATES.length]!(i);
+}
+
+/** The same lines as templates for bench/blast.c: the sender writes each line's sequence number at the mark. */
+export function syslogTemplates(count = 4096): string[] {
+  return Array.from({ length: count }, (_, i) => syslogLine(i).replace(`[S=${i}]`, `[S=${SEQ_MARK}]`));
 }

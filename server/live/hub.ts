@@ -1,28 +1,52 @@
 /**
  * Live push over socket.io. Ingest never waits for a browser: each client has a bounded queue,
  * flushed on a timer only when its connection has drained; a client that cannot keep up misses
- * lines and is told how many.
+ * lines and is told how many. A push sends the newest lines and counts the older ones as missed,
+ * so what a browser shows is at most one push interval old even when the tail outruns it; and a
+ * line's JSON is built only when a push sends it (most lines of a storm are never shown).
  */
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { allows, eventAccess, type Role } from '../auth/policy.js';
-import type { LogLineJson } from '../json/log-line.js';
+import { logLineJson, type LogLineJson } from '../json/log-line.js';
+import type { LogRecord } from '../store/types.js';
 import { startFleetRelay, type FleetRelay } from './fleet-relay.js';
-import { matchesLiveLogFilter, parseLiveLogFilter, type LiveLogFilter } from './log-filter.js';
+import { matchesLiveLogFilter, parseLiveLogFilter, type FilterableLine, type LiveLogFilter } from './log-filter.js';
 
-const PUSH_INTERVAL_MS = 100;
+const PUSH_INTERVAL_MS = 40;
 /** Lines per `logs:batch` message at most; the rest waits for the next tick. */
-const MAX_LINES_PER_BATCH = 500;
+const MAX_LINES_PER_BATCH = 200;
 /** Engine.io packets still unsent to a client beyond which it counts as not reading. */
 const MAX_UNSENT_PACKETS = 8;
 
 /** Who a connecting browser or script is (cookie or token in the handshake); null refuses it. */
 export type SocketAuthenticator = (headers: IncomingHttpHeaders, token: unknown) => Promise<{ role: Role } | null>;
 
+/** A line of this collector, its JSON not built yet. */
+class IngestedLine implements FilterableLine {
+  constructor(readonly record: LogRecord, readonly address: string) {}
+  get module(): string { return this.record.module; }
+  get severity(): number | null { return this.record.severity; }
+  get message(): string { return this.record.message; }
+  json(): LogLineJson { return logLineJson(this.record, this.address); }
+}
+
+/** A line a peer collector shared, already JSON. */
+class PeerLine implements FilterableLine {
+  constructor(private readonly line: LogLineJson) {}
+  get address(): string { return this.line.device.address; }
+  get module(): string { return this.line.module; }
+  get severity(): number | null { return this.line.severity; }
+  get message(): string { return this.line.message; }
+  json(): LogLineJson { return this.line; }
+}
+
+type LiveLine = IngestedLine | PeerLine;
+
 interface Client {
   readonly socket: Socket;
   filter: LiveLogFilter | null;
-  queue: LogLineJson[];
+  queue: LiveLine[];
   missed: number;
 }
 
@@ -43,8 +67,8 @@ export class LiveHub {
   withheldTotal = 0;
   /** Other collectors of the fleet (--redis); null for a collector on its own. */
   private fleet: FleetRelay | null = null;
-  /** This collector's lines not yet handed to the fleet (sent with each push). */
-  private fleetOutbox: LogLineJson[] = [];
+  /** This collector's lines not yet handed to the fleet (sent with each push); bounded like a client's queue. */
+  private fleetOutbox: IngestedLine[] = [];
 
   constructor(http: HttpServer, private readonly maxQueuedPerClient: number, private readonly lastLogId: () => number,
     authenticate: SocketAuthenticator) {
@@ -69,7 +93,7 @@ export class LiveHub {
    */
   async joinFleet(redisUrl: string): Promise<void> {
     this.fleet = await startFleetRelay(this.io, redisUrl);
-    this.fleet.onPeer('logs', (lines) => { if (Array.isArray(lines)) for (const l of lines) this.deliverLog(l as LogLineJson); });
+    this.fleet.onPeer('logs', (lines) => { if (Array.isArray(lines)) for (const l of lines) this.deliverLog(new PeerLine(l as LogLineJson)); });
     this.fleet.onPeer('broadcast', (m) => {
       const { event, payload } = m as { event?: unknown; payload?: unknown };
       if (typeof event === 'string') this.deliverBroadcast(event, payload);
@@ -127,12 +151,16 @@ export class LiveHub {
     return false;
   }
 
-  publishLog(line: LogLineJson): void {
-    if (this.fleet) this.fleetOutbox.push(line);
+  publishLog(record: LogRecord, address: string): void {
+    const line = new IngestedLine(record, address);
+    if (this.fleet) {
+      if (this.fleetOutbox.length < this.maxQueuedPerClient) this.fleetOutbox.push(line);
+      else this.droppedTotal++;
+    }
     this.deliverLog(line);
   }
 
-  private deliverLog(line: LogLineJson): void {
+  private deliverLog(line: LiveLine): void {
     for (const c of this.clients.values()) {
       if (!c.filter || !matchesLiveLogFilter(c.filter, line)) continue;
       if (c.queue.length >= this.maxQueuedPerClient) {
@@ -161,15 +189,17 @@ export class LiveHub {
 
   private push(): void {
     if (this.fleet && this.fleetOutbox.length > 0) {
-      this.fleet.share('logs', this.fleetOutbox);
+      this.fleet.share('logs', this.fleetOutbox.map((l) => l.json()));
       this.fleetOutbox = [];
     }
     for (const c of this.clients.values()) {
       if (c.queue.length === 0 && c.missed === 0) continue;
       if (unsentPackets(c.socket) > MAX_UNSENT_PACKETS) continue;
-      const lines = c.queue.length <= MAX_LINES_PER_BATCH ? c.queue : c.queue.slice(0, MAX_LINES_PER_BATCH);
-      c.queue = lines === c.queue ? [] : c.queue.slice(lines.length);
-      c.socket.emit('logs:batch', { lines, missed: c.missed });
+      const skipped = Math.max(0, c.queue.length - MAX_LINES_PER_BATCH);
+      const lines = c.queue.slice(skipped).map((l) => l.json());
+      c.queue = [];
+      this.droppedTotal += skipped;
+      c.socket.emit('logs:batch', { lines, missed: c.missed + skipped });
       c.missed = 0;
     }
   }

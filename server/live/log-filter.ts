@@ -1,6 +1,5 @@
 /** A browser's live-tail filter, checked on the server so only matching lines cross the wire. */
 import { PHONE_MODULES } from '../../parsers/phone-module.js';
-import type { LogLineJson } from '../json/log-line.js';
 
 export interface LiveLogFilter {
   readonly device?: string;
@@ -27,8 +26,16 @@ export function parseLiveLogFilter(input: unknown): LiveLogFilter {
   return f;
 }
 
-export function matchesLiveLogFilter(f: LiveLogFilter, line: LogLineJson): boolean {
-  if (f.device !== undefined && line.device.address !== f.device) return false;
+/** The fields a filter looks at: a line of this collector's ingest or one from a peer collector. */
+export interface FilterableLine {
+  readonly address: string;
+  readonly module: string;
+  readonly severity: number | null;
+  readonly message: string;
+}
+
+export function matchesLiveLogFilter(f: LiveLogFilter, line: FilterableLine): boolean {
+  if (f.device !== undefined && line.address !== f.device) return false;
   if (f.modules && !f.modules.has(line.module)) return false;
   if (f.maxSeverity !== undefined && line.severity !== null && line.severity > f.maxSeverity) return false;
   if (f.text !== undefined && !line.message.toLowerCase().includes(f.text)) return false;

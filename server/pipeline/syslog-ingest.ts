@@ -7,7 +7,6 @@ import type { IdSource } from '../store/ids.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { classifyModule } from '../../parsers/phone-module.js';
 import { decodeSyslog } from '../../parsers/syslog.js';
-import { logLineJson } from '../json/log-line.js';
 import type { Counters } from '../counters.js';
 import type { LiveHub } from '../live/hub.js';
 import type { BatchWriter } from '../store/batch-writer.js';
@@ -76,7 +75,7 @@ export class SyslogIngest {
         warnings: m.warnings,
         importId: from ? from.importId : null,
       };
-      if (writer.enqueue(record) && liveHub) liveHub.publishLog(logLineJson(record, address));
+      if (writer.enqueue(record) && liveHub) liveHub.publishLog(record, address);
     }
   }
 }

@@ -8,7 +8,7 @@ import type { LogRecord, Store } from '../../server/store/types.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
 import { SqliteDatabase } from '../../server/store/sqlite/database.js';
 import { searchTerms } from '../../server/store/search-text.js';
-import { packLogs, unpackLogs } from '../../server/store/sqlite/log-columns.js';
+import { packLogs } from '../../server/store/sqlite/log-columns.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const stores: Store[] = [];
@@ -74,9 +74,9 @@ describe('search behind the writes', () => {
   it('finds lines the index has not reached yet, and the same lines once indexed', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-fts-')), 'db.sqlite');
     const db = new SqliteDatabase(file);
-    db.write([rec(1, { message: 'Jitter buffer overflow ch 1' }), rec(2, { message: 'all fine' })], [device]);
+    db.write(packLogs([rec(1, { message: 'Jitter buffer overflow ch 1' }), rec(2, { message: 'all fine' })]).columns, [device]);
     db.indexPending(1);
-    db.write([rec(3, { message: 'jitter BUFFER overflow ch 3' }), rec(4, { message: 'registered 10.0.0.1' })], [device]);
+    db.write(packLogs([rec(3, { message: 'jitter BUFFER overflow ch 3' }), rec(4, { message: 'registered 10.0.0.1' })]).columns, [device]);
     expect(db.searchIndexLag()).toBe(3);
     const search = (text: string) => db.queryLogs({ text, limit: 10 }).map((r) => r.id);
     expect(search('jitter overflow')).toEqual([3, 1]);
@@ -97,10 +97,13 @@ describe('search behind the writes', () => {
     ]);
   });
 
-  it('packs a batch for the worker and unpacks it unchanged', () => {
-    const logs = [rec(1), rec(2, { facility: null, severity: null, deviceTs: null, seq: 7, structuredData: [{ id: 'a', params: { k: 'v' } }], warnings: ['no PRI'] })];
-    const { columns } = packLogs(logs);
-    const back = unpackLogs(structuredClone(columns));
+  it('stores a batch packed for the worker (and cloned across to it) unchanged, nulls included', () => {
+    const logs = [rec(1), rec(2, { facility: null, severity: null, deviceTs: null, seq: 7, structuredData: [{ id: 'a', params: { k: 'v' } }], warnings: ['no PRI'] }),
+      rec(3, { importId: 4, hostname: null, app: null, pid: null, msgid: null, sid: 'abc', deviceTime: null })];
+    const db = new SqliteDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-pack-')), 'db.sqlite'));
+    db.write(structuredClone(packLogs(logs).columns), [device]);
+    const back = logs.map((r) => db.getLog(r.id)!);
+    db.close();
     expect(back.map((r) => ({ ...r, raw: [...r.raw] }))).toEqual(logs.map((r) => ({ ...r, raw: [...r.raw] })));
   });
 });

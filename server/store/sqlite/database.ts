@@ -7,6 +7,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { DOMAINS } from './domains.js';
 import { LOGS_SCHEMA, migrate } from './migrations.js';
 import { searchTerms } from '../search-text.js';
+import type { LogColumns } from './log-columns.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult,
   type StoreStats, type StoredLog,
@@ -78,14 +79,22 @@ export class SqliteDatabase {
     return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as DeviceRow[]).map(toDevice);
   }
 
-  write(logs: readonly LogRecord[], devices: readonly DeviceRecord[]): void {
+  write(logs: LogColumns, devices: readonly DeviceRecord[]): void {
+    const c = logs;
+    const t = c.text;
+    const row: unknown[] = new Array(21);
+    const rawBase = Buffer.from(c.raw.buffer, c.raw.byteOffset, c.raw.byteLength);
+    const nullIf = (v: number, none: number) => (v === none ? null : v);
+    const nullIfNaN = (v: number) => (Number.isNaN(v) ? null : v);
     this.db.transaction(() => {
-      for (const r of logs) {
-        this.insertLog.run(r.id, r.receivedAt, r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime,
-          r.deviceTs, r.hostname, r.app, r.pid, r.msgid, r.module, r.seq, r.sid, r.message,
-          Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength),
-          r.structuredData ? JSON.stringify(r.structuredData) : null, r.warnings.length ? JSON.stringify(r.warnings) : null,
-          r.importId);
+      for (let i = 0; i < c.n; i++) {
+        row[0] = c.id[i]; row[1] = c.receivedAt[i]; row[2] = c.deviceId[i]; row[3] = t.source[i]; row[4] = t.format[i];
+        row[5] = nullIf(c.facility[i]!, -1); row[6] = nullIf(c.severity[i]!, -1); row[7] = t.deviceTime[i]; row[8] = nullIfNaN(c.deviceTs[i]!);
+        row[9] = t.hostname[i]; row[10] = t.app[i]; row[11] = t.pid[i]; row[12] = t.msgid[i]; row[13] = t.module[i];
+        row[14] = nullIfNaN(c.seq[i]!); row[15] = t.sid[i]; row[16] = t.message[i];
+        row[17] = rawBase.subarray(i === 0 ? 0 : c.rawEnds[i - 1]!, c.rawEnds[i]!);
+        row[18] = t.sd[i]; row[19] = t.warnings[i]; row[20] = nullIfNaN(c.importId[i]!);
+        this.insertLog.run(row);
       }
       for (const d of devices) {
         this.upsertDevice.run(d.id, d.address, d.mac, d.model, d.firmware, d.hostname, d.firstSeen, d.lastSeen, d.logs,

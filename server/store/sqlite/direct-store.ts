@@ -4,6 +4,7 @@
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
 import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
+import { packLogs } from './log-columns.js';
 import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 
@@ -29,7 +30,7 @@ export class DirectSqliteStore implements Store {
   async loadDevices() { return this.db.loadDevices(); }
   async fleetDevices() { return this.db.loadDevices(); }
   async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
-    this.db.write(batch.logs, batch.devices);
+    this.db.write(packLogs(batch.logs).columns, batch.devices);
     while (this.db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
   }
   async queryLogs(q: LogQuery) { return this.db.queryLogs(q); }

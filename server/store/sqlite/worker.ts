@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import { unpackLogs, type LogColumns } from './log-columns.js';
+import type { LogColumns } from './log-columns.js';
 import { QueryError } from '../types.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
@@ -41,7 +41,7 @@ port.on('message', (req: StoreRequest) => {
  * scan that covers it slow.
  */
 const INDEX_WHEN_IDLE_FOR_MS = 50;
-const INDEX_ANYWAY_ABOVE_LAG_ROWS = 200_000;
+const INDEX_ANYWAY_ABOVE_LAG_ROWS = 1_000_000;
 let indexTimer: NodeJS.Timeout | null = null;
 let lastWriteAt = 0;
 
@@ -72,7 +72,7 @@ function dispatch(req: StoreRequest): unknown {
   switch (req.method) {
     case 'nextIds': return db.nextIds();
     case 'loadDevices': return db.loadDevices();
-    case 'write': { const b = a[0] as unknown as { logs: LogColumns; devices: never }; db.write(unpackLogs(b.logs), b.devices); return null; }
+    case 'write': { const b = a[0] as unknown as { logs: LogColumns; devices: never }; db.write(b.logs, b.devices); return null; }
     case 'queryLogs': return db.queryLogs(a[0]!);
     case 'getLog': return db.getLog(a[0]!);
     case 'deleteImportedLogs': return db.deleteImportedLogs(a[0]!);
