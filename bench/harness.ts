@@ -83,6 +83,19 @@ export async function settle(read: () => Promise<number>, quietMs = 1500, maxMs 
   return last;
 }
 
+/** Waits until the collector's health lists `listener` as listening: its web port answers before the receiver threads have bound. */
+export async function waitForListener(base: string, listener: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const h = await getJson<{ listeners: Array<{ name: string; state: string }> }>(`${base}/api/health`);
+      if (h.listeners.some((l) => l.name === listener && l.state === 'listening')) return;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error(`collector at ${base}: ${listener} did not start listening within ${timeoutMs} ms`);
+}
+
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   return (await res.json()) as T;
@@ -113,9 +126,7 @@ export async function rateLadder(o: {
     const h = await getJson<{ counters: Record<string, { stored: number }> }>(`http://127.0.0.1:${o.webPort}/api/health`);
     return h.counters[o.source]?.stored ?? 0;
   };
-  for (let i = 0; i < 100; i++) {
-    try { await stored(); break; } catch { await sleep(100); }
-  }
+  await waitForListener(`http://127.0.0.1:${o.webPort}`, o.source);
   const steps: RateStep[] = [];
   let offset = 0;
   try {

@@ -15,7 +15,7 @@ import { io as ioClient } from 'socket.io-client';
 import { readKernelUdpDrops } from '../server/sources/kernel-drops.js';
 import { blaster, SEQ_MARK, type Blaster } from './blaster.js';
 import { freePorts } from './free-ports.js';
-import { getJson, peakRssMb, rssMb, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { getJson, peakRssMb, waitForListener, rssMb, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
 import { liveLatency } from './live-probe.js';
 import { syslogTemplates } from './syslog-lines.js';
 
@@ -91,9 +91,7 @@ async function collectorSteps(blast: Blaster, pool: string, rates: number[], sec
     const h = await getJson<{ counters: Record<string, SyslogCounters> }>(`${base}/api/health`);
     return h.counters['syslog-udp'] ?? { received: 0, stored: 0, dropped: 0, kernelDropped: 0, malformed: 0 };
   };
-  for (let i = 0; i < 100; i++) {
-    try { await counters(); break; } catch { await sleep(100); }
-  }
+  await waitForListener(base, 'syslog-udp');
   let offset = 0;
   let live: Awaited<ReturnType<typeof liveLatency>> | null = null;
   const tail = ioClient(base, { transports: ['websocket'] });

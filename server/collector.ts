@@ -27,7 +27,7 @@ import { RecordingIngest, RECORDINGS_SOURCE } from './pipeline/recordings/record
 import { disabledListener, explainBindError, type Listener, type ListenerStatus } from './sources/listener.js';
 import { startTcpSyslogListener } from './sources/tcp-syslog-listener.js';
 import { startKernelDropSampler } from './sources/kernel-drops.js';
-import { startUdpListener } from './sources/udp-listener.js';
+import { startThreadedUdpListener } from './sources/threaded-udp-listener.js';
 import { parseAllowList } from './sources/allow-list.js';
 import { SourceGuards } from './sources/source-guard.js';
 import { BatchWriter } from './store/batch-writer.js';
@@ -168,10 +168,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   listeners.push(
     config.syslogPort === 0
       ? disabledListener('syslog-udp', 'udp')
-      : await startUdpListener({
+      : await startThreadedUdpListener({
         name: 'syslog-udp', bind: config.bind, port: config.syslogPort, flag: '--syslog-port',
         receiveBufferBytes: config.udpReceiveBufferBytes, guard: guards.for('syslog-udp'),
         onDatagram: (data, from) => syslog.handle('syslog-udp', data, from),
+        onDropped: (n) => counters.handoffDropped('syslog-udp', n),
       }),
     config.syslogTcpPort === 0
       ? disabledListener('syslog-tcp', 'tcp')
@@ -212,10 +213,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const recordingIngest = recordings;
   listeners.push(recordingIngest === null
     ? disabledListener(RECORDINGS_SOURCE, 'udp')
-    : await startUdpListener({
+    : await startThreadedUdpListener({
       name: RECORDINGS_SOURCE, bind: config.bind, port: config.recordingPort, flag: '--recording-port',
       receiveBufferBytes: config.udpReceiveBufferBytes, guard: guards.for(RECORDINGS_SOURCE),
       onDatagram: (data, from, fromPort) => recordingIngest.handle(data, from, fromPort),
+      onDropped: (n) => counters.handoffDropped(RECORDINGS_SOURCE, n),
     }));
 
   listeners.push(...await startQualityReports({

@@ -12,7 +12,7 @@ export interface SourceCounters {
   parsed: number;
   /** Datagrams or frames that were not syslog at all (binary, empty), or broke TCP framing. */
   malformed: number;
-  /** Parsed messages not stored because the store queue was full. */
+  /** Parsed messages not stored because the store queue was full, and datagrams read but dropped unparsed because decoding fell behind the receiver thread. */
   dropped: number;
   /** Parsed messages committed to the store. */
   stored: number;
@@ -55,6 +55,13 @@ export class Counters {
     this.source(source).malformed++;
     this.malformedSamples.push({ at, source, from, reason, preview: escapePreview(bytes.subarray(0, PREVIEW_BYTES)) });
     if (this.malformedSamples.length > MALFORMED_SAMPLES_KEPT) this.malformedSamples.shift();
+  }
+
+  /** Datagrams the receiver thread read and had to drop: received by us, so counted there too. */
+  handoffDropped(source: string, count: number): void {
+    const c = this.source(source);
+    c.received += count;
+    c.dropped += count;
   }
 
   snapshot(): Record<string, SourceCounters> {

@@ -8,27 +8,48 @@ import { isIPv4 } from 'node:net';
 import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
 import type { SourceGuard } from './source-guard.js';
 
-export interface UdpListenerOptions {
+export interface UdpBindOptions {
   readonly name: string;
   readonly bind: string;
   readonly port: number;
   readonly flag: string;
   readonly receiveBufferBytes: number;
+}
+
+export interface UdpListenerOptions extends UdpBindOptions {
   /** `reply` sends a datagram back to the sender from this socket (SIP answers this way). */
   readonly onDatagram: (data: Buffer, fromAddress: string, fromPort: number, reply: (data: Uint8Array | string) => void) => void;
   /** Allow-list and per-sender rate limit; what it turns away never reaches `onDatagram`. */
   readonly guard?: SourceGuard;
 }
 
-/** Binds dual-stack on `::` when no address is given (IPv4 and IPv6 phones alike), else the address's family. */
-export function startUdpListener(o: UdpListenerOptions): Promise<Listener> {
+/** Binds and reads on this thread: for the listeners whose rate is low or that answer (SIP, HEP, reports). */
+export async function startUdpListener(o: UdpListenerOptions): Promise<Listener> {
+  const { socket, status } = await bindUdpSocket(o);
+  if (!socket) return { status, close: async () => undefined };
+  socket.on('message', (msg, rinfo) => {
+    const from = plainAddress(rinfo.address);
+    if (o.guard && !o.guard.admit(from)) return;
+    o.onDatagram(msg, from, rinfo.port,
+      // rinfo's own address, not the plain one: a dual-stack socket reaches IPv4 peers as ::ffff:a.b.c.d.
+      // A reply after close (an answer that waited for the store) is dropped, as the peer will retransmit.
+      (data) => { try { socket.send(data, rinfo.port, rinfo.address, () => undefined); } catch { /* socket closed */ } });
+  });
+  return { status, close: () => new Promise<void>((r) => socket.close(() => r())) };
+}
+
+/**
+ * Binds dual-stack on `::` when no address is given (IPv4 and IPv6 phones alike), else the
+ * address's family. A bind failure comes back as a failed status with one sentence, never thrown.
+ */
+export function bindUdpSocket(o: UdpBindOptions): Promise<{ socket: dgram.Socket | null; status: ListenerStatus }> {
   const attempts: Array<{ type: 'udp4' | 'udp6'; address: string }> = o.bind
     ? [{ type: isIPv4(o.bind) ? 'udp4' : 'udp6', address: o.bind }]
     : [{ type: 'udp6', address: '::' }, { type: 'udp4', address: '0.0.0.0' }];
   return tryBind(o, attempts, 0);
 }
 
-function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6'; address: string }>, i: number): Promise<Listener> {
+function tryBind(o: UdpBindOptions, attempts: Array<{ type: 'udp4' | 'udp6'; address: string }>, i: number): Promise<{ socket: dgram.Socket | null; status: ListenerStatus }> {
   const { type, address } = attempts[i]!;
   return new Promise((resolve) => {
     const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: o.receiveBufferBytes });
@@ -39,16 +60,7 @@ function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6';
         resolve(tryBind(o, attempts, i + 1));
         return;
       }
-      const status: ListenerStatus = { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) };
-      resolve({ status, close: async () => undefined });
-    });
-    socket.on('message', (msg, rinfo) => {
-      const from = plainAddress(rinfo.address);
-      if (o.guard && !o.guard.admit(from)) return;
-      o.onDatagram(msg, from, rinfo.port,
-        // rinfo's own address, not the plain one: a dual-stack socket reaches IPv4 peers as ::ffff:a.b.c.d.
-        // A reply after close (an answer that waited for the store) is dropped, as the peer will retransmit.
-        (data) => { try { socket.send(data, rinfo.port, rinfo.address, () => undefined); } catch { /* socket closed */ } });
+      resolve({ socket: null, status: { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) } });
     });
     socket.bind({ port: o.port, address, exclusive: true }, () => {
       socket.removeAllListeners('error');
@@ -57,13 +69,15 @@ function tryBind(o: UdpListenerOptions, attempts: Array<{ type: 'udp4' | 'udp6';
       const bound = socket.address();
       // Linux reports twice the size it was asked for (bookkeeping overhead included).
       const granted = Math.round(socket.getRecvBufferSize() / 2);
-      const status: ListenerStatus = {
-        name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening', receiveBufferBytes: granted,
-        ...(granted < o.receiveBufferBytes
-          ? { warning: `the kernel granted a ${mb(granted)} receive buffer of the ${mb(o.receiveBufferBytes)} asked for; bursts above it are lost before the collector sees them. Raise the cap: sysctl -w net.core.rmem_max=${o.receiveBufferBytes}` }
-          : {}),
-      };
-      resolve({ status, close: () => new Promise<void>((r) => socket.close(() => r())) });
+      resolve({
+        socket,
+        status: {
+          name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening', receiveBufferBytes: granted,
+          ...(granted < o.receiveBufferBytes
+            ? { warning: `the kernel granted a ${mb(granted)} receive buffer of the ${mb(o.receiveBufferBytes)} asked for; bursts above it are lost before the collector sees them. Raise the cap: sysctl -w net.core.rmem_max=${o.receiveBufferBytes}` }
+            : {}),
+        },
+      });
     });
   });
 }

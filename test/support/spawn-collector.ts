@@ -78,8 +78,12 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
     '--no-auth',
     ...extraArgs,
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  // `serve` prints its dashboard address once every listener is up (the web port answers earlier).
+  let started = false;
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => { if (chunk.includes('dashboard:')) started = true; });
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
@@ -102,7 +106,7 @@ export async function spawnCollector(extraArgs: readonly string[] = []): Promise
       await stop();
       throw new Error(`collector exited (${child.exitCode ?? child.signalCode}) before it was ready: node ${args.join(' ')}\n${stderr}`);
     }
-    if (await answers(`${webUrl}/api/auth/session`)) break;
+    if (started && await answers(`${webUrl}/api/auth/session`)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`collector did not answer ${webUrl}/api/auth/session within ${READY_TIMEOUT_MS} ms\n${stderr}`);

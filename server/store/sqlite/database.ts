@@ -55,6 +55,7 @@ export class SqliteDatabase {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('wal_autocheckpoint = 8000');
     migrate(this.db, file, [LOGS_SCHEMA, ...Object.values(DOMAINS).map((d) => d.schema)]);
     this.domains = Object.fromEntries(Object.entries(DOMAINS).map(([name, d]) => [name, d.open(this.db)]));
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,

@@ -40,7 +40,7 @@ port.on('message', (req: StoreRequest) => {
  * interleaves with a steady stream of batches once the unindexed tail is long enough to make the
  * scan that covers it slow.
  */
-const INDEX_WHEN_IDLE_FOR_MS = 50;
+const INDEX_WHEN_IDLE_FOR_MS = 250;
 const INDEX_ANYWAY_ABOVE_LAG_ROWS = 1_000_000;
 let indexTimer: NodeJS.Timeout | null = null;
 let lastWriteAt = 0;

@@ -1,0 +1,85 @@
+/**
+ * The receiver thread (the built dist/ worker, as `serve` runs it): datagrams arrive in batches
+ * with their senders, and when the main thread stops taking batches the thread drops and counts
+ * instead of queueing without bound. Then the whole collector, flooded past a small receive
+ * buffer, accounts for every datagram sent: read, or dropped by the kernel, and each read one
+ * stored or dropped. Counting is checked here, not speed (that is the bench's job).
+ */
+import dgram from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../../bench/free-ports.js';
+import type { DatagramBatch } from '../../server/sources/datagram-batch.js';
+import type { FromReceiver, ReceiverSettings } from '../../server/sources/udp-receiver-worker.js';
+import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
+import { waitFor } from '../support/senders.js';
+
+const WORKER = new URL('../../dist/server/sources/udp-receiver-worker.js', import.meta.url);
+const FLOOD = 30_000;
+
+async function send(port: number, lines: readonly string[]): Promise<void> {
+  const s = dgram.createSocket('udp4');
+  for (const l of lines) await new Promise<void>((r) => s.send(l, port, '127.0.0.1', () => r()));
+  s.close();
+}
+
+describe.runIf(existsSync(fileURLToPath(WORKER)))('UDP receiver thread', () => {
+  it('hands datagrams over in batches with their senders, and drops and counts past its bound while they are not taken', async () => {
+    const { udp: [port] } = await freePorts(0, 1);
+    const settings: ReceiverSettings = {
+      bind: { name: 'test', bind: '127.0.0.1', port: port!, flag: '--test-port', receiveBufferBytes: 1 << 20 },
+      maxDatagrams: 50, batchBytes: 4096, flushMs: 2, maxUnacknowledged: 120,
+    };
+    const worker = new Worker(WORKER, { workerData: settings });
+    const batches: DatagramBatch[] = [];
+    const bound = new Promise<FromReceiver>((resolve) => worker.on('message', (m: FromReceiver) => {
+      if (m.type === 'bound') resolve(m);
+      if (m.type === 'batch') batches.push(m.batch);
+    }));
+    try {
+      expect(await bound).toMatchObject({ status: { state: 'listening', port } });
+      // Never acknowledged: after 120 datagrams the thread must drop, not queue.
+      await send(port!, Array.from({ length: 300 }, (_, i) => `<134>line ${i}`));
+      const total = () => batches.reduce((n, b) => n + b.n + b.dropped, 0);
+      await waitFor(async () => total(), (n) => n === 300, 5000);
+      const handed = batches.reduce((n, b) => n + b.n, 0);
+      expect(handed).toBeLessThanOrEqual(120 + 50);
+      expect(batches.reduce((n, b) => n + b.dropped, 0)).toBe(300 - handed);
+      const first = batches[0]!;
+      expect(first.addresses).toEqual(['127.0.0.1']);
+      expect(Buffer.from(first.bytes.subarray(0, first.ends[0])).toString()).toBe('<134>line 0');
+      expect(batches.every((b) => b.n <= 50 && b.bytes.byteLength <= 4096)).toBe(true);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  describe('a collector flooded past its receive buffer', () => {
+    let collector: RunningCollector | null = null;
+    afterAll(async () => { await collector?.stop(); });
+
+    it('counts every datagram: received + kernel-dropped = sent, received = stored + dropped + malformed', async () => {
+      collector = await spawnCollector(['--udp-rcvbuf', '16384']);
+      // In bursts of 50 as fast as the socket takes them: past what a 16 KB buffer holds whenever the
+      // receiver is off the CPU, yet within loopback's own backlog, whose drops no socket counter sees.
+      // A send the sender's own kernel refused (ENOBUFS) never left it: only the others count as sent.
+      const s = dgram.createSocket('udp4');
+      let refused = 0;
+      for (let i = 0; i < FLOOD; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, k) => new Promise<void>((r) =>
+          s.send(`<134>Dec  6 10:00:00 phone voip_task[1]: flood line ${i + k}`, collector!.ports.syslogUdp, '127.0.0.1', (err) => { if (err) refused++; r(); }))));
+      }
+      s.close();
+      const sent = FLOOD - refused;
+      expect(sent).toBeGreaterThan(FLOOD * 0.9);
+      interface Counts { received: number; kernelDropped: number; stored: number; dropped: number; malformed: number; queued: number }
+      const health = async () => ((await (await fetch(`${collector!.webUrl}/api/health`)).json()) as { counters: Record<string, Counts> }).counters['syslog-udp']!;
+      const c = await waitFor(health, (x) => x.received + x.kernelDropped === sent && x.queued === 0, 20_000);
+      expect(c.received + c.kernelDropped).toBe(sent);
+      expect(c.stored + c.dropped + c.malformed).toBe(c.received);
+      expect(c.malformed).toBe(0);
+    });
+  });
+});
