@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { readKernelUdpDrops } from '../server/sources/kernel-drops.js';
-import { blaster, SEQ_MARK, type Blaster } from './blaster.js';
+import { blaster, type Blaster } from './blaster.js';
 import { freePorts } from './free-ports.js';
 import { getJson, peakRssMb, waitForListener, rssMb, settle, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
 import { liveLatency } from './live-probe.js';

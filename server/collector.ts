@@ -153,15 +153,14 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (status) => live?.broadcast('bundles:update', status),
   });
   areaRouters.push(bundlesRouter({ jobs: bundles }));
-  const web = await startWeb(config, deps, areaRouters, auth, tlsFiles);
-  if (web.server) {
-    live = new LiveHub(web.server, config.liveMaxQueuedPerClient, () => ids.log.last, (headers, token) => auth.authenticate(headers, token));
+  const site = createWeb(config, deps, areaRouters, auth, tlsFiles);
+  if (site) {
+    live = new LiveHub(site.server, config.liveMaxQueuedPerClient, () => ids.log.last, (headers, token) => auth.authenticate(headers, token));
     live.startHealth(() => healthSnapshot(deps), HEALTH_PUSH_INTERVAL_MS);
     if (config.redis) await live.joinFleet(config.redis);
   }
   const liveCalls = live ? new LiveCalls(live) : null;
   if (liveCalls) correlator.listen(liveCalls);
-  listeners.push(web.listener);
 
   const syslog = new SyslogIngest({ devices, writer, live, counters, logIds: ids.log, now });
   ingest = syslog;
@@ -239,6 +238,9 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     bundles.enforceRetention(config.bundlesRetentionHours * 3_600_000).catch(failed);
   }, RETENTION_INTERVAL_MS);
   retention.unref();
+  // The dashboard answers last: once it does, every listener is bound (receiver threads take a moment).
+  const web = await listenWeb(config, site, tlsFiles !== null);
+  listeners.push(web.listener);
   const stopKernelDrops = startKernelDropSampler(() => listeners.map((l) => l.status), counters, KERNEL_DROPS_INTERVAL_MS);
 
   let stopping: Promise<void> | null = null;
@@ -248,7 +250,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     webUrl: web.url,
     store,
     counters,
-    httpApp: web.app,
+    httpApp: site?.app ?? null,
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
@@ -269,23 +271,26 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   };
 }
 
-async function startWeb(config: CollectorConfig, deps: ApiDeps, areaRouters: readonly Router[], auth: AuthService,
-  tlsFiles: { cert: Buffer; key: Buffer } | null): Promise<{ server: http.Server | null; app: Express | null; listener: Listener; url: string | null }> {
-  if (config.webPort === 0) return { server: null, app: null, listener: disabledListener('web', 'tcp'), url: null };
+function createWeb(config: CollectorConfig, deps: ApiDeps, areaRouters: readonly Router[], auth: AuthService,
+  tlsFiles: { cert: Buffer; key: Buffer } | null): { server: http.Server; app: Express } | null {
+  if (config.webPort === 0) return null;
   const app = createHttpApp(deps, areaRouters, auth);
-  const server: http.Server = tlsFiles ? https.createServer(tlsFiles, app) : http.createServer(app);
+  return { app, server: tlsFiles ? https.createServer(tlsFiles, app) : http.createServer(app) };
+}
+
+function listenWeb(config: CollectorConfig, site: { server: http.Server } | null, tls: boolean): Promise<{ listener: Listener; url: string | null }> {
+  if (!site) return Promise.resolve({ listener: disabledListener('web', 'tcp'), url: null });
+  const { server } = site;
   return new Promise((resolve) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const error = explainBindError(err, 'tcp', config.webPort, '--web-port');
-      resolve({ server: null, app, listener: { status: { name: 'web', transport: 'tcp', address: config.bind, port: config.webPort, state: 'failed', error }, close: async () => undefined }, url: null });
+      resolve({ listener: { status: { name: 'web', transport: 'tcp', address: config.bind, port: config.webPort, state: 'failed', error }, close: async () => undefined }, url: null });
     });
     server.listen({ port: config.webPort, ...(config.bind ? { host: config.bind } : {}) }, () => {
       const a = server.address() as AddressInfo;
       const host = config.bind && config.bind !== '::' && config.bind !== '0.0.0.0' ? config.bind : 'localhost';
-      const url = `${tlsFiles ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${a.port}/`;
+      const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${a.port}/`;
       resolve({
-        server,
-        app,
         url,
         listener: {
           status: { name: 'web', transport: 'tcp', address: a.address, port: a.port, state: 'listening' },

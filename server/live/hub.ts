@@ -1,9 +1,10 @@
 /**
  * Live push over socket.io. Ingest never waits for a browser: each client has a bounded queue,
  * flushed on a timer only when its connection has drained; a client that cannot keep up misses
- * lines and is told how many. A push sends the newest lines and counts the older ones as missed,
- * so what a browser shows is at most one push interval old even when the tail outruns it; and a
- * line's JSON is built only when a push sends it (most lines of a storm are never shown).
+ * lines and is told how many. A burst is sent in order over a few pushes; past MAX_BACKLOG_PUSHES
+ * pushes' worth, the oldest waiting lines are skipped (and counted), so a tail that outruns the
+ * browser stays a fraction of a second behind; and a line's JSON is built only when a push sends
+ * it (most lines of a storm are never shown).
  */
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
@@ -14,8 +15,10 @@ import { startFleetRelay, type FleetRelay } from './fleet-relay.js';
 import { matchesLiveLogFilter, parseLiveLogFilter, type FilterableLine, type LiveLogFilter } from './log-filter.js';
 
 const PUSH_INTERVAL_MS = 40;
-/** Lines per `logs:batch` message at most; the rest waits for the next tick. */
+/** Lines per `logs:batch` message at most (5,000 lines/s, what a browser can render); the rest waits for the next tick. */
 const MAX_LINES_PER_BATCH = 200;
+/** Pushes' worth of lines a client may have waiting; older ones are skipped, so what it shows is at most this many pushes old. */
+const MAX_BACKLOG_PUSHES = 4;
 /** Engine.io packets still unsent to a client beyond which it counts as not reading. */
 const MAX_UNSENT_PACKETS = 8;
 
@@ -195,9 +198,9 @@ export class LiveHub {
     for (const c of this.clients.values()) {
       if (c.queue.length === 0 && c.missed === 0) continue;
       if (unsentPackets(c.socket) > MAX_UNSENT_PACKETS) continue;
-      const skipped = Math.max(0, c.queue.length - MAX_LINES_PER_BATCH);
-      const lines = c.queue.slice(skipped).map((l) => l.json());
-      c.queue = [];
+      const skipped = Math.max(0, c.queue.length - MAX_LINES_PER_BATCH * MAX_BACKLOG_PUSHES);
+      const lines = c.queue.slice(skipped, skipped + MAX_LINES_PER_BATCH).map((l) => l.json());
+      c.queue = c.queue.slice(skipped + lines.length);
       this.droppedTotal += skipped;
       c.socket.emit('logs:batch', { lines, missed: c.missed + skipped });
       c.missed = 0;

@@ -286,7 +286,7 @@ describe('Logs page', () => {
   });
 
   it('survives a flood: a bounded DOM, rendered in frames, with trimmed and skipped lines counted', async () => {
-    // Below the collector's live push rate (500 lines per 100 ms) every line reaches the page,
+    // Below the collector's live push rate (200 lines per 40 ms) every line reaches the page,
     // so the DOM bound is what keeps the page small; a burst above it makes the collector skip.
     const WAVES = 16;
     const WAVE_LINES = 450;
