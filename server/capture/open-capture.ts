@@ -8,7 +8,7 @@ import { readClassicFrames, classicPcapHeader, PCAP_GLOBAL_HEADER_BYTES } from '
 import type { CaptureFrame, IssueSink } from './capture-frame.js';
 import { FileWindow } from './file-window.js';
 import { readPcapngFrames } from './pcapng-reader.js';
-import { CaptureError, readPcapFrames } from './pcap-reader.js';
+import { CaptureError, inBatches, readPcapFrameBatches } from './pcap-reader.js';
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
@@ -31,20 +31,30 @@ export function captureFormat(head: Uint8Array): CaptureFormat | null {
  * header is cut off; damage further in is passed to `report` and stepped over.
  */
 export async function* openCapture(file: string, report: IssueSink): AsyncGenerator<CaptureFrame> {
+  // Batches of one where a reader reports damage mid-stream, so each issue comes between the
+  // frames it lies between (the decode command prints them in that order).
+  for await (const batch of openCaptureBatches(file, report, 1)) yield* batch;
+}
+
+/**
+ * The same frames in batches: one await per batch, for readers of large captures. Within a batch
+ * an issue may be reported before frames that precede it; `batchSize` 1 keeps the exact order.
+ */
+export async function* openCaptureBatches(file: string, report: IssueSink, batchSize = 512): AsyncGenerator<CaptureFrame[]> {
   const format = await detect(file);
   if (format === 'pcap') {
-    for await (const f of readPcapFrames(file, report)) yield { ...f, interface: 0, offset: f.offset ?? 0 };
+    yield* readPcapFrameBatches(file, report, batchSize);
     return;
   }
   const win = await FileWindow.open(file);
   try {
     if (format === 'pcapng') {
-      yield* readPcapngFrames(win, report);
+      yield* inBatches(readPcapngFrames(win, report), batchSize);
       return;
     }
     const header = classicPcapHeader(await win.read(0, PCAP_GLOBAL_HEADER_BYTES));
     if (typeof header === 'string') throw new CaptureError(`${file}: ${header}`);
-    yield* readClassicFrames(win, header, { offset: PCAP_GLOBAL_HEADER_BYTES, frames: 0, resync: false, lastSec: null }, report);
+    yield* inBatches(readClassicFrames(win, header, { offset: PCAP_GLOBAL_HEADER_BYTES, frames: 0, resync: false, lastSec: null }, report), batchSize);
   } finally {
     await win.close();
   }

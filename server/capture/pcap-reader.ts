@@ -7,10 +7,10 @@
 import pcapParser, { type PcapPacket } from 'pcap-parser';
 import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeIpUdp, decodeUdp, type LinkFrame } from '../../parsers/ip-udp.js';
-import type { IssueSink } from './capture-frame.js';
+import type { CaptureFrame, IssueSink } from './capture-frame.js';
 import { classicPcapHeader, readClassicFrames, recordProblem, PCAP_GLOBAL_HEADER_BYTES } from './classic-pcap-reader.js';
 import { FileWindow } from './file-window.js';
-import { openCapture } from './open-capture.js';
+import { openCaptureBatches } from './open-capture.js';
 import { FragmentReassembler } from './reassembly.js';
 
 export interface CapturedFrame {
@@ -47,12 +47,20 @@ export class CaptureError extends Error {}
  * record and goes on, since `pcap-parser` cannot resume mid-file.
  */
 export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGenerator<CapturedFrame> {
+  for await (const batch of readPcapFrameBatches(file, report, 1)) yield* batch;
+}
+
+/**
+ * The same frames in the batches `pcap-parser` parsed them in: a large capture is read with one
+ * await per batch instead of one per frame (the per-frame promise cost more than parsing).
+ */
+export async function* readPcapFrameBatches(file: string, report?: IssueSink, batchSizeAfterDamage = 512): AsyncGenerator<CaptureFrame[]> {
   const parser = pcapParser.parse(file);
   let consumed = PCAP_GLOBAL_HEADER_BYTES;
   let badRecordAt: { offset: number; problem: string } | null = null;
   let snapLength = 0;
   let lastSec: number | null = null;
-  const queue: CapturedFrame[] = [];
+  let queue: CaptureFrame[] = [];
   let linkType = -1;
   let frame = 0;
   let done = false;
@@ -86,6 +94,7 @@ export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGe
     lastSec = p.header.timestampSeconds;
     queue.push({
       offset,
+      interface: 0,
       frame,
       timeMs: p.header.timestampSeconds * 1000 + p.header.timestampMicroseconds / 1000,
       linkType,
@@ -106,10 +115,11 @@ export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGe
   });
   try {
     for (;;) {
-      const next = queue.shift();
-      if (next) {
-        if (queue.length < MAX_BUFFERED_FRAMES / 2 && parser.stream.isPaused() && !done) parser.stream.resume();
-        yield next;
+      if (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        if (parser.stream.isPaused() && !done) parser.stream.resume();
+        yield batch;
         continue;
       }
       if (failure) throw failure;
@@ -119,7 +129,7 @@ export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGe
     const bad = badRecordAt as { offset: number; problem: string } | null;
     if (bad) {
       if (!report) throw new CaptureError(`${file}: ${bad.problem} in the record at offset ${bad.offset}`);
-      yield* resumeAfterDamage(file, bad, frame, lastSec, report);
+      yield* inBatches(resumeAfterDamage(file, bad, frame, lastSec, report), batchSizeAfterDamage);
       return;
     }
     const leftover = parser.buffer?.length ?? 0;
@@ -133,7 +143,20 @@ export async function* readPcapFrames(file: string, report?: IssueSink): AsyncGe
   }
 }
 
-async function* resumeAfterDamage(file: string, bad: { offset: number; problem: string }, frames: number, lastSec: number | null, report: IssueSink): AsyncGenerator<CapturedFrame> {
+/** Frames read one at a time, handed on in batches like the rest. */
+export async function* inBatches<T>(items: AsyncIterable<T>, size = 512): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* resumeAfterDamage(file: string, bad: { offset: number; problem: string }, frames: number, lastSec: number | null, report: IssueSink): AsyncGenerator<CaptureFrame> {
   const win = await FileWindow.open(file);
   try {
     const header = classicPcapHeader(await win.read(0, PCAP_GLOBAL_HEADER_BYTES));
@@ -176,12 +199,21 @@ export function udpOfFrame(f: CapturedFrame, decoded: LinkFrame, fragments: Frag
  * each frame's file offset, for a progress bar.
  */
 export async function* readPcapUdp(file: string, report: IssueSink = () => undefined, onFrame?: (offset: number) => void): AsyncGenerator<CapturedUdp> {
+  for await (const batch of readPcapUdpBatches(file, report, onFrame)) yield* batch;
+}
+
+/** The same datagrams, a batch of frames at a time (what a reader of a large capture wants). */
+export async function* readPcapUdpBatches(file: string, report: IssueSink = () => undefined, onFrame?: (offset: number) => void): AsyncGenerator<CapturedUdp[]> {
   const fragments = new FragmentReassembler();
-  for await (const f of openCapture(file, report)) {
-    onFrame?.(f.offset);
-    const decoded = decodeIpUdp(f.linkType, f.data);
-    if (isDecodeError(decoded)) continue;
-    const udp = udpOfFrame(f, decoded, fragments);
-    if (udp) yield udp;
+  for await (const frames of openCaptureBatches(file, report)) {
+    const out: CapturedUdp[] = [];
+    for (const f of frames) {
+      const decoded = decodeIpUdp(f.linkType, f.data);
+      if (isDecodeError(decoded)) continue;
+      const udp = udpOfFrame(f, decoded, fragments);
+      if (udp) out.push(udp);
+    }
+    if (frames.length > 0) onFrame?.(frames[frames.length - 1]!.offset);
+    if (out.length > 0) yield out;
   }
 }

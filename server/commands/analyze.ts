@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { callJson } from '../json/recorded-call.js';
-import { CaptureError, readPcapUdp } from '../capture/pcap-reader.js';
+import { CaptureError, readPcapUdpBatches } from '../capture/pcap-reader.js';
 import { terminalProgressBar } from '../capture/progress-bar.js';
 import { analyzeCapture, type AnalyzeReport } from '../pipeline/recordings/analyze-capture.js';
 import { DEFAULT_CONFIG } from '../config.js';
@@ -43,7 +43,7 @@ export function registerAnalyze(program: Command): void {
       try {
         const size = statSync(file).size;
         const bar = terminalProgressBar(path.basename(file), size);
-        report = await analyzeCapture(readPcapUdp(file, undefined, (offset) => bar.update(offset)), { port, inactivityMs: timeoutS * 1000 });
+        report = await analyzeCapture(readPcapUdpBatches(file, undefined, (offset) => bar.update(offset)), { port, inactivityMs: timeoutS * 1000 });
         bar.end(size);
       } catch (err) {
         if (err instanceof CaptureError || (err as NodeJS.ErrnoException).code === 'ENOENT') fail(`cannot read ${file}: ${(err as Error).message}`);

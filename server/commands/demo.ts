@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { startCollector } from '../collector.js';
+import { loadCollector } from './load-collector.js';
 import { DEFAULT_CONFIG, type CollectorConfig } from '../config.js';
 import { DEFAULT_CRASH_EVERY_MS } from '../simulator/crash.js';
 import { simulateLive, type SimulationResult } from '../simulator/run.js';
@@ -89,7 +89,7 @@ export function registerDemo(program: Command): void {
       };
       let collector;
       try {
-        collector = await startCollector(config);
+        collector = await (await loadCollector())(config);
       } catch (err) {
         rmSync(dataDir, { recursive: true, force: true });
         fail(`cannot start the collector: ${(err as Error).message}`);

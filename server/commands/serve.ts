@@ -1,7 +1,7 @@
 /** `ipp-collector serve`: receive phone diagnostics and serve the dashboard. */
 import { Option, type Command } from 'commander';
 import { CONFIG_NAMES, ConfigError, resolveConfig, type CollectorConfig } from '../config.js';
-import { startCollector } from '../collector.js';
+import { loadCollector } from './load-collector.js';
 import { PACKAGE_VERSION } from '../package-root.js';
 import { fail } from './fail.js';
 
@@ -32,7 +32,7 @@ A port of 0 disables that listener.`);
     }
     let collector;
     try {
-      collector = await startCollector(config);
+      collector = await (await loadCollector())(config);
     } catch (err) {
       fail(`cannot start: ${(err as Error).message}`);
     }

@@ -70,7 +70,7 @@ describe('debug recordings over loopback', () => {
     expect(updates.length).toBeGreaterThan(0);
 
     const detail = await api<CallJson>(`/api/recordings/calls/${call!.id}`);
-    const offline = await analyzeCapture(feed.map((d) => ({ timeMs: d.timeMs, src: '127.0.0.1', srcPort: 1, dst: '127.0.0.1', dstPort: 50000, payload: d.bytes })), { port: 50000, inactivityMs: 30_000 });
+    const offline = await analyzeCapture([feed.map((d) => ({ timeMs: d.timeMs, src: '127.0.0.1', srcPort: 1, dst: '127.0.0.1', dstPort: 50000, payload: d.bytes }))], { port: 50000, inactivityMs: 30_000 });
     const expected = offline.calls[0]!.streams;
     expect(detail.streams).toHaveLength(2);
     for (const s of detail.streams!) {

@@ -67,7 +67,7 @@ describe.skipIf(!haveTshark)('recording pipeline vs tshark', () => {
         feed = recordingFeed(recordedCallRecords({ seed: c.seed, sessionId: c.seed, packetCount: 1500, payloadType: c.payloadType, rx: c.rx, tx: c.tx }));
         file = path.join(dir, `rec-${c.seed}.pcap`);
         fs.writeFileSync(file, recordingCapture(feed));
-        ours = await analyzeCapture(feed.map((d) => ({ timeMs: d.timeMs, src: PHONE_ADDR, srcPort: PHONE_RECORDING_SRC_PORT, dst: '192.0.2.200', dstPort: RECORDING_PORT, payload: d.bytes })), { port: RECORDING_PORT, inactivityMs: 30_000 });
+        ours = await analyzeCapture([feed.map((d) => ({ timeMs: d.timeMs, src: PHONE_ADDR, srcPort: PHONE_RECORDING_SRC_PORT, dst: '192.0.2.200', dstPort: RECORDING_PORT, payload: d.bytes }))], { port: RECORDING_PORT, inactivityMs: 30_000 });
         theirs = tsharkStreams(file, [DECODE_ACDR]);
       });
 

@@ -36,7 +36,8 @@ export interface AnalyzeReport {
 
 const SWEEP_EVERY_MS = 1000;
 
-export async function analyzeCapture(packets: AsyncIterable<CapturedUdp> | Iterable<CapturedUdp>, o: AnalyzeOptions): Promise<AnalyzeReport> {
+/** `batches`: the capture's datagrams a batch at a time (readPcapUdpBatches), or one batch of them all. */
+export async function analyzeCapture(batches: AsyncIterable<readonly CapturedUdp[]> | Iterable<readonly CapturedUdp[]>, o: AnalyzeOptions): Promise<AnalyzeReport> {
   const ended: RecordedCall[] = [];
   const tracker = new RecordingTracker({
     inactivityMs: o.inactivityMs,
@@ -47,13 +48,15 @@ export async function analyzeCapture(packets: AsyncIterable<CapturedUdp> | Itera
   let datagrams = 0;
   let malformed = 0;
   let nextSweepMs = Number.NEGATIVE_INFINITY;
-  for await (const p of packets) {
-    if (o.port === 0 ? !looksLikeAcdr(p.payload) : p.dstPort !== o.port) continue;
-    datagrams++;
-    if (isDecodeError(tracker.handle(p.payload, p.timeMs, p.src, p.srcPort))) malformed++;
-    if (p.timeMs >= nextSweepMs) {
-      tracker.sweep(p.timeMs);
-      nextSweepMs = p.timeMs + SWEEP_EVERY_MS;
+  for await (const batch of batches) {
+    for (const p of batch) {
+      if (o.port === 0 ? !looksLikeAcdr(p.payload) : p.dstPort !== o.port) continue;
+      datagrams++;
+      if (isDecodeError(tracker.handle(p.payload, p.timeMs, p.src, p.srcPort))) malformed++;
+      if (p.timeMs >= nextSweepMs) {
+        tracker.sweep(p.timeMs);
+        nextSweepMs = p.timeMs + SWEEP_EVERY_MS;
+      }
     }
   }
   tracker.endAll('end-of-capture');
