@@ -8,6 +8,7 @@ import type { VerdictThresholds } from '../analysis/e-model.js';
 import type {
   Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, QualitySample, StreamSpec, Verdict,
 } from '../calls/model.js';
+import type { QualityBucket, QualityKpis, QualityRange, QualityRow, QualitySlice, QualitySliceValue } from './call-quality.js';
 
 /** How far apart two time ranges may be and still count as the same call (clocks differ, reports lag). */
 export const CORRELATION_SLACK_MS = 5000;
@@ -21,6 +22,11 @@ export interface CallQuery {
   /** Calls that overlap [fromMs, toMs]. */
   readonly fromMs?: number;
   readonly toMs?: number;
+  /** Calls that started in [startFromMs, startToMs): how the quality view counts a call, where it started. */
+  readonly startFromMs?: number;
+  readonly startToMs?: number;
+  /** Only the calls behind one row of a quality breakdown (the same rule that grouped them). */
+  readonly slice?: QualitySliceValue;
   readonly verdicts?: readonly Verdict[];
   /** Calls whose worst MOS is at least this. */
   readonly minMos?: number;
@@ -86,6 +92,12 @@ export interface CallStore {
   /** A call's samples, oldest first. */
   samples(callId: number): Promise<QualitySample[]>;
   listCalls(q: CallQuery): Promise<CallPage>;
+  /** Fleet quality of the calls that started in the range, aggregated by the database (definitions in call-quality.ts). */
+  qualityKpis(range: QualityRange): Promise<QualityKpis>;
+  /** The range in steps of `bucketMs` from the epoch; steps without a call are left out. */
+  qualitySeries(range: QualityRange, bucketMs: number): Promise<QualityBucket[]>;
+  /** KPIs per value of one dimension, worst first, at most `limit` rows. */
+  qualityBreakdown(range: QualityRange, slice: QualitySlice, limit: number): Promise<QualityRow[]>;
   /** Deletes calls that ended before `nowMs - maxAgeMs` with all they hold; an active call is kept. */
   enforceRetention(maxAgeMs: number, nowMs: number): Promise<{ deletedCalls: number }>;
 }

@@ -31,7 +31,9 @@ import type {
 import { metricKind } from '../../calls/sample-key.js';
 import { summarize } from '../../calls/summary.js';
 import type { CallDetail, CallPage, CallQuery, CallSort, CallStore, IngestResult } from '../call-store.js';
+import type { QualityBucket, QualityKpis, QualityRange, QualityRow, QualitySlice } from '../call-quality.js';
 import type { IdSource } from '../ids.js';
+import { ClickHouseCallQuality, sliceCondition } from './call-quality.js';
 import type { FleetContext } from './context.js';
 import { applyRecord, batchLookups, CallBatch, completeStream, newCall, type RowShapes, type StoredCall, type StoredStream } from './call-batch.js';
 import { deleteByIds } from './mutations.js';
@@ -83,9 +85,11 @@ interface Matched {
 export class ClickHouseCalls implements CallStore {
   private readonly ids: IdSource;
   private readonly serial = new Serial();
+  private readonly quality: ClickHouseCallQuality;
 
   constructor(readonly ctx: FleetContext) {
     this.ids = ctx.ids();
+    this.quality = new ClickHouseCallQuality(ctx.db);
   }
 
   static tables(): string[] {
@@ -237,6 +241,9 @@ export class ClickHouseCalls implements CallStore {
     if (q.deviceId !== undefined) where.push(`device_id = ${int(q.deviceId)}`);
     if (q.fromMs !== undefined) where.push(`ifNull(end_ms, start_ms) >= ${num(q.fromMs)}`);
     if (q.toMs !== undefined) where.push(`start_ms <= ${num(q.toMs)}`);
+    if (q.startFromMs !== undefined) where.push(`start_ms >= ${num(q.startFromMs)}`);
+    if (q.startToMs !== undefined) where.push(`start_ms < ${num(q.startToMs)}`);
+    if (q.slice) where.push(sliceCondition(q.slice));
     if (q.verdicts && q.verdicts.length > 0) where.push(`verdict IN ${list(q.verdicts)}`);
     if (q.minMos !== undefined) where.push(`worst_mos >= ${num(q.minMos)}`);
     if (q.maxMos !== undefined) where.push(`worst_mos < ${num(q.maxMos)}`);
@@ -254,6 +261,18 @@ export class ClickHouseCalls implements CallStore {
     ]);
     const segments = await this.segmentsOfCalls(rows.map((r) => r.id));
     return { calls: rows.map((r) => ({ ...publicCall(toStoredCall(r)), segments: segments.get(r.id) ?? [] })), total: count!.n };
+  }
+
+  qualityKpis(range: QualityRange): Promise<QualityKpis> {
+    return this.quality.kpis(range);
+  }
+
+  qualitySeries(range: QualityRange, bucketMs: number): Promise<QualityBucket[]> {
+    return this.quality.series(range, bucketMs);
+  }
+
+  qualityBreakdown(range: QualityRange, slice: QualitySlice, limit: number): Promise<QualityRow[]> {
+    return this.quality.breakdown(range, slice, limit);
   }
 
   enforceRetention(maxAgeMs: number, nowMs: number): Promise<{ deletedCalls: number }> {

@@ -17,6 +17,8 @@ import {
 import { metricKind } from '../../calls/sample-key.js';
 import { summarize } from '../../calls/summary.js';
 import type { CallDetail, CallPage, CallQuery, CallSort, IngestResult } from '../call-store.js';
+import type { QualityBucket, QualityKpis, QualityRange, QualityRow, QualitySlice } from '../call-quality.js';
+import { CallQualityQueries, sliceCondition } from './call-quality.js';
 import type { Schema } from './migrations.js';
 
 export const CALLS_SCHEMA: Schema = {
@@ -90,6 +92,10 @@ export const CALLS_SCHEMA: Schema = {
       SELECT MIN(id) FROM call_samples GROUP BY call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
     CREATE UNIQUE INDEX call_samples_key ON call_samples(call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
     `,
+    // 4: the fleet quality view reads a time range's calls from this index alone (call-quality.ts).
+    `
+    CREATE INDEX calls_quality ON calls(start_ms, verdict, avg_mos, max_loss_pct, max_jitter_ms, device_id, codec, remote_id);
+    `,
   ],
 };
 
@@ -121,8 +127,10 @@ interface SampleRow {
 
 export class CallsTables {
   private readonly s: Record<string, Statement>;
+  private readonly quality: CallQualityQueries;
 
   constructor(private readonly db: Db) {
+    this.quality = new CallQualityQueries(db);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       callById: p('SELECT * FROM calls WHERE id = ?'),
@@ -243,6 +251,14 @@ export class CallsTables {
     if (q.deviceId !== undefined) { where.push('device_id = ?'); args.push(q.deviceId); }
     if (q.fromMs !== undefined) { where.push('COALESCE(end_ms, start_ms) >= ?'); args.push(q.fromMs); }
     if (q.toMs !== undefined) { where.push('start_ms <= ?'); args.push(q.toMs); }
+    if (q.startFromMs !== undefined) { where.push('start_ms >= ?'); args.push(q.startFromMs); }
+    if (q.startToMs !== undefined) { where.push('start_ms < ?'); args.push(q.startToMs); }
+    let named: Record<string, unknown> = {};
+    if (q.slice) {
+      const c = sliceCondition(q.slice);
+      where.push(c.sql);
+      named = c.params;
+    }
     if (q.verdicts && q.verdicts.length > 0) { where.push(`verdict IN (${q.verdicts.map(() => '?').join(',')})`); args.push(...q.verdicts); }
     if (q.minMos !== undefined) { where.push('worst_mos >= ?'); args.push(q.minMos); }
     if (q.maxMos !== undefined) { where.push('worst_mos < ?'); args.push(q.maxMos); }
@@ -257,9 +273,21 @@ export class CallsTables {
     // Calls without the value sort last either way (SQLite puts NULL first ascending, last descending);
     // id keeps pages stable among equal values. Plain `start_ms DESC, id DESC` walks its index.
     const orderSql = dir === 'ASC' && column !== 'start_ms' ? `ORDER BY ${column} IS NULL, ${column} ASC, id ASC` : `ORDER BY ${column} ${dir}, id ${dir}`;
-    const rows = this.db.prepare(`SELECT * FROM calls ${whereSql} ${orderSql} LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset ?? 0) as CallRow[];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM calls ${whereSql}`).get(...args) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM calls ${whereSql} ${orderSql} LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset ?? 0, named) as CallRow[];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM calls ${whereSql}`).get(...args, named) as { n: number }).n;
     return { calls: rows.map((r) => this.toCall(r)), total };
+  }
+
+  qualityKpis(range: QualityRange): QualityKpis {
+    return this.quality.kpis(range);
+  }
+
+  qualitySeries(range: QualityRange, bucketMs: number): QualityBucket[] {
+    return this.quality.series(range, bucketMs);
+  }
+
+  qualityBreakdown(range: QualityRange, slice: QualitySlice, limit: number): QualityRow[] {
+    return this.quality.breakdown(range, slice, limit);
   }
 
   private callFor(keys: CallKeys, info: CallInfo): Call {
