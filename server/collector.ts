@@ -12,6 +12,7 @@ import { Counters } from './counters.js';
 import { createHttpApp } from './api/http-app.js';
 import { AuthService, type AuthMode } from './auth/service.js';
 import { callsRouter } from './api/calls-routes.js';
+import { qualityRouter } from './api/quality-routes.js';
 import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
 import { recordingsRouter } from './api/recordings-routes.js';
@@ -103,7 +104,8 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   let live: LiveHub | null = null;
   let ingest: SyslogIngest | null = null;
   const listeners: Listener[] = [];
-  const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites: parseSites(config.sites) });
+  const sites = parseSites(config.sites);
+  const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites });
   const deps: ApiDeps = {
     metrics,
     version: PACKAGE_VERSION,
@@ -131,7 +133,8 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   // Calls from every quality source meet in one correlator.
   const correlator = new CallCorrelator(store, config, now);
   correlator.listen(metrics);
-  areaRouters.push(callsRouter({ correlator, devices, thresholds: config }));
+  areaRouters.push(callsRouter({ correlator, devices, thresholds: config, sites: () => sites }));
+  areaRouters.push(qualityRouter({ calls: store.calls, crashes: store.crashes, devices, sites: () => sites, now }));
   let recordings: RecordingIngest | null = null;
   areaRouters.push(recordingsRouter({ store, ingest: () => recordings, recordingPort: config.recordingPort, collectorAddr: config.bind }));
   const crashes = new CrashService({

@@ -8,6 +8,8 @@ import type { CallCorrelator } from '../calls/correlator.js';
 import { callJson, streamJson } from '../json/call.js';
 import type { QualityMetrics, QualitySample, Verdict } from '../calls/model.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
+import { sliceFromQuery } from '../fleet/quality-slices.js';
+import { parseSites, type SiteMap } from '../fleet/sites.js';
 import type { CallSort } from '../store/call-store.js';
 import { decimate, samplesCsv, timeline } from '../json/call-timeline.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
@@ -27,7 +29,11 @@ export interface CallsApiDeps {
   readonly devices: DeviceRegistry;
   /** The verdict thresholds in force, so charts shade the same bands the verdicts use; defaults if absent. */
   readonly thresholds?: VerdictThresholds;
+  /** The subnet table for `?site=`; none: every phone is unassigned. */
+  readonly sites?: () => SiteMap;
 }
+
+const NO_SITES = parseSites('');
 
 export function callsRouter(d: CallsApiDeps): Router {
   const r = Router();
@@ -55,6 +61,9 @@ export function callsRouter(d: CallsApiDeps): Router {
       ...(deviceId !== undefined ? { deviceId } : {}),
       ...defined('fromMs', optionalTime(q, 'from')),
       ...defined('toMs', optionalTime(q, 'to')),
+      ...defined('startFromMs', optionalTime(q, 'startFrom')),
+      ...defined('startToMs', optionalTime(q, 'startTo')),
+      ...defined('slice', sliceFromQuery(q, () => d.devices.all(), d.sites?.() ?? NO_SITES)),
       ...defined('verdicts', optionalList(q, 'verdict', VERDICTS) as Verdict[] | undefined),
       ...defined('minMos', minMos),
       ...defined('maxMos', maxMos),

@@ -3,9 +3,9 @@
  * is one or two statements over the calls' summary columns, walking the `calls_quality` index
  * (start first, then every column the aggregates read), so a range reads only its own calls.
  *
- * Device dimensions (site, model, firmware) join the caller's device → value list, which enters as
- * one JSON parameter and is materialised once per statement; the peer is cut from the remote id in
- * SQL by the rule both backends share.
+ * Device dimensions (site, model, firmware) join the caller's device → value list (a temporary
+ * table for a breakdown, one JSON parameter for the calls list's filter); the peer is cut from the
+ * remote id in SQL by the rule both backends share.
  */
 import type { Database as Db } from 'better-sqlite3';
 import {
@@ -18,34 +18,17 @@ const AFTER_AT = "substr(remote_id, instr(remote_id, '@') + 1)";
 const PEER_SQL = `CASE WHEN instr(remote_id, '@') > 0 THEN NULLIF(lower(substr(${AFTER_AT}, 1, min(${PEER_STOP_CHARS.map((c) =>
   `COALESCE(NULLIF(instr(${AFTER_AT}, char(${c.charCodeAt(0)})), 0), length(${AFTER_AT}) + 1)`).join(', ')}) - 1)), '') END`;
 
-/** The KPI columns over whichever rows the statement groups. */
 const milli = (column: string) => `SUM(CAST(${column} * ${MILLI} + 0.5 AS INTEGER))`;
 const KPI_COLUMNS = `COUNT(*) AS calls, COALESCE(SUM(verdict <> 'unknown'), 0) AS judged, COALESCE(SUM(verdict = 'poor'), 0) AS poor,
   ${milli('avg_mos')} AS mos_sum, COUNT(avg_mos) AS with_mos, ${milli('max_loss_pct')} AS loss_sum, COUNT(max_loss_pct) AS with_loss,
   ${milli('max_jitter_ms')} AS jitter_sum, COUNT(max_jitter_ms) AS with_jitter, COALESCE(SUM(max_loss_pct >= ${ONE_WAY_LOSS_PCT}), 0) AS one_way`;
 const IN_RANGE = 'start_ms >= @fromMs AND start_ms < @toMs';
+/** Device values of the breakdown being answered; a temporary table, so the join looks each device up by key. */
+const DEVICE_VALUES = 'temp.quality_device_values';
 
 interface KpiRow {
   calls: number; judged: number; poor: number; mos_sum: number | null; with_mos: number; loss_sum: number | null; with_loss: number;
   jitter_sum: number | null; with_jitter: number; one_way: number;
-}
-
-/** A statement's pieces for one slice: the CTE that names device values, and the key expression. */
-interface SliceSql {
-  readonly withSql: string;
-  readonly keySql: string;
-  readonly params: Record<string, unknown>;
-}
-
-function sliceSql(slice: QualitySlice): SliceSql {
-  if (DEVICE_DIMENSIONS.has(slice.by)) {
-    return {
-      withSql: `device_values(device_id, value) AS MATERIALIZED (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(@deviceValues)),`,
-      keySql: '(SELECT value FROM device_values v WHERE v.device_id = calls.device_id)',
-      params: { deviceValues: JSON.stringify(namedDevices(slice)) },
-    };
-  }
-  return { withSql: '', keySql: slice.by === 'peer' ? PEER_SQL : 'codec', params: {} };
 }
 
 /** The condition (and its parameters) that picks the calls behind one breakdown row, for the calls list. */
@@ -62,12 +45,15 @@ export function sliceCondition(s: QualitySliceValue): { sql: string; params: Rec
 }
 
 export class CallQualityQueries {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS quality_device_values (device_id INTEGER PRIMARY KEY, value TEXT NOT NULL)`);
+  }
 
+  /** The percentile walks the MOS index from the lowest, counting the range's calls: a few per cent of the table at most. */
   kpis(range: QualityRange): QualityKpis {
     const row = this.db.prepare(`SELECT ${KPI_COLUMNS} FROM calls WHERE ${IN_RANGE}`).get(range) as KpiRow;
-    const p5 = row.with_mos === 0 ? undefined : this.db.prepare(`SELECT avg_mos AS m FROM calls WHERE ${IN_RANGE} AND avg_mos IS NOT NULL
-      ORDER BY avg_mos LIMIT 1 OFFSET @rank`).get({ ...range, rank: Math.floor(P5_LEVEL * row.with_mos) }) as { m: number } | undefined;
+    const p5 = row.with_mos === 0 ? undefined : this.db.prepare(`SELECT avg_mos AS m FROM calls INDEXED BY calls_mos
+      WHERE avg_mos IS NOT NULL AND ${IN_RANGE} ORDER BY avg_mos LIMIT 1 OFFSET @rank`).get({ ...range, rank: Math.floor(P5_LEVEL * row.with_mos) }) as { m: number } | undefined;
     return kpisOf(row, p5?.m ?? null);
   }
 
@@ -79,22 +65,36 @@ export class CallQualityQueries {
   }
 
   /**
-   * Rows worst first (see QualityRow). The 5th percentile per row comes from a histogram of the
-   * row's MOS values (a call's MOS has two decimals, so a few hundred bins) walked by a running count.
+   * Rows worst first (see QualityRow). One pass over the range's calls bins them by unit (device,
+   * codec or peer) and MOS with partial sums (a call's MOS has two decimals: a few hundred bins a
+   * unit); the units' bins then roll up to the dimension's values, and the 5th percentile of each is
+   * found by a running count over its bins.
    */
   breakdown(range: QualityRange, slice: QualitySlice, limit: number): QualityRow[] {
-    const s = sliceSql(slice);
-    const rows = this.db.prepare(`WITH ${s.withSql}
-      keyed AS MATERIALIZED (SELECT ${s.keySql} AS key, verdict, avg_mos, max_loss_pct, max_jitter_ms FROM calls WHERE ${IN_RANGE}),
-      agg AS (SELECT key, ${KPI_COLUMNS} FROM keyed GROUP BY key),
-      hist AS (SELECT key, avg_mos AS m, COUNT(*) AS n FROM keyed WHERE avg_mos IS NOT NULL GROUP BY key, avg_mos),
-      running AS (SELECT key, m, SUM(n) OVER (PARTITION BY key ORDER BY m ROWS UNBOUNDED PRECEDING) AS upto FROM hist),
-      p5 AS (SELECT r.key, MIN(r.m) AS m FROM running r JOIN agg a ON a.key IS r.key WHERE r.upto > CAST(a.with_mos * ${P5_LEVEL} AS INTEGER) GROUP BY r.key)
-      SELECT agg.*, p5.m AS p5 FROM agg LEFT JOIN p5 ON p5.key IS agg.key
-      ORDER BY agg.judged = 0, CAST(agg.poor AS REAL) / NULLIF(agg.judged, 0) DESC, agg.with_mos = 0, CAST(agg.mos_sum AS REAL) / NULLIF(agg.with_mos, 0), agg.calls DESC,
-        agg.key IS NULL, agg.key
-      LIMIT @limit`).all({ ...range, ...s.params, limit }) as Array<KpiRow & { key: string | null; p5: number | null }>;
-    return rows.map((r) => ({ key: r.key, ...kpisOf(r, r.p5) }));
+    const byDevice = DEVICE_DIMENSIONS.has(slice.by);
+    return this.db.transaction(() => {
+      if (byDevice) {
+        this.db.prepare(`DELETE FROM ${DEVICE_VALUES}`).run();
+        const insert = this.db.prepare(`INSERT INTO ${DEVICE_VALUES} (device_id, value) VALUES (?, ?)`);
+        for (const [id, value] of namedDevices(slice)) insert.run(id, value);
+      }
+      const unit = byDevice ? 'device_id' : slice.by === 'peer' ? PEER_SQL : 'codec';
+      const rows = this.db.prepare(`WITH
+        bins AS MATERIALIZED (SELECT ${unit} AS unit, avg_mos AS m, ${KPI_COLUMNS} FROM calls WHERE ${IN_RANGE} GROUP BY unit, avg_mos),
+        keyed AS MATERIALIZED (SELECT ${byDevice ? 'v.value' : 'bins.unit'} AS key, bins.* FROM bins
+          ${byDevice ? `LEFT JOIN ${DEVICE_VALUES} v ON v.device_id = bins.unit` : ''}),
+        agg AS (SELECT key, SUM(calls) AS calls, SUM(judged) AS judged, SUM(poor) AS poor, SUM(mos_sum) AS mos_sum, SUM(with_mos) AS with_mos,
+          SUM(loss_sum) AS loss_sum, SUM(with_loss) AS with_loss, SUM(jitter_sum) AS jitter_sum, SUM(with_jitter) AS with_jitter, SUM(one_way) AS one_way
+          FROM keyed GROUP BY key),
+        mos AS (SELECT key, m, SUM(with_mos) AS n FROM keyed WHERE m IS NOT NULL GROUP BY key, m),
+        running AS (SELECT key, m, SUM(n) OVER (PARTITION BY key ORDER BY m ROWS UNBOUNDED PRECEDING) AS upto FROM mos),
+        p5 AS (SELECT r.key, MIN(r.m) AS m FROM running r JOIN agg a ON a.key IS r.key WHERE r.upto > CAST(a.with_mos * ${P5_LEVEL} AS INTEGER) GROUP BY r.key)
+        SELECT agg.*, p5.m AS p5 FROM agg LEFT JOIN p5 ON p5.key IS agg.key
+        ORDER BY agg.judged = 0, CAST(agg.poor AS REAL) / NULLIF(agg.judged, 0) DESC, agg.with_mos = 0, CAST(agg.mos_sum AS REAL) / NULLIF(agg.with_mos, 0),
+          agg.calls DESC, agg.key IS NULL, agg.key
+        LIMIT @limit`).all({ ...range, limit }) as Array<KpiRow & { key: string | null; p5: number | null }>;
+      return rows.map((r) => ({ key: r.key, ...kpisOf(r, r.p5) }));
+    })();
   }
 }
 

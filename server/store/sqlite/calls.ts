@@ -92,9 +92,11 @@ export const CALLS_SCHEMA: Schema = {
       SELECT MIN(id) FROM call_samples GROUP BY call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
     CREATE UNIQUE INDEX call_samples_key ON call_samples(call_id, IFNULL(stream_id, 0), IFNULL(direction, ''), source, start_ms, end_ms, kind);
     `,
-    // 4: the fleet quality view reads a time range's calls from this index alone (call-quality.ts).
+    // 4: the fleet quality view reads a time range's calls from this index alone, and finds the
+    // range's 5th-percentile MOS from the low end of the second (call-quality.ts).
     `
     CREATE INDEX calls_quality ON calls(start_ms, verdict, avg_mos, max_loss_pct, max_jitter_ms, device_id, codec, remote_id);
+    CREATE INDEX calls_mos ON calls(avg_mos, start_ms) WHERE avg_mos IS NOT NULL;
     `,
   ],
 };
