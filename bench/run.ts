@@ -11,6 +11,7 @@ import type { BenchOptions, CaseResult } from './harness.js';
 import { apiCase } from './api-case.js';
 import { crashesCase } from './crashes-case.js';
 import { importCase } from './import-case.js';
+import { qualityCase } from './quality-case.js';
 import { recordingsCase } from './recordings-case.js';
 import { reportsCase } from './reports-case.js';
 import { soakCase } from './soak-case.js';
@@ -25,6 +26,7 @@ const CASES: Record<string, (o: BenchOptions) => Promise<CaseResult>> = {
   import: importCase,
   api: apiCase,
   store: storeCase,
+  quality: qualityCase,
   soak: soakCase,
 };
 /** Cases too long for the plain full run: only with `--case NAME` (the smoke run does a short version). */
