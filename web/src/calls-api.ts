@@ -86,6 +86,11 @@ export interface CallQuery {
   to?: number;
   verdict?: Verdict[];
   q?: string;
+  /** Calls that started in [startFrom, startTo) (ISO), as the quality view counts them. */
+  startFrom?: string;
+  startTo?: string;
+  /** The calls behind one quality breakdown row: `{ by: 'model', value: '420HD' }` (NO_VALUE for the unknown row). */
+  slice?: { by: string; value: string };
   sort?: string;
   order?: 'asc' | 'desc';
   offset?: number;
@@ -101,6 +106,9 @@ export async function fetchCalls(query: CallQuery, signal?: AbortSignal): Promis
   if (query.to !== undefined) p.set('to', String(Math.round(query.to)));
   if (query.verdict && query.verdict.length > 0) p.set('verdict', query.verdict.join(','));
   if (query.q) p.set('q', query.q);
+  if (query.startFrom) p.set('startFrom', query.startFrom);
+  if (query.startTo) p.set('startTo', query.startTo);
+  if (query.slice) p.set(query.slice.by, query.slice.value);
   if (query.sort) p.set('sort', query.sort);
   if (query.order) p.set('order', query.order);
   if (query.offset) p.set('offset', String(query.offset));

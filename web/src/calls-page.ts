@@ -8,6 +8,7 @@ import type { LiveConnection } from './live.js';
 import { callTitle, fixed, mosCell, verdictBadge } from './quality.js';
 import { routeHash, setRoute } from './router.js';
 import type { Device } from './types.js';
+import { QUALITY_BY } from './quality-api.js';
 
 const PAGE_SIZE = 50;
 /** A burst of call changes costs one refetch of the page at most this often. */
@@ -41,12 +42,20 @@ const COLUMNS: Column[] = [
   { key: 'verdict', label: 'Verdict' },
 ];
 
-interface View { q: string; verdict: string; since: string; device: string; sort: string; order: 'asc' | 'desc'; page: number }
+interface View {
+  q: string; verdict: string; since: string; device: string; sort: string; order: 'asc' | 'desc'; page: number;
+  /** From the quality view: calls that started in [startFrom, startTo), of one breakdown row. */
+  startFrom: string; startTo: string; slice: { by: string; value: string } | null;
+}
 
 function viewFromParams(p: URLSearchParams): View {
   const sort = COLUMNS.some((c) => c.sort === p.get('sort')) ? (p.get('sort') as string) : 'start';
   const page = Number(p.get('page') ?? '1');
+  const by = QUALITY_BY.find((b) => p.get(b.id));
   return {
+    startFrom: p.get('startFrom') ?? '',
+    startTo: p.get('startTo') ?? '',
+    slice: by ? { by: by.id, value: p.get(by.id) ?? '' } : null,
     q: p.get('q')?.trim() ?? '',
     verdict: VERDICT_FILTERS.has(p.get('verdict') ?? '') ? (p.get('verdict') ?? '') : '',
     since: SINCE.has(p.get('since') ?? '') ? (p.get('since') ?? '') : '',
@@ -63,6 +72,9 @@ function paramsFromView(v: View): URLSearchParams {
   if (v.verdict) p.set('verdict', v.verdict);
   if (v.since) p.set('since', v.since);
   if (v.device) p.set('device', v.device);
+  if (v.startFrom) p.set('startFrom', v.startFrom);
+  if (v.startTo) p.set('startTo', v.startTo);
+  if (v.slice) p.set(v.slice.by, v.slice.value);
   if (v.sort !== 'start' || v.order !== 'desc') {
     p.set('sort', v.sort);
     p.set('order', v.order);
@@ -82,6 +94,8 @@ export class CallsPage {
   private readonly body: HTMLElement;
   private readonly pager: HTMLElement;
   private readonly status: HTMLElement;
+  /** What the quality view's link narrowed the list to, with a button that drops it. */
+  private readonly scope: HTMLElement;
   private devices = new Map<number, Device>();
   private generation = 0;
   private refetchTimer = 0;
@@ -108,7 +122,9 @@ export class CallsPage {
     this.body = el('tbody');
     this.pager = el('div', { class: 'pager' });
     this.status = el('div', { class: 'statusbar', 'aria-live': 'polite' });
+    this.scope = el('div', { class: 'calls-scope', hidden: true });
     this.element = el('div', { class: 'page calls-page' },
+      this.scope,
       el('div', { class: 'toolbar' },
         form,
         el('label', { class: 'field' }, el('span', {}, 'Verdict'), this.verdictSelect),
@@ -158,6 +174,7 @@ export class CallsPage {
     this.verdictSelect.value = v.verdict;
     this.sinceSelect.value = v.since;
     this.renderDeviceOptions();
+    this.renderScope(v);
     this.element.querySelector('.poor-only')?.classList.toggle('on', v.verdict === 'poor');
     clear(this.head);
     for (const c of COLUMNS) {
@@ -195,6 +212,9 @@ export class CallsPage {
         verdict: VERDICT_FILTERS.get(v.verdict)?.verdicts,
         from: since === null ? undefined : Date.now() - since,
         device: v.device || undefined,
+        startFrom: v.startFrom || undefined,
+        startTo: v.startTo || undefined,
+        slice: v.slice ?? undefined,
         sort: v.sort,
         order: v.order,
         offset: (v.page - 1) * PAGE_SIZE,
@@ -213,7 +233,7 @@ export class CallsPage {
     this.status.classList.remove('bad');
     clear(this.body);
     if (calls.length === 0) {
-      const filtered = v.q || v.verdict || v.since || v.device;
+      const filtered = v.q || v.verdict || v.since || v.device || v.startFrom || v.startTo || v.slice;
       this.body.append(el('tr', {}, el('td', { colspan: COLUMNS.length, class: 'empty-row' },
         filtered ? 'No call matches these filters.' : el('span', {}, 'No calls yet. Calls appear when a phone sends debug recordings or quality reports: see ',
           el('a', { href: '#/setup' }, 'Setup'), '.'))));
@@ -254,6 +274,18 @@ export class CallsPage {
     next.addEventListener('click', () => this.onControls('push', { page: v.page + 1 }));
     this.pager.append(prev, el('span', { class: 'range' }, `${count(first)}–${count(last)} of ${count(total)}`), next);
     this.status.textContent = `${count(total)} calls match · page ${count(v.page)} of ${count(pages)} · answered in ${Math.round(tookMs)} ms · updates live${invalid > 0 ? ` · ${invalid} calls had an unexpected shape and are not shown` : ''}`;
+  }
+
+  private renderScope(v: View): void {
+    clear(this.scope);
+    const parts: string[] = [];
+    if (v.slice) parts.push(`${QUALITY_BY.find((b) => b.id === v.slice!.by)?.label ?? v.slice.by}: ${v.slice.value}`);
+    if (v.startFrom || v.startTo) parts.push(`started ${v.startFrom ? dateTime(v.startFrom).slice(0, 16) : '…'} – ${v.startTo ? dateTime(v.startTo).slice(0, 16) : 'now'}`);
+    this.scope.hidden = parts.length === 0;
+    if (parts.length === 0) return;
+    const drop = el('button', { type: 'button', class: 'scope-clear', 'aria-label': 'Show all calls again' }, '×');
+    drop.addEventListener('click', () => this.onControls('push', { startFrom: '', startTo: '', slice: null }));
+    this.scope.append(el('span', { class: 'muted' }, 'From the quality view: '), el('strong', { class: 'scope-text' }, parts.join(' · ')), ' ', drop);
   }
 
   private async loadDevices(): Promise<void> {

@@ -12,6 +12,7 @@ import { LiveConnection } from './live.js';
 import { ensureSession, installCsrfHeader, sessionBar, type SessionInfo } from './login-page.js';
 import { LogsPage } from './logs-page.js';
 import { OverviewPage } from './overview-page.js';
+import { QualityPage } from './quality-page.js';
 import { currentRoute, pathParts } from './router.js';
 import { SetupPage } from './setup-page.js';
 import { StoreBanner } from './store-banner.js';
@@ -37,6 +38,7 @@ interface PageDef {
 const PAGES: PageDef[] = [
   { path: '/', title: 'Overview', nav: true, create: (live) => new OverviewPage(live) },
   { path: '/calls', title: 'Calls', nav: true, create: (live) => new CallsPage(live) },
+  { path: '/quality', title: 'Quality', nav: true, create: () => new QualityPage() },
   { path: '/calls', title: 'Call', nav: false, args: 1, create: (live, [id]) => new CallDetailPage(live, id ?? '') },
   { path: '/devices', title: 'Devices', nav: true, create: () => new DevicesPage() },
   { path: '/devices', title: 'Device', nav: false, args: 1, create: (live, [ref]) => new DeviceDetailPage(live, ref ?? '') },
