@@ -6,6 +6,8 @@ import { PACKAGE_ROOT } from '../server/package-root.js';
 
 export interface BenchOptions {
   readonly smoke: boolean;
+  /** How long a case that runs for a while runs (the soak), when the user says. */
+  readonly minutes?: number;
 }
 
 export interface CaseResult {

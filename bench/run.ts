@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: runs every benchmark case and writes one JSON report plus a human summary.
  * `npm run bench -- --smoke` runs each case for about a second (CI keeps the suite from rotting);
- * `--case NAME` runs one case; `--case soak` (an hour, see bench/soak-case.ts) runs only when named.
+ * `--case NAME` (or just `NAME`) runs one case; the soak runs only when named:
+ * `npm run bench -- soak --minutes 60` (default a few minutes, see bench/soak-case.ts).
+ * Exits 1 when a case reports failures (the soak's loss or unbounded memory).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +36,12 @@ const ON_DEMAND = new Set(['soak']);
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
-const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
+const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--minutes');
+const minutes = args.includes('--minutes') ? Number(args[args.indexOf('--minutes') + 1]) : undefined;
+if (minutes !== undefined && !(minutes > 0)) {
+  process.stderr.write('--minutes: give a positive number of minutes\n');
+  process.exit(2);
+}
 if (only && !CASES[only]) {
   process.stderr.write(`unknown case ${only}; cases: ${Object.keys(CASES).join(', ')}\n`);
   process.exit(2);
@@ -45,7 +52,7 @@ for (const [name, run] of Object.entries(CASES)) {
   if (only && name !== only) continue;
   if (!only && !smoke && ON_DEMAND.has(name)) continue;
   process.stderr.write(`bench: ${name}${smoke ? ' (smoke)' : ''}…\n`);
-  results.push(await run({ smoke }));
+  results.push(await run({ smoke, ...(minutes !== undefined ? { minutes } : {}) }));
 }
 
 const report = {
@@ -66,3 +73,6 @@ for (const c of results) {
   process.stderr.write(`  ${c.name}: ${headline}; peak RSS ${c.peakRssMb ?? '?'} MB${c.ratio != null ? `; ${c.ratio}× the reference` : ''}\n`);
 }
 process.stderr.write(`report written to ${path.relative(process.cwd(), file)}\n`);
+const failed = results.filter((c) => Array.isArray(c.result['failures']) && c.result['failures'].length > 0);
+for (const c of failed) process.stderr.write(`FAILED ${c.name}: ${(c.result['failures'] as string[]).join('; ')}\n`);
+if (failed.length > 0) process.exitCode = 1;

@@ -1,158 +1,178 @@
 /**
- * Soak: syslog at a steady rate (by default half the highest zero-loss rate measured on this
- * machine) for an hour, sampled every 10 s: resident memory, stored vs sent, and the live push
- * latency of a marker line (sent by UDP, received by a socket.io client subscribed to it). A leak
- * shows as an RSS slope, a slowing store as loss or growing latency late in the run.
- * Only run when asked (`npm run bench -- --case soak`); the smoke run does 5 s of it.
+ * Soak: the simulator's fleet (syslog, ACDR recordings, vq-rtcpxr and MS-QoE reports from calls
+ * with impairments) plus a steady syslog load at debug-level rates, for `--minutes` (an hour when
+ * asked: `npm run bench -- soak --minutes 60`). Every minute it prints the collector's RSS, heap,
+ * store size, event-loop lag, counters and a live-tail round trip. It fails when anything sent is
+ * not received (or was dropped by us), or when memory keeps growing after warm-up. A leak shows as a
+ * slope, a slowing store as loss or growing lag late in the run.
  */
-import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io as ioClient, type Socket } from 'socket.io-client';
-import { getJson, peakRssMb, runSender, settle, sleep, startCollectorProcess, stopProcess, UDP_SENDER, type BenchOptions, type CaseResult } from './harness.js';
+import { PACKAGE_ROOT } from '../server/package-root.js';
+import { blaster } from './blaster.js';
+import { freePorts } from './free-ports.js';
+import { getJson, peakRssMb, rssMb, settle, sleep, startCollectorProcess, stopProcess, waitForListener, type BenchOptions, type CaseResult } from './harness.js';
+import { liveLatency, type Percentiles } from './live-probe.js';
+import { syslogTemplates } from './syslog-lines.js';
 
-const DEFAULT_RATE = 25_000;
-const DEFAULT_SECONDS = 3600;
-const SMOKE_RATE = 2000;
-const SMOKE_SECONDS = 5;
-const SAMPLE_INTERVAL_MS = 10_000;
-const SMOKE_SAMPLE_INTERVAL_MS = 1000;
-/** Early and late behaviour are compared over this long at each end (or a third of a shorter run). */
-const COMPARE_WINDOW_S = 600;
-/** Memory grows while caches and the heap warm up; the slope of a long run leaves this start out. */
-const WARMUP_S = 60;
-const BASE_PORT = 47_300;
+const DEFAULT_MINUTES = 3;
+const SMOKE_SECONDS = 6;
+const SAMPLE_INTERVAL_MS = 60_000;
+const SMOKE_SAMPLE_INTERVAL_MS = 2000;
+/** A fleet of this many phones, each starting this many calls an hour: ~3,300 datagrams/s, mostly RTP. */
+const PHONES = Number(process.env.IPP_SOAK_PHONES ?? 200);
+const CALLS_PER_HOUR = Number(process.env.IPP_SOAK_CALLS_PER_HOUR ?? 20);
+/** Syslog beside the fleet: a site's phones at debug log level. */
+const SYSLOG_RATE = Number(process.env.IPP_SOAK_SYSLOG_RATE ?? 5000);
+/** The store is bounded by retention: at this size the oldest lines go, so the disk is flat too. */
+const RETENTION_MB = 2000;
+/** Memory is judged only on runs this long: shorter ones are still warming up. */
+const JUDGE_MEMORY_AFTER_S = 600;
+const WARMUP_S = 300;
+/** Past this RSS slope (after warm-up) memory is called unbounded. */
+const MAX_RSS_SLOPE_MB_PER_HOUR = 50;
 const MARKER = 'soak-marker';
 
-interface Sample { atS: number; rssMb: number | null; sentEstimate: number; stored: number; dropped: number; latencyMs: number | null }
-interface Health { counters: Record<string, { stored: number; dropped: number }> }
+/** Where each kind of the simulator's datagrams is counted by the collector. */
+const SOURCE_OF_KIND: Record<string, string> = {
+  'syslog': 'syslog-udp', 'acdr-rtp': 'recordings', 'acdr-rtcp': 'recordings', 'sip-publish': 'sip-udp', 'sip-service': 'sip-udp',
+};
+const SOURCES = ['syslog-udp', 'recordings', 'sip-udp'] as const;
+
+interface SourceCounters { received: number; stored: number; dropped: number; malformed: number; kernelDropped: number }
+interface Health {
+  counters: Record<string, SourceCounters>;
+  store: { sizeBytes: number; logs: number; searchIndexLag: number };
+  process: { rssMb: number; heapUsedMb: number; eventLoopLag: { p99Ms: number; maxMs: number } };
+}
+interface Sample {
+  minute: number; atS: number; rssMb: number | null; heapUsedMb: number; storeMb: number; storedLogs: number; indexLag: number;
+  eventLoopP99Ms: number; eventLoopMaxMs: number; live: Percentiles & { missed: number };
+  counters: Record<string, SourceCounters>;
+}
 
 export async function soakCase(o: BenchOptions): Promise<CaseResult> {
-  const rate = o.smoke ? SMOKE_RATE : Number(process.env.IPP_SOAK_RATE ?? DEFAULT_RATE);
-  const seconds = o.smoke ? SMOKE_SECONDS : Number(process.env.IPP_SOAK_SECONDS ?? DEFAULT_SECONDS);
+  const seconds = o.smoke ? SMOKE_SECONDS : Math.round((o.minutes ?? DEFAULT_MINUTES) * 60);
   const intervalMs = o.smoke ? SMOKE_SAMPLE_INTERVAL_MS : SAMPLE_INTERVAL_MS;
+  const syslogRate = o.smoke ? 500 : SYSLOG_RATE;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-soak-'));
-  const [web, udp] = [BASE_PORT, BASE_PORT + 1];
-  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', String(udp),
-    '--syslog-tcp-port', '0', '--recording-port', '0', '--sip-port', '0', '--retention-max-mb', '100000']);
+  const ports = await freePorts(1, 3);
+  const [web, syslog, recordings, sip] = [ports.tcp[0]!, ports.udp[0]!, ports.udp[1]!, ports.udp[2]!];
+  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', String(syslog),
+    '--syslog-tcp-port', '0', '--recording-port', String(recordings), '--sip-port', String(sip), '--retention-max-mb', String(RETENTION_MB)]);
   const base = `http://127.0.0.1:${web}`;
   const health = () => getJson<Health>(`${base}/api/health`);
-  for (let i = 0; i < 100; i++) {
-    try { await health(); break; } catch { await sleep(100); }
-  }
-  const live = await subscribe(base);
-  const markers = dgram.createSocket('udp4');
+  const eventsFile = path.join(dataDir, 'fleet.events.json');
   try {
+    for (const l of ['syslog-udp', 'recordings', 'sip-udp']) await waitForListener(base, l);
+    const fleet = runSimulator(['--target', '127.0.0.1', '--syslog-port', String(syslog), '--recording-port', String(recordings), '--sip-port', String(sip),
+      '--phones', String(PHONES), '--calls-per-hour', String(CALLS_PER_HOUR), '--duration', String(seconds), '--seed', '7', '--events', eventsFile]);
+    const blast = blaster();
+    const syslogLoad = blast
+      ? blast.send(syslog, syslogRate * seconds, syslogRate, blast.writePool(syslogTemplates()), 0)
+      : Promise.resolve({ sent: 0, elapsedMs: 0 });
+    const started = performance.now();
+    let fleetDone = false;
+    void fleet.finally(() => { fleetDone = true; });
     const samples: Sample[] = [];
-    const start = performance.now();
-    const sending = runSender(UDP_SENDER, ['127.0.0.1', String(udp), String(rate), String(seconds)]);
-    let done = false;
-    void sending.finally(() => { done = true; });
-    for (let n = 0; !done; n++) {
-      await Promise.race([sleep(intervalMs), sending]);
-      if (done) break;
-      const latencyMs = await live.roundTrip(n, (text) => new Promise<void>((r) => markers.send(text, udp, '127.0.0.1', () => r())));
+    let markersSent = 0;
+    for (let minute = 1; !fleetDone; minute++) {
+      await Promise.race([sleep(intervalMs), fleet]);
+      if (fleetDone) break;
+      const live = await liveLatency({ base, syslogPort: syslog, marker: `${MARKER}${minute}x`, count: 10, ratePerS: 20, timeoutMs: 3000 });
+      markersSent += 10;
       const h = await health();
-      const atS = (performance.now() - start) / 1000;
-      samples.push({
-        atS: round(atS), rssMb: currentRssMb(child.pid!), sentEstimate: Math.min(Math.round(rate * atS), rate * seconds),
-        stored: h.counters['syslog-udp']?.stored ?? 0, dropped: h.counters['syslog-udp']?.dropped ?? 0, latencyMs,
-      });
+      const s: Sample = {
+        minute, atS: round((performance.now() - started) / 1000), rssMb: rssMb(child.pid!), heapUsedMb: h.process.heapUsedMb,
+        storeMb: round(h.store.sizeBytes / 2 ** 20), storedLogs: h.store.logs, indexLag: h.store.searchIndexLag,
+        eventLoopP99Ms: h.process.eventLoopLag.p99Ms, eventLoopMaxMs: h.process.eventLoopLag.maxMs,
+        live: { ...live.latency, missed: live.missed }, counters: pick(h.counters),
+      };
+      samples.push(s);
+      process.stderr.write(`soak ${o.smoke ? `${s.atS}s` : `min ${minute}`}: rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB, store ${s.storeMb} MB (${s.storedLogs} lines, index lag ${s.indexLag}), ` +
+        `loop p99 ${s.eventLoopP99Ms} ms (max ${s.eventLoopMaxMs}), live p99 ${s.live.p99} ms, ` +
+        SOURCES.map((src) => `${src} ${s.counters[src]!.received}/${s.counters[src]!.dropped}/${s.counters[src]!.kernelDropped}`).join(', ') + ' (received/dropped/kernel)\n');
     }
-    const { sent } = await sending;
-    const markersSent = samples.length;
-    const stored = await settle(async () => (await health()).counters['syslog-udp']?.stored ?? 0);
-    const dropped = (await health()).counters['syslog-udp']?.dropped ?? 0;
-    const window = Math.min(COMPARE_WINDOW_S, seconds / 3);
-    const early = samples.filter((s) => s.atS <= window);
-    const late = samples.filter((s) => s.atS >= seconds - window);
+    const simulated = await fleet;
+    const blasted = await syslogLoad;
+    const sent: Record<string, number> = Object.fromEntries(SOURCES.map((s) => [s, 0]));
+    for (const [kind, n] of Object.entries(simulated.counts)) sent[SOURCE_OF_KIND[kind] ?? kind] = (sent[SOURCE_OF_KIND[kind] ?? kind] ?? 0) + n;
+    sent['syslog-udp']! += blasted.sent + markersSent;
+    await settle(async () => SOURCES.reduce(async (a, src) => (await a) + ((await health()).counters[src]?.received ?? 0), Promise.resolve(0)));
+    const final = pick((await health()).counters);
+    const books = Object.fromEntries(SOURCES.map((src) => {
+      const c = final[src]!;
+      return [src, { sent: sent[src]!, ...c, lost: sent[src]! - c.received + c.dropped }];
+    }));
+    const failures: string[] = [];
+    for (const [src, b] of Object.entries(books)) if (b.lost !== 0) failures.push(`${src}: ${b.lost} of ${b.sent} lost (${b.kernelDropped} in the kernel buffer, ${b.dropped} dropped by the collector)`);
+    const judged = samples.filter((s) => s.atS >= WARMUP_S);
+    const slope = seconds >= JUDGE_MEMORY_AFTER_S ? slopePerHour(judged.map((s) => [s.atS, s.rssMb])) : null;
+    if (slope !== null && slope > MAX_RSS_SLOPE_MB_PER_HOUR) failures.push(`RSS grows ${slope} MB/h after warm-up (limit ${MAX_RSS_SLOPE_MB_PER_HOUR})`);
     return {
       name: 'soak',
-      load: `UDP syslog over loopback at ${rate} lines/s for ${seconds} s (80-400 byte lines), one marker line per ${intervalMs / 1000} s sample timed through a live socket.io subscription`,
+      load: `the simulator's fleet (${PHONES} phones, ${CALLS_PER_HOUR} calls/h each: ${simulated.datagrams} datagrams, ${simulated.calls} calls) ` +
+        `plus ${syslogRate} syslog lines/s for ${seconds} s over loopback; a live-tail round trip of 10 marker lines per ${intervalMs / 1000} s sample; retention at ${RETENTION_MB} MB`,
       result: {
-        rateLinesPerS: rate,
         seconds,
-        sent,
-        stored: stored - markersSent,
-        lost: sent + markersSent - stored,
-        dropped,
-        lossPct: round(((sent + markersSent - stored) / Math.max(1, sent + markersSent)) * 100, 4),
-        rssSlopeMbPerHour: rssSlopeMbPerHour(seconds > 3 * WARMUP_S ? samples.filter((s) => s.atS >= WARMUP_S) : samples),
-        latencyMs: { first: percentiles(early), last: percentiles(late), windowS: window },
-        markersMissed: samples.filter((s) => s.latencyMs === null).length,
+        passed: failures.length === 0,
+        failures,
+        books,
+        rssMb: { first: samples[0]?.rssMb ?? null, last: samples.at(-1)?.rssMb ?? null, slopeMbPerHourAfterWarmup: slope, judged: slope !== null },
+        heapUsedMb: { first: samples[0]?.heapUsedMb ?? null, last: samples.at(-1)?.heapUsedMb ?? null, slopeMbPerHourAfterWarmup: slopePerHour(judged.map((s) => [s.atS, s.heapUsedMb])) },
+        storeMb: { first: samples[0]?.storeMb ?? null, last: samples.at(-1)?.storeMb ?? null },
+        eventLoopP99Ms: { worst: Math.max(0, ...samples.map((s) => s.eventLoopP99Ms)), last: samples.at(-1)?.eventLoopP99Ms ?? null },
+        liveP99Ms: { first: samples[0]?.live.p99 ?? null, last: samples.at(-1)?.live.p99 ?? null, missed: samples.reduce((a, s) => a + s.live.missed, 0) },
+        sentDatagrams: Object.values(sent).reduce((a, b) => a + b, 0),
         samples,
       },
       peakRssMb: peakRssMb(child.pid!),
-      notes: ['sender, collector and this sampler share the 2 cores; the default rate is half the syslog case\'s highest zero-loss rate (IPP_SOAK_RATE, IPP_SOAK_SECONDS change it)'],
+      notes: [
+        'simulator, syslog sender, collector and this sampler share the 2 cores',
+        'lost = sent − received + dropped per source: what the kernel dropped is not received, so it counts as lost',
+        `memory is judged (slope after ${WARMUP_S} s) only on runs of ${JUDGE_MEMORY_AFTER_S} s or more`,
+        'IPP_SOAK_PHONES, IPP_SOAK_CALLS_PER_HOUR and IPP_SOAK_SYSLOG_RATE change the load',
+      ],
     };
   } finally {
-    markers.close();
-    live.close();
     await stopProcess(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Resident memory now (VmRSS), in MB. */
-function currentRssMb(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
+interface Simulated { counts: Record<string, number>; datagrams: number; calls: number }
+
+/** Runs `ipp-collector simulate` live and reads what it sent from its event log. */
+function runSimulator(args: string[]): Promise<Simulated> {
+  const eventsFile = args[args.indexOf('--events') + 1]!;
+  return new Promise((resolve, reject) => {
+    const sim = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist/server/cli.js'), 'simulate', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    sim.on('error', reject);
+    sim.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`simulate exited ${code}`));
+      const log = JSON.parse(readFileSync(eventsFile, 'utf8')) as { counts: Record<string, number>; calls: unknown[] };
+      resolve({ counts: log.counts, datagrams: Object.values(log.counts).reduce((a, b) => a + b, 0), calls: log.calls.length });
+    });
+  });
 }
 
-const MARKER_TIMEOUT_MS = 5000;
-
-/** A live-tail client subscribed to the marker lines; `roundTrip` sends one and times its arrival. */
-async function subscribe(base: string): Promise<{ roundTrip(n: number, send: (text: string) => Promise<void>): Promise<number | null>; close(): void }> {
-  const socket: Socket = ioClient(base, { transports: ['websocket'] });
-  const waiting = new Map<string, (at: number) => void>();
-  socket.on('logs:batch', (batch: { lines: Array<{ message: string }> }) => {
-    const at = performance.now();
-    for (const line of batch.lines) {
-      const key = /soak-marker-\d+/.exec(line.message)?.[0];
-      if (key) waiting.get(key)?.(at);
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  await new Promise<void>((resolve) => socket.emit('logs:subscribe', { q: MARKER }, () => resolve()));
-  return {
-    async roundTrip(n, send) {
-      const key = `${MARKER}-${n}`;
-      const arrived = new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), MARKER_TIMEOUT_MS);
-        waiting.set(key, (at) => { clearTimeout(timer); resolve(at); });
-      });
-      const sentAt = performance.now();
-      await send(`<134>Nov 26 10:00:01 voip_task[412]: ${key} live latency probe`);
-      const at = await arrived;
-      waiting.delete(key);
-      return at === null ? null : round(at - sentAt);
-    },
-    close: () => socket.close(),
-  };
+function pick(counters: Record<string, SourceCounters>): Record<string, SourceCounters> {
+  return Object.fromEntries(SOURCES.map((src) => {
+    const c = counters[src];
+    return [src, { received: c?.received ?? 0, stored: c?.stored ?? 0, dropped: c?.dropped ?? 0, malformed: c?.malformed ?? 0, kernelDropped: c?.kernelDropped ?? 0 }];
+  }));
 }
 
-/** Least-squares slope of RSS over time, in MB per hour. */
-function rssSlopeMbPerHour(samples: readonly Sample[]): number | null {
-  const pts = samples.filter((s) => s.rssMb !== null).map((s) => ({ x: s.atS / 3600, y: s.rssMb! }));
+/** Least-squares slope of a value over time (seconds), per hour. */
+function slopePerHour(points: ReadonlyArray<readonly [number, number | null]>): number | null {
+  const pts = points.filter((p): p is [number, number] => p[1] !== null).map(([s, y]) => ({ x: s / 3600, y }));
   if (pts.length < 2) return null;
   const mx = pts.reduce((a, p) => a + p.x, 0) / pts.length;
   const my = pts.reduce((a, p) => a + p.y, 0) / pts.length;
   const sxx = pts.reduce((a, p) => a + (p.x - mx) ** 2, 0);
   return sxx === 0 ? null : round(pts.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx);
-}
-
-function percentiles(samples: readonly Sample[]): { p50: number | null; p99: number | null; n: number } {
-  const v = samples.map((s) => s.latencyMs).filter((x): x is number => x !== null).sort((a, b) => a - b);
-  const at = (q: number) => (v.length === 0 ? null : v[Math.min(v.length - 1, Math.ceil(q * v.length) - 1)]!);
-  return { p50: at(0.5), p99: at(0.99), n: v.length };
 }
 
 function round(x: number, digits = 1): number {

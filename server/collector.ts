@@ -15,6 +15,7 @@ import { callsRouter } from './api/calls-routes.js';
 import { qualityRouter } from './api/quality-routes.js';
 import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
+import { ProcessVitalsMonitor } from './process-vitals.js';
 import { recordingsRouter } from './api/recordings-routes.js';
 import { FleetMetrics } from './metrics/prometheus.js';
 import { parseSites } from './fleet/sites.js';
@@ -104,6 +105,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   let live: LiveHub | null = null;
   let ingest: SyslogIngest | null = null;
   const listeners: Listener[] = [];
+  const vitals = new ProcessVitalsMonitor();
   const sites = parseSites(config.sites);
   const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites });
   const deps: ApiDeps = {
@@ -119,6 +121,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     live: () => live,
     now,
     extraHealth: () => ({
+      process: vitals.read(),
       auth: { mode: auth.mode, failedLogins: auth.throttle.failures, throttledLogins: auth.throttle.refused, auditLost: auth.auditLost },
       guards: guards.health(),
       fleet: store.shared ? {
@@ -259,6 +262,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
         clearInterval(retention);
         if (fleetDevices) clearInterval(fleetDevices);
         stopKernelDrops();
+        vitals.stop();
         await dropFolder?.close();
         await Promise.all(listeners.filter((l) => l.status.name !== 'web').map((l) => l.close()));
         await writer.close();
