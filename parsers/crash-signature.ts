@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ElfCore } from './elf-core.js';
+import { itaniumFunctionName } from './itanium-name.js';
 import type { FallbackCrashText, Tombstone } from './tombstone.js';
 
 export const SIGNATURE_VERSION = 1;
@@ -115,8 +116,13 @@ export function moduleBasename(path: string): string {
   return clean.slice(clean.lastIndexOf('/') + 1);
 }
 
-/** Demangled name without parameters, template arguments or return type (`a::B<x>::f(int) const` → `a::B::f`). */
+/**
+ * Demangled name without parameters, template arguments or return type (`a::B<x>::f(int) const` → `a::B::f`);
+ * a mangled `_Z…` name (protobuf tombstones of Android 12–13) gives the same.
+ */
 export function functionName(demangled: string): string {
+  const fromMangled = itaniumFunctionName(demangled.trim());
+  if (fromMangled !== undefined) return fromMangled;
   let name = demangled.trim().replace(/\s+const$/, '');
   if (name.endsWith(')')) {
     let depth = 0;
@@ -135,7 +141,14 @@ export function functionName(demangled: string): string {
     else if (char === '>' && depth > 0) depth--;
     else if (depth === 0) withoutTemplates += char;
   }
-  const lastSpace = withoutTemplates.lastIndexOf(' ');
+  // The return type ends at the last space outside parentheses: "(anonymous namespace)::f" keeps its own.
+  let lastSpace = -1;
+  depth = 0;
+  for (let i = 0; i < withoutTemplates.length; i++) {
+    if (withoutTemplates[i] === '(') depth++;
+    else if (withoutTemplates[i] === ')') depth--;
+    else if (withoutTemplates[i] === ' ' && depth === 0) lastSpace = i;
+  }
   return (lastSpace >= 0 ? withoutTemplates.slice(lastSpace + 1) : withoutTemplates).trim();
 }
 

@@ -1,14 +1,15 @@
 /**
  * Android debuggerd tombstones (crash-dumps spec §2): text in every dialect from 4.4 to 14, with
  * or without logcat prefixes, several per file; a best-effort extractor for crash text that is not
- * debuggerd's (§2.8, marked `fallback`); and recognition of Android 12+ protobuf tombstones, of
- * which only the top-level header fields are read (the full schema needs tombstone.proto).
+ * debuggerd's (§2.8, marked `fallback`); and Android 12+ protobuf tombstones, decoded whole by
+ * tombstone-proto.ts into the same `Tombstone` record.
  *
  * Field names follow debuggerd's own labels (no tshark dissector exists): `buildFingerprint` =
  * "Build fingerprint", `signal.codeName` = the name in "code N (NAME)", `frames[].relPc` = "pc".
  */
-import { decodeError, type DecodeError } from './decode-error.js';
+import { decodeError, isDecodeError, type DecodeError } from './decode-error.js';
 import { genericSignalNumber } from './elf-core/arch.js';
+import { decodeProtoTombstone, looksLikeProtoTombstone } from './tombstone-proto.js';
 
 const FORMAT = 'tombstone';
 
@@ -24,6 +25,8 @@ export interface TombstoneFrame {
   readonly function?: string;
   readonly functionOffset?: number;
   readonly buildId?: string;
+  /** Absolute pc: only protobuf tombstones carry it. */
+  readonly pc?: string;
 }
 
 export interface TombstoneThread {
@@ -34,6 +37,8 @@ export interface TombstoneThread {
   readonly registers: Readonly<Record<string, string>>;
   readonly fpRegisters: Readonly<Record<string, string>>;
   readonly frames: readonly TombstoneFrame[];
+  /** Unwinder notes on the backtrace (protobuf `backtrace_note`). */
+  readonly notes?: readonly string[];
 }
 
 export interface TombstoneSignal {
@@ -61,8 +66,26 @@ export interface MemoryMapEntry {
   readonly fault: boolean;
 }
 
+export interface TombstoneOpenFile {
+  readonly fd: number;
+  readonly path: string;
+  /** fdsan owner ("unowned" when absent) and its tag, hex. */
+  readonly owner?: string;
+  readonly tag?: string;
+}
+
+export interface TombstoneLogBuffer {
+  readonly name: string;
+  readonly messages: ReadonlyArray<{
+    readonly timestamp: string; readonly pid: number; readonly tid: number;
+    /** logcat's letter: V D I W E F. */
+    readonly priority: string; readonly tag: string; readonly message: string;
+  }>;
+}
+
+/** One crash, from debuggerd text or from a protobuf tombstone (`kind` says which). */
 export interface Tombstone {
-  readonly kind: 'tombstone-text';
+  readonly kind: 'tombstone-text' | 'tombstone-proto';
   readonly dialect: TombstoneDialect;
   readonly buildFingerprint?: string;
   readonly revision?: string;
@@ -72,17 +95,23 @@ export interface Tombstone {
   readonly logcatTime?: string;
   readonly processUptimeSeconds?: number;
   readonly cmdline?: string;
+  /** argv as the protobuf tombstone keeps it (`cmdline` is it joined by spaces). */
+  readonly commandLine?: readonly string[];
   readonly pid?: number;
   readonly tid?: number;
   readonly threadName?: string;
   readonly processName?: string;
   readonly uid?: number;
+  readonly selinuxLabel?: string;
   readonly signal?: TombstoneSignal;
   readonly causes: readonly string[];
   readonly abortMessage?: string;
   /** Crashing thread first; `threads.length` is the thread count. */
   readonly threads: readonly TombstoneThread[];
   readonly memoryMap: readonly MemoryMapEntry[];
+  readonly openFiles: readonly TombstoneOpenFile[];
+  /** Protobuf tombstones only: the text's log sections are logcat lines of other tags, not read. */
+  readonly logBuffers?: readonly TombstoneLogBuffer[];
 }
 
 export interface FallbackCrashText {
@@ -97,30 +126,19 @@ export interface FallbackCrashText {
   readonly memoryMap: readonly MemoryMapEntry[];
 }
 
-export interface ProtoTombstone {
-  readonly kind: 'tombstone-proto';
-  /** Only top-level scalar fields are read; threads/frames need the AOSP schema. */
-  readonly buildFingerprint?: string;
-  readonly revision?: string;
-  readonly timestamp?: string;
-  readonly pid?: number;
-  readonly tid?: number;
-  readonly uid?: number;
-  readonly commandLine: readonly string[];
-  readonly abortMessage?: string;
-}
-
 export type TombstoneFile =
   | { readonly format: 'tombstone'; readonly kind: 'tombstone-text'; readonly tombstones: readonly Tombstone[] }
   | { readonly format: 'tombstone'; readonly kind: 'unknown-text'; readonly fallback: FallbackCrashText }
-  | { readonly format: 'tombstone'; readonly kind: 'tombstone-proto'; readonly proto: ProtoTombstone };
+  | { readonly format: 'tombstone'; readonly kind: 'tombstone-proto'; readonly tombstone: Tombstone; readonly problems: readonly string[] };
 
 export function decodeTombstone(input: string | Uint8Array): TombstoneFile | DecodeError {
   try {
     if (input instanceof Uint8Array) {
       if (input.length === 0) return decodeError(FORMAT, 'empty input: 0 bytes', 0);
-      const proto = looksLikeProtoTombstone(input) ? decodeProtoHeader(input) : undefined;
-      if (proto !== undefined) return { format: FORMAT, kind: 'tombstone-proto', proto };
+      if (looksLikeProtoTombstone(input)) {
+        const proto = decodeProtoTombstone(input);
+        return isDecodeError(proto) ? proto : { format: FORMAT, kind: 'tombstone-proto', tombstone: proto.tombstone, problems: proto.problems };
+      }
       return decodeText(new TextDecoder('utf-8', { fatal: false }).decode(input));
     }
     return decodeText(input);
@@ -174,6 +192,7 @@ const REGISTER_LINE = /^\s+(?:[a-z][a-z0-9]{0,5}\s+[0-9a-f]{8,32}\s*)+$/;
 const FP_REGISTER = /^(?:d\d+|v\d+|scr|fpsr|fpcr)$/;
 const FRAME_LINE = /^\s*#(\d+)\s+pc\s+([0-9a-f]+)\s+(.*)$/;
 const MAP_LINE = /^(--->|\s*)([0-9a-f']+)-([0-9a-f']+) ([r-][w-][x-])(.*)$/;
+const OPEN_FILE_LINE = /^\s*fd (\d+): (.*) \((?:unowned|owned by (.+) (0x[0-9a-f]+))\)$/;
 /** 9+ collects pc/lr/sp into a last row without the flags register that legacy rows end with. */
 const SPECIAL_REGISTER_ROW = /\s(?:pc|rip|eip)\s/;
 const LEGACY_FLAGS_REGISTER = /\s(?:cpsr|eflags|flags|pstate)\s/;
@@ -203,6 +222,7 @@ interface Draft {
   abortOpen: boolean;
   threads: MutableThread[];
   memoryMap: MemoryMapEntry[];
+  openFiles: TombstoneOpenFile[];
   twoSpaceFrames: boolean;
   newRegisters: boolean;
 }
@@ -238,7 +258,7 @@ function decodeText(text: string): TombstoneFile | DecodeError {
 }
 
 function newDraft(logcatTime: string | undefined): Draft {
-  return { header: {}, causes: [], abortOpen: false, threads: [], memoryMap: [], twoSpaceFrames: false, newRegisters: false, ...(logcatTime ? { logcatTime } : {}) };
+  return { header: {}, causes: [], abortOpen: false, threads: [], memoryMap: [], openFiles: [], twoSpaceFrames: false, newRegisters: false, ...(logcatTime ? { logcatTime } : {}) };
 }
 
 function parseLine(draft: Draft, t: string, section: Section): Section {
@@ -304,6 +324,11 @@ function parseLine(draft: Draft, t: string, section: Section): Section {
   if (section === 'maps') {
     const entry = parseMapLine(t);
     if (entry) draft.memoryMap.push(entry);
+    return section;
+  }
+  if (section === 'open-files') {
+    const fd = OPEN_FILE_LINE.exec(t);
+    if (fd) draft.openFiles.push({ fd: Number(fd[1]), path: fd[2] ?? '', ...(fd[3] !== undefined ? { owner: fd[3], tag: normalizeHex(fd[4]!) } : {}) });
     return section;
   }
   if (section === 'none' && current && REGISTER_LINE.test(t)) {
@@ -439,6 +464,7 @@ function finish(draft: Draft): Tombstone {
     ...(draft.abortMessage !== undefined ? { abortMessage: draft.abortMessage } : {}),
     threads: draft.threads,
     memoryMap: draft.memoryMap,
+    openFiles: draft.openFiles,
   };
 }
 
@@ -515,69 +541,4 @@ function placeInMaps(maps: readonly MemoryMapEntry[], pc: bigint): { module: str
 
 function hex(value: bigint): string {
   return `0x${value.toString(16)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Android 12+ protobuf tombstones (spec §2.6): no magic, so sniff field 1 (arch varint) or field 2
-// (build_fingerprint) followed by a printable fingerprint.
-
-const MAX_PROTO_FIELDS = 4096;
-
-function looksLikeProtoTombstone(bytes: Uint8Array): boolean {
-  const first = bytes[0];
-  if (first !== 0x08 && first !== 0x12) return false;
-  const header = decodeProtoHeader(bytes);
-  return header?.buildFingerprint !== undefined && /^[\x20-\x7e]+\/[\x20-\x7e]+:[\x20-\x7e]+$/.test(header.buildFingerprint);
-}
-
-/** Top-level fields of `Tombstone` from AOSP tombstone.proto: 2 fingerprint, 3 revision, 4 timestamp, 5 pid, 6 tid, 7 uid, 9 command_line, 14 abort_message. */
-function decodeProtoHeader(bytes: Uint8Array): ProtoTombstone | undefined {
-  const strings = new Map<number, string>();
-  const numbers = new Map<number, number>();
-  const commandLine: string[] = [];
-  let at = 0;
-  for (let fields = 0; at < bytes.length && fields < MAX_PROTO_FIELDS; fields++) {
-    const key = readVarint(bytes, at);
-    if (key === undefined) return undefined;
-    at = key.next;
-    const field = Math.floor(key.value / 8);
-    const wireType = key.value % 8;
-    if (wireType === 0) {
-      const value = readVarint(bytes, at);
-      if (value === undefined) return undefined;
-      numbers.set(field, value.value);
-      at = value.next;
-    } else if (wireType === 2) {
-      const length = readVarint(bytes, at);
-      if (length === undefined || length.next + length.value > bytes.length) return undefined;
-      const body = bytes.subarray(length.next, length.next + length.value);
-      if ([2, 3, 4, 9, 14].includes(field)) {
-        const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
-        if (field === 9) commandLine.push(text);
-        else strings.set(field, text);
-      }
-      at = length.next + length.value;
-    } else if (wireType === 1 || wireType === 5) {
-      at += wireType === 1 ? 8 : 4;
-    } else {
-      return undefined;
-    }
-  }
-  const optional = <T>(key: string, value: T | undefined): Partial<Record<string, T>> => (value === undefined ? {} : { [key]: value });
-  return {
-    kind: 'tombstone-proto',
-    ...optional('buildFingerprint', strings.get(2)), ...optional('revision', strings.get(3)), ...optional('timestamp', strings.get(4)),
-    ...optional('pid', numbers.get(5)), ...optional('tid', numbers.get(6)), ...optional('uid', numbers.get(7)),
-    commandLine, ...optional('abortMessage', strings.get(14)),
-  };
-}
-
-function readVarint(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  for (let i = 0; i < 10 && at + i < bytes.length; i++) {
-    const byte = bytes[at + i]!;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return value <= Number.MAX_SAFE_INTEGER ? { value, next: at + i + 1 } : undefined;
-  }
-  return undefined;
 }

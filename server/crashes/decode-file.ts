@@ -9,7 +9,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeElfCore, type ByteSource } from '../../parsers/elf-core.js';
 import { decodeElfSymbols, type ElfSymbols } from '../../parsers/elf-symbols.js';
 import { decodeTombstone } from '../../parsers/tombstone.js';
-import { reportFromCore, reportFromFallback, reportFromProto, reportFromTombstone, type CrashReport } from './report.js';
+import { reportFromCore, reportFromFallback, reportFromTombstone, type CrashReport } from './report.js';
 
 /** Tombstones are kilobytes; a text file far past this is a log, not a crash report. */
 export const MAX_TEXT_BYTES = 32 * 1024 * 1024;
@@ -55,7 +55,7 @@ function decodeText(leaf: Leaf): LeafResult {
   if (isDecodeError(decoded)) return { kind: 'rejected', reason: `tombstone: ${decoded.message}` };
   switch (decoded.kind) {
     case 'tombstone-text': return { kind: 'crashes', reports: decoded.tombstones.map((t) => withArchiveTime(reportFromTombstone(t, leaf.member), leaf.mtimeMs)) };
-    case 'tombstone-proto': return { kind: 'crashes', reports: [withArchiveTime(reportFromProto(decoded.proto, leaf.member), leaf.mtimeMs)] };
+    case 'tombstone-proto': return { kind: 'crashes', reports: [withArchiveTime(reportFromTombstone(decoded.tombstone, leaf.member, decoded.problems), leaf.mtimeMs)] };
     case 'unknown-text': {
       const f = decoded.fallback;
       if (f.signal === undefined && f.frames.length === 0) {

@@ -8,7 +8,7 @@ import {
   crashSignature, signatureInputFromCore, signatureInputFromFallback, signatureInputFromTombstone, type CrashSignature, type SignatureInput,
 } from '../../parsers/crash-signature.js';
 import type { ElfCore } from '../../parsers/elf-core.js';
-import type { FallbackCrashText, ProtoTombstone, Tombstone } from '../../parsers/tombstone.js';
+import type { FallbackCrashText, Tombstone } from '../../parsers/tombstone.js';
 
 export type CrashFrameTrust = 'context' | 'fp' | 'scan' | 'reported';
 
@@ -64,13 +64,15 @@ export interface CrashReport {
   /** Crashing thread first. */
   readonly threads: readonly CrashThread[];
   readonly modules: readonly CrashModule[];
-  readonly decoded: ElfCore | Tombstone | FallbackCrashText | ProtoTombstone;
+  readonly decoded: ElfCore | Tombstone | FallbackCrashText;
 }
 
-export function reportFromTombstone(t: Tombstone, member: string): CrashReport {
+/** Text and protobuf tombstones alike; `problems` are the parts of a damaged .pb that were lost. */
+export function reportFromTombstone(t: Tombstone, member: string, problems: readonly string[] = []): CrashReport {
   const crashedAt = tombstoneTime(t.timestamp);
   return {
-    source: 'tombstone', dialect: t.dialect, member, partial: false, partialReasons: [], warnings: [],
+    source: t.kind === 'tombstone-proto' ? 'tombstone-proto' : 'tombstone', dialect: t.dialect, member,
+    partial: problems.length > 0, partialReasons: problems, warnings: [],
     ...(t.abi !== undefined ? { arch: t.abi } : {}),
     process: {
       ...(t.processName !== undefined ? { name: t.processName } : {}), ...(t.pid !== undefined ? { pid: t.pid } : {}),
@@ -86,7 +88,7 @@ export function reportFromTombstone(t: Tombstone, member: string): CrashReport {
       tid: thread.tid, name: thread.name, crashing: i === 0, registers: thread.registers,
       frames: thread.frames.map((f) => ({
         index: f.index, module: f.module, offset: f.relPc, elfAddress: f.relPc, trust: 'reported' as const,
-        ...(f.buildId !== undefined ? { buildId: f.buildId } : {}),
+        ...(f.pc !== undefined ? { pc: f.pc } : {}), ...(f.buildId !== undefined ? { buildId: f.buildId } : {}),
         ...(f.function !== undefined ? { function: f.function, functionSource: 'report' as const } : {}),
         ...(f.functionOffset !== undefined ? { functionOffset: f.functionOffset } : {}),
       })),
@@ -145,25 +147,6 @@ export function reportFromFallback(text: FallbackCrashText, member: string): Cra
   };
 }
 
-export function reportFromProto(proto: ProtoTombstone, member: string): CrashReport {
-  const crashedAt = tombstoneTime(proto.timestamp);
-  return {
-    source: 'tombstone-proto', member, partial: true,
-    partialReasons: ['Android 12+ protobuf tombstone: only the header is read (threads need the AOSP schema)'], warnings: [],
-    process: {
-      ...(proto.commandLine[0] !== undefined ? { name: proto.commandLine[0], args: proto.commandLine.join(' ') } : {}),
-      ...(proto.pid !== undefined ? { pid: proto.pid } : {}), ...(proto.tid !== undefined ? { tid: proto.tid } : {}),
-    },
-    ...(proto.abortMessage !== undefined ? { abortMessage: proto.abortMessage } : {}),
-    causes: [],
-    ...(proto.buildFingerprint !== undefined ? { buildFingerprint: proto.buildFingerprint } : {}),
-    ...(crashedAt ? { crashedAt, crashedAtSource: 'report' as const } : {}),
-    threads: [],
-    modules: [],
-    decoded: proto,
-  };
-}
-
 /** The v1 signature of a report: the decoder adapter's input, with uploaded-symbol names laid over. */
 export function reportSignature(report: CrashReport, firmware: string | undefined): CrashSignature {
   return crashSignature(signatureInput(report, firmware));
@@ -174,17 +157,9 @@ function signatureInput(report: CrashReport, firmware: string | undefined): Sign
   let base: SignatureInput;
   switch (report.source) {
     case 'core': base = signatureInputFromCore(report.decoded as ElfCore, fw); break;
-    case 'tombstone': base = signatureInputFromTombstone(report.decoded as Tombstone, fw); break;
+    case 'tombstone':
+    case 'tombstone-proto': base = signatureInputFromTombstone(report.decoded as Tombstone, fw); break;
     case 'crash-text': base = signatureInputFromFallback(report.decoded as FallbackCrashText, fw); break;
-    default: {
-      const proto = report.decoded as ProtoTombstone;
-      return {
-        signal: { name: 'SIGABRT' }, frames: [],
-        ...(report.process.name !== undefined ? { processName: report.process.name } : {}),
-        ...(proto.abortMessage !== undefined ? { abortMessage: proto.abortMessage } : {}),
-        ...(fw !== undefined ? { firmware: fw } : {}),
-      };
-    }
   }
   // The adapters map the crashing thread's frames one to one, in order.
   const crashing = report.threads.find((t) => t.crashing)?.frames ?? [];

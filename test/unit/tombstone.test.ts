@@ -166,7 +166,7 @@ describe('fallback for crash text that is not debuggerd', () => {
 });
 
 describe('Android 12+ protobuf tombstones', () => {
-  it('recognises one by its leading fields and reads the header fields', () => {
+  it('recognises one by its leading fields (fully decoded in tombstone-proto.test.ts)', () => {
     const proto = protoMessage([
       [1, 0, 1],
       [2, 2, 'Example/deskphone_arm/deskphone:12/SP1A.210812.016/2.1.638:user/release-keys'],
@@ -177,9 +177,10 @@ describe('Android 12+ protobuf tombstones', () => {
     ]);
     const result = file(proto);
     expect(result.kind).toBe('tombstone-proto');
-    expect(result.kind === 'tombstone-proto' && result.proto).toMatchObject({
-      buildFingerprint: 'Example/deskphone_arm/deskphone:12/SP1A.210812.016/2.1.638:user/release-keys',
+    expect(result.kind === 'tombstone-proto' && result.tombstone).toMatchObject({
+      buildFingerprint: 'Example/deskphone_arm/deskphone:12/SP1A.210812.016/2.1.638:user/release-keys', abi: 'arm64',
       pid: 3121, tid: 3121, uid: 1041, commandLine: ['/vendor/bin/hw/vendor.example.audio@1.0-service'], abortMessage: 'boom',
+      signal: { number: 7 },
     });
   });
 
