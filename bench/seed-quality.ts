@@ -6,11 +6,8 @@
  * 10^6 stored calls, and storing that many through the correlator takes ClickHouse 14 minutes
  * (the store case measures ingest). Devices go through the store contract.
  */
-import Database from 'better-sqlite3';
-import path from 'node:path';
-import { ClickHouseDb, parseStoreUrl } from '../server/store/clickhouse/connection.js';
-import type { TsvValue } from '../server/store/clickhouse/tsv.js';
-import { DATABASE_FILE, openStore } from '../server/store/open-store.js';
+import type { CallRow } from '../server/store/call-rows.js';
+import { openStore, writeCallRows } from '../server/store/open-store.js';
 import type { DeviceRecord } from '../server/store/types.js';
 
 export const QUALITY_SITES = 'Berlin=10.20.0.0/24;Paris=10.20.1.0/24;Madrid=10.20.2.0/24';
@@ -20,10 +17,6 @@ const FIRMWARE = ['3.4.6.123', '3.4.8.7', '3.5.0.15', '3.5.1.2'];
 const PEERS = Array.from({ length: 12 }, (_, i) => (i < 4 ? `pbx${i}.example.com` : `sbc${i}.carrier${i % 3}.net`));
 const CODECS = ['PCMA', 'PCMU', 'G722', 'G729'];
 const DAY_MS = 86_400_000;
-const BATCH = 50_000;
-const COLUMNS = ['id', 'version', 'device_id', 'sip_call_id', 'recording_session', 'local_id', 'remote_id', 'start_ms', 'end_ms', 'duration_ms',
-  'active', 'codec', 'sources', 'worst_mos', 'avg_mos', 'max_loss_pct', 'max_jitter_ms', 'verdict', 'verdict_reason', 'import_id'] as const;
-
 export interface QualitySeed {
   readonly calls: number;
   readonly nowMs: number;
@@ -31,8 +24,8 @@ export interface QualitySeed {
   readonly spanMs: number;
 }
 
-/** Call i as a row in COLUMNS order; the verdict follows the default thresholds from MOS and loss. */
-function callRow(i: number, s: QualitySeed, deviceIds: readonly number[]): TsvValue[] {
+/** Call i as a row in CALL_ROW_COLUMNS order; the verdict follows the default thresholds from MOS and loss. */
+function callRow(i: number, s: QualitySeed, deviceIds: readonly number[]): CallRow {
   const start = s.nowMs - s.spanMs + Math.floor((i * s.spanMs) / s.calls);
   const duration = 30_000 + (i % 600) * 1000;
   const device = i % DEVICES;
@@ -68,33 +61,9 @@ export async function seedQuality(choice: { dataDir: string; store?: string }, s
   } finally {
     await store.close();
   }
-  if (choice.store) {
-    const db = await ClickHouseDb.connect(parseStoreUrl(choice.store));
-    try {
-      for (let from = 0; from < s.calls; from += BATCH) {
-        const rows: TsvValue[][] = [];
-        for (let i = from; i < Math.min(s.calls, from + BATCH); i++) rows.push(callRow(i, s, deviceIds));
-        await db.insertRows('calls', COLUMNS, rows);
-      }
-      // One part per partition, as a long-running table settles to: FINAL then merges nothing at read.
-      await db.run('OPTIMIZE TABLE calls FINAL');
-    } finally {
-      await db.close();
-    }
-    return;
-  }
-  const db = new Database(path.join(choice.dataDir, DATABASE_FILE));
-  try {
-    const insert = db.prepare(`INSERT INTO calls (${COLUMNS.filter((c) => c !== 'version').join(', ')}) VALUES (${COLUMNS.filter((c) => c !== 'version').map(() => '?').join(', ')})`);
-    db.transaction(() => {
-      for (let i = 0; i < s.calls; i++) {
-        const row = callRow(i, s, deviceIds);
-        row.splice(1, 1);
-        insert.run(...row);
-      }
-    })();
-    db.exec('ANALYZE');
-  } finally {
-    db.close();
-  }
+  await writeCallRows(choice, callRows(s, deviceIds));
+}
+
+function* callRows(s: QualitySeed, deviceIds: readonly number[]): Iterable<CallRow> {
+  for (let i = 0; i < s.calls; i++) yield callRow(i, s, deviceIds);
 }

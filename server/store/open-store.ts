@@ -5,8 +5,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CallRow } from './call-rows.js';
+import { CALL_ROW_COLUMNS } from './call-rows.js';
+import { writeClickHouseCallRows } from './clickhouse/call-rows.js';
 import { describe, parseStoreUrl } from './clickhouse/connection.js';
 import { ClickHouseStore } from './clickhouse/store.js';
+import { writeSqliteCallRows } from './sqlite/call-rows.js';
 import { DirectSqliteStore } from './sqlite/direct-store.js';
 import { WorkerSqliteStore } from './sqlite/worker-store.js';
 import type { Store } from './types.js';
@@ -65,4 +69,13 @@ export async function openStore(choice: StoreChoice): Promise<Store> {
  */
 export function openStoreOnThisThread(file: string): Store {
   return new DirectSqliteStore(file);
+}
+
+/**
+ * Writes call rows as they are into the chosen store's calls table (after `openStore` made its
+ * schema): for seeding a fleet's history in benchmarks without the correlator.
+ */
+export async function writeCallRows(choice: StoreChoice, rows: Iterable<CallRow>): Promise<void> {
+  if (choice.store) await writeClickHouseCallRows(choice.store, CALL_ROW_COLUMNS, rows);
+  else writeSqliteCallRows(path.join(choice.dataDir, DATABASE_FILE), CALL_ROW_COLUMNS, rows);
 }
