@@ -38,7 +38,7 @@ function callRow(i: number, s: QualitySeed, deviceIds: readonly number[]): CallR
   return [
     i + 1, 1, deviceIds[device]!, `q-${i}@10.20.0.1`, null, '<sip:1000@pbx0.example.com>', `<sip:${3000 + (i % 900)}@${PEERS[(i * 5) % PEERS.length]}>`,
     start, start + duration, duration, 0, CODECS[(i * 3) % CODECS.length]!, '["vq-session"]', Math.max(1, avgMos - 0.2), avgMos, loss, jitter,
-    verdict, null, null,
+    verdict, null, null, null,
   ];
 }
 

@@ -22,6 +22,7 @@ import { parseSites } from './fleet/sites.js';
 import { CallCorrelator } from './calls/correlator.js';
 import { LiveHub } from './live/hub.js';
 import { PACKAGE_VERSION } from './package-root.js';
+import { ClockSkewEstimator } from './calls/clock-skew.js';
 import { DeviceRegistry } from './pipeline/device-registry.js';
 import { startQualityReports } from './pipeline/quality/start-reports.js';
 import { SyslogIngest } from './pipeline/syslog-ingest.js';
@@ -135,6 +136,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const areaRouters: Router[] = [];
   // Calls from every quality source meet in one correlator.
   const correlator = new CallCorrelator(store, config, now);
+  const clocks = new ClockSkewEstimator();
   correlator.listen(metrics);
   areaRouters.push(callsRouter({ correlator, devices, thresholds: config, sites: () => sites }));
   areaRouters.push(qualityRouter({ calls: store.calls, crashes: store.crashes, devices, sites: () => sites, now }));
@@ -168,7 +170,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const liveCalls = live ? new LiveCalls(live) : null;
   if (liveCalls) correlator.listen(liveCalls);
 
-  const syslog = new SyslogIngest({ devices, writer, live, counters, logIds: ids.log, now });
+  const syslog = new SyslogIngest({ devices, writer, live, counters, logIds: ids.log, now, clocks });
   ingest = syslog;
   listeners.push(
     config.syslogPort === 0
@@ -212,7 +214,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     recordings = new RecordingIngest({
       store, ids, counters, live, correlator, inactivityMs: config.recordingCallTimeoutS * 1000,
       batchDatagrams: RECORDING_BATCH_DATAGRAMS, flushIntervalMs: config.storeFlushIntervalMs, maxQueuedBytes: RECORDING_MAX_QUEUED_BYTES,
-      deviceId: (address) => devices.get(address)?.id ?? null, now,
+      deviceId: (address) => devices.get(address)?.id ?? null, now, clocks,
     });
   }
   const recordingIngest = recordings;
@@ -226,7 +228,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     }));
 
   listeners.push(...await startQualityReports({
-    config, correlator, devices, writer, counters, now, guardFor: (name) => guards.for(name),
+    config, correlator, devices, writer, counters, now, clocks, guardFor: (name) => guards.for(name),
     // A HEP agent's log line (type 100) is syslog from the address the agent names.
     onHepLog: (bytes, address) => syslog.handle('syslog-udp', bytes, address),
   }));

@@ -9,9 +9,14 @@ import type { Call, CallInfo, CallKeys, CallStream, StreamSpec } from './model.j
 
 /** Calls in one time window considered at most (a fleet's concurrent calls). */
 export const MAX_TIME_CANDIDATES = 5000;
+/**
+ * Extra slack for times corrected off a wrong device clock: the skew is a median of receive-time
+ * samples, off by the report's send lag and the clock's drift since, which is seconds, not minutes.
+ */
+export const CLOCK_CORRECTION_SLACK_MS = 60_000;
 
 /** What matching reads of a stored call. */
-export type StoredCallKeys = Pick<Call, 'id' | 'deviceId' | 'sipCallId' | 'recordingSession' | 'localId' | 'remoteId' | 'startMs' | 'endMs' | 'active' | 'codec'>;
+export type StoredCallKeys = Pick<Call, 'id' | 'deviceId' | 'sipCallId' | 'recordingSession' | 'localId' | 'remoteId' | 'startMs' | 'endMs' | 'active' | 'codec' | 'clockSkewMs'>;
 
 /** What matching reads of a stored stream. */
 export type StoredStreamKeys = Pick<CallStream, 'id' | 'direction' | 'ssrc' | 'localAddr' | 'localPort' | 'remoteAddr' | 'remotePort' | 'payloadType' | 'codec'>;
@@ -44,7 +49,8 @@ export function timeWindow(keys: CallKeys): TimeWindow | undefined {
   const from = minDefined(keys.startMs, keys.endMs);
   const to = maxDefined(keys.startMs, keys.endMs);
   if (from === undefined || to === undefined) return undefined;
-  return { startFrom: from - CORRELATION_MAX_CALL_MS - CORRELATION_SLACK_MS, startTo: to + CORRELATION_SLACK_MS, endFrom: from - CORRELATION_SLACK_MS };
+  const slack = CORRELATION_SLACK_MS + (keys.clockSkewMs !== undefined ? CLOCK_CORRECTION_SLACK_MS : 0);
+  return { startFrom: from - CORRELATION_MAX_CALL_MS - slack, startTo: to + slack, endFrom: from - slack };
 }
 
 /**
@@ -101,6 +107,7 @@ export function learn(found: StoredCallKeys | undefined, keys: CallKeys, info: C
     durationMs: endMs === null ? null : Math.max(0, endMs - startMs),
     active: info.active ?? found?.active ?? false,
     codec: info.codec ?? found?.codec ?? null,
+    clockSkewMs: info.clockSkewMs ?? found?.clockSkewMs ?? null,
   };
 }
 

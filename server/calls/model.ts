@@ -106,6 +106,11 @@ export interface CallKeys {
   readonly media?: readonly MediaEndpoint[];
   readonly startMs?: number;
   readonly endMs?: number;
+  /**
+   * Set when the times were moved off a wrong device clock by this much (calls/clock-skew.ts):
+   * matching then allows for the estimate's error (CLOCK_CORRECTION_SLACK_MS).
+   */
+  readonly clockSkewMs?: number;
 }
 
 export interface MediaEndpoint {
@@ -136,6 +141,11 @@ export interface Call {
   readonly verdictReason: string | null;
   /** Set for data that came from an imported capture, so it can be told apart and removed. */
   readonly importId: number | null;
+  /**
+   * How far the phone's clock was off (its time minus the collector's receive time, ms; positive:
+   * ahead), when it was off by more than a few seconds; its reports' times were corrected by it.
+   */
+  readonly clockSkewMs: number | null;
 }
 
 /** What a source knows of a call beyond its keys; unknown fields leave the stored values alone. */
@@ -144,6 +154,8 @@ export interface CallInfo {
   /** True while the call is known to go on (a recording still growing); reports end it. */
   readonly active?: boolean;
   readonly importId?: number;
+  /** The phone's clock skew when the source measured one (see Call.clockSkewMs). */
+  readonly clockSkewMs?: number;
 }
 
 /** A stream as a source describes it; matched to a stored stream by direction and SSRC or addresses. */

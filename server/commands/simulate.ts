@@ -14,13 +14,32 @@ export const CAPTURE_DEFAULT_TARGET = '192.0.2.10';
 interface SimulateFlags {
   target?: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
   pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string; shard?: string;
-  webPort?: string; crashEvery?: string;
+  webPort?: string; crashEvery?: string; clockSkew?: string;
 }
 
 function int(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) fail(`--${name}: "${raw}" is not a whole number from ${min} to ${max}`);
   return n;
+}
+
+const SKEW_UNITS_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, min: 60_000, s: 1000 };
+
+/** `16h`, `-30m`, `1h30m`, `-90s`, `0`: a clock offset, ms. */
+export function parseClockSkew(raw: string): number | null {
+  const m = /^([+-]?)((?:\d{1,6}(?:h|min|m|s))+|0)$/.exec(raw.trim());
+  if (!m) return null;
+  let ms = 0;
+  for (const [, n, unit] of m[2]!.matchAll(/(\d+)(h|min|m|s)/g)) ms += Number(n) * SKEW_UNITS_MS[unit!]!;
+  return m[1] === '-' ? -ms : ms;
+}
+
+function clockSkews(raw: string): number[] {
+  return raw.split(',').map((part) => {
+    const ms = parseClockSkew(part);
+    if (ms === null) fail(`--clock-skew: "${part}" is not an offset like 16h, -16h, 30m or 1h30m`);
+    return ms;
+  });
 }
 
 function positive(name: string, raw: string): number {
@@ -52,6 +71,7 @@ export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
     // A collector to upload to turns crashes on (a phone-hour apart); --crash-every alone puts them in a capture.
     ...(f.crashEvery !== undefined ? { crashEveryMs: Math.round(positive('crash-every', f.crashEvery) * 1000) }
       : f.webPort !== undefined ? { crashEveryMs: DEFAULT_CRASH_EVERY_MS } : {}),
+    ...(f.clockSkew !== undefined ? { clockSkewsMs: clockSkews(f.clockSkew) } : {}),
   };
 }
 
@@ -82,6 +102,7 @@ export function registerSimulate(program: Command): void {
     .option('--shard <k/n>', 'simulate only phones whose index % n == k (run n processes for one fleet)')
     .option('--web-port <p>', 'collector HTTP port: crashing phones upload tombstones to /api/dumps (auth off); crashes are off without it')
     .option('--crash-every <s>', 'mean seconds between one phone\'s crashes (default 3600 with --web-port)')
+    .option('--clock-skew <list>', 'phones with a wrong clock: an offset (16h, -16h, 30m) for every phone, or a comma list that phone i takes entry i % n of')
     .action(async (flags: SimulateFlags) => {
       const o = parseSimulateFlags(flags);
       const controller = new AbortController();

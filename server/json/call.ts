@@ -26,6 +26,7 @@ export function callJson(c: Call): CallJson {
     verdict: c.verdict,
     verdictReason: c.verdictReason,
     importId: c.importId,
+    clockSkewMs: c.clockSkewMs,
   };
 }
 

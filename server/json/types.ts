@@ -57,6 +57,8 @@ export interface CallJson {
   verdict: VerdictJson;
   verdictReason: string | null;
   importId: number | null;
+  /** The phone's clock minus the collector's receive time, ms (positive: ahead); null when right to a few seconds. */
+  clockSkewMs: number | null;
 }
 
 export interface CallStreamJson {

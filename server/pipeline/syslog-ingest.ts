@@ -2,6 +2,7 @@
  * From a syslog datagram or TCP frame to stored and pushed lines: decode, tie to the device,
  * classify by phone module, then hand to the store writer and the live hub.
  */
+import type { ClockSkewEstimator } from '../calls/clock-skew.js';
 import { extractDeviceFacts } from '../../parsers/device-facts.js';
 import type { IdSource } from '../store/ids.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
@@ -20,6 +21,8 @@ export interface SyslogIngestDeps {
   readonly counters: Counters;
   readonly logIds: IdSource;
   readonly now: () => number;
+  /** Each live line's timestamp against its receive time measures the phone's clock. */
+  readonly clocks?: ClockSkewEstimator;
 }
 
 export class SyslogIngest {
@@ -47,8 +50,11 @@ export class SyslogIngest {
     }
     const device = devices.touch(address, receivedAt);
     const liveHub = !from && live?.wantsLogs ? live : null;
+    // A capture's frame time is not when the phone wrote the line, so only live lines measure its clock.
+    const clocks = from ? undefined : this.deps.clocks;
     for (const m of decoded) {
       c.parsed++;
+      if (clocks && m.timestampMs !== null) clocks.note(device.id, 'syslog', m.timestampMs, receivedAt);
       const module = classifyModule(m.app, m.message);
       devices.noteLine(device, module, m.seq, m.hostname, extractDeviceFacts(m.message));
       const record: LogRecord = {

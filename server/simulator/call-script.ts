@@ -64,8 +64,10 @@ const ui = (text: string): LogLine => ({ process: 'nxphone', severity: 'info', t
 
 export function callScript(call: SimCall, rt: PhoneRuntime, media: CallMedia, epochMs: number, collectorHost: string): ScriptSource {
   const events: ScriptEvent[] = [];
+  // Log lines and reports carry the phone's own clock (perhaps wrong); media keeps the true one.
+  const phoneEpochMs = epochMs + call.phone.clockSkewMs;
   const log = (atMs: number, lines: () => LogLine[]): void => {
-    events.push({ atMs, run: (out: Datagram[]) => out.push({ atMs, phone: call.phone, port: 'syslog', kind: 'syslog', bytes: syslogDatagram(rt, epochMs + atMs, lines()) }) });
+    events.push({ atMs, run: (out: Datagram[]) => out.push({ atMs, phone: call.phone, port: 'syslog', kind: 'syslog', bytes: syslogDatagram(rt, phoneEpochMs + atMs, lines()) }) });
   };
   const pt = media.payloadType(call.codec);
   const peer = PROXY;
@@ -155,8 +157,8 @@ export function callScript(call: SimCall, rt: PhoneRuntime, media: CallMedia, ep
           quality: media.closeSegment(segEndMs), txPackets: media.txPackets,
         };
         out.push(call.phone.sfb
-          ? { atMs, phone: call.phone, port: 'sip', kind: 'sip-service', bytes: qoeService(rt, call, seg, epochMs) }
-          : { atMs, phone: call.phone, port: 'sip', kind: 'sip-publish', bytes: vqPublish(rt, call, seg, epochMs, collectorHost) });
+          ? { atMs, phone: call.phone, port: 'sip', kind: 'sip-service', bytes: qoeService(rt, call, seg, phoneEpochMs) }
+          : { atMs, phone: call.phone, port: 'sip', kind: 'sip-publish', bytes: vqPublish(rt, call, seg, phoneEpochMs, collectorHost) });
       },
     });
   };

@@ -14,7 +14,7 @@ export interface EventLog {
   readonly durationMs: number;
   readonly target: { readonly host: string; readonly syslogPort: number; readonly recordingPort: number; readonly sipPort: number };
   readonly counts: Readonly<Record<DatagramKind, number>>;
-  readonly phones: ReadonlyArray<{ index: number; addr: string; mac: string; model: string; firmware: string; sfb: boolean }>;
+  readonly phones: ReadonlyArray<{ index: number; addr: string; mac: string; model: string; firmware: string; sfb: boolean; clockSkewMs: number }>;
   readonly calls: ReadonlyArray<{
     index: number; phone: number; sipCallId: string; recordingSession: string; outgoing: boolean; codec: string;
     localRtpPort: number; remoteAddr: string; remoteRtpPort: number; ssrcTx: number; ssrcRx: number;
@@ -44,7 +44,7 @@ export function eventLog(
     durationMs: o.durationMs,
     target,
     counts,
-    phones: plan.phones.map((p) => ({ index: p.index, addr: p.addr, mac: p.mac, model: p.model, firmware: p.firmware, sfb: p.sfb })),
+    phones: plan.phones.map((p) => ({ index: p.index, addr: p.addr, mac: p.mac, model: p.model, firmware: p.firmware, sfb: p.sfb, clockSkewMs: p.clockSkewMs })),
     calls: started.map((c) => {
       const rx = observed.get(c.index)!.rx;
       return {

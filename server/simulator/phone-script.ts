@@ -54,7 +54,8 @@ function register(phone: SimPhone, rt: PhoneRuntime, cseq: number): string {
 export function phoneScript(phone: SimPhone, rt: PhoneRuntime, epochMs: number, durationMs: number, seed: number, crashEveryMs?: number): ScriptSource {
   const events: ScriptEvent[] = [];
   const log = (atMs: number, lines: () => LogLine[]): void => {
-    events.push({ atMs, run: (out: Datagram[]) => out.push({ atMs, phone, port: 'syslog', kind: 'syslog', bytes: syslogDatagram(rt, epochMs + atMs, lines()) }) });
+    // The line is stamped by the phone's own (perhaps wrong) clock.
+    events.push({ atMs, run: (out: Datagram[]) => out.push({ atMs, phone, port: 'syslog', kind: 'syslog', bytes: syslogDatagram(rt, epochMs + phone.clockSkewMs + atMs, lines()) }) });
   };
   const swType = phone.sfb ? 'LYNC' : 'SIP';
   log(phone.bootAtMs, () => [

@@ -28,6 +28,12 @@ export interface SimOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Mean time between one phone's voip_task crashes (server/simulator/crash.ts); no crashes when absent. */
   readonly crashEveryMs?: number;
+  /**
+   * Phones whose clock is wrong (a bad time server or offset): phone i's clock is off by entry
+   * i % length, ms (positive: ahead). Its syslog and report times show it; the ACDR tick does not
+   * (it counts from boot). All clocks right when absent.
+   */
+  readonly clockSkewsMs?: readonly number[];
 }
 
 export const MODELS = ['405HD', '420HD', '430HD', '440HD', '445HD', '450HD'] as const;
@@ -64,6 +70,8 @@ export interface SimPhone {
   readonly syslogHost: 'none' | 'ip' | 'name';
   readonly bootAtMs: number;
   readonly registerAtMs: number;
+  /** How far its wall clock is off, ms (positive: ahead); 0 for a right clock. */
+  readonly clockSkewMs: number;
 }
 
 export interface SimCall {
@@ -141,6 +149,7 @@ function makePhone(index: number, o: SimOptions): SimPhone {
     syslogHost: (['none', 'ip', 'name'] as const)[index % 3]!,
     bootAtMs,
     registerAtMs: bootAtMs + 1500,
+    clockSkewMs: o.clockSkewsMs && o.clockSkewsMs.length > 0 ? o.clockSkewsMs[index % o.clockSkewsMs.length]! : 0,
   };
 }
 

@@ -113,6 +113,30 @@ eachBackend('call store', (backend) => {
     expect(b.id).not.toBe(a.id);
   });
 
+  it('keeps the phone clock skew a record stated, through later records that state none, in the call and the list', async () => {
+    const recordedCall = async (calls: Awaited<ReturnType<typeof backend.open>>['calls']) => {
+      const c = await calls.findOrCreateCall({ recordingSession: '1:2:9', ssrcs: [0x2222], startMs: T0, endMs: T0 + 60_000 });
+      await calls.addStream(c.id, { direction: 'rx', ssrc: 0x2222 });
+      return c;
+    };
+    // A report corrected off a clock 16 h ahead, still 40 s off: beyond the usual slack, within the corrected one.
+    const corrected = report({ start: T0 + 100_000, stop: T0 + 160_000 });
+    const skew = 16 * 3_600_000;
+    const plain = (await backend.open()).calls;
+    const other = await recordedCall(plain);
+    expect((await plain.ingest(corrected, T)).call.id).not.toBe(other.id);
+
+    const { calls } = await backend.open();
+    const recorded = await recordedCall(calls);
+    expect(recorded.clockSkewMs).toBeNull();
+    const { call } = await calls.ingest({ ...corrected, keys: { ...corrected.keys, clockSkewMs: skew }, info: { ...corrected.info, clockSkewMs: skew } }, T);
+    expect(call).toMatchObject({ id: recorded.id, clockSkewMs: skew, sipCallId: 'call-1@10.0.0.5' });
+    const later = await calls.ingest(report({ start: T0 + 160_000, stop: T0 + 170_000 }), T);
+    expect(later.call).toMatchObject({ id: recorded.id, clockSkewMs: skew });
+    expect((await calls.getCall(recorded.id))?.call.clockSkewMs).toBe(skew);
+    expect((await calls.listCalls({ limit: 10 })).calls.map((c) => c.clockSkewMs)).toEqual([skew]);
+  });
+
   it('matches only within the same import, and removes an import\'s calls with all they hold', async () => {
     const store = await backend.open();
     const { calls } = store;

@@ -46,10 +46,20 @@ declare global {
   }
 }
 
-function logTime(l: LogLine): number {
+function logTime(l: LogLine, phoneClockWrong: boolean): number {
   // The phone's own timestamp where it gave one, like the reports and recordings; else arrival.
-  const t = typeof l.deviceTs === 'string' ? Date.parse(l.deviceTs) : NaN;
+  // A phone whose clock is hours off is placed by arrival, as its reports were (server/calls/clock-skew.ts).
+  const t = typeof l.deviceTs === 'string' && !phoneClockWrong ? Date.parse(l.deviceTs) : NaN;
   return Number.isFinite(t) ? t : Date.parse(l.receivedAt);
+}
+
+/** "16 h 0 min ahead", "3 min 20 s behind": a phone clock's skew (its time minus the receive time). */
+export function describeClockSkew(skewMs: number): string {
+  const abs = Math.round(Math.abs(skewMs) / 1000);
+  const h = Math.floor(abs / 3600);
+  const min = Math.floor((abs % 3600) / 60);
+  const size = h > 0 ? `${h} h ${min} min` : min > 0 ? `${min} min ${abs % 60} s` : `${abs} s`;
+  return `${size} ${skewMs > 0 ? 'ahead' : 'behind'}`;
 }
 
 /** Less than this between two reported segments is reporting jitter, not a hold. */
@@ -333,6 +343,11 @@ export class CallDetailPage {
       fact('Max jitter', fixed(c.maxJitterMs, 1, ' ms')),
       fact('Call-ID', el('span', { class: 'mono', title: c.sipCallId ?? '' }, c.sipCallId ?? '—')),
     );
+    if (c.clockSkewMs !== null) {
+      this.facts.append(el('div', { class: 'fact clock-skew warn', title: 'The phone\'s report and log times were put on the collector\'s receive clock: check its time server (NTP) and time-zone offset.' },
+        el('span', { class: 'k' }, 'Phone clock'),
+        el('span', { class: 'v' }, `phone clock was ${describeClockSkew(c.clockSkewMs)} (estimated from receive time)`)));
+    }
     this.renderSide(null);
   }
 
@@ -449,7 +464,7 @@ export class CallDetailPage {
     clear(this.logList);
     this.logs = lines.map((line) => {
       const row = renderRow(line);
-      const t = logTime(line);
+      const t = logTime(line, c.clockSkewMs !== null);
       row.dataset.t = String(t);
       if (picked && row.dataset.id === picked) row.classList.add('picked');
       this.logList.append(row);
@@ -460,7 +475,7 @@ export class CallDetailPage {
         el('a', { href: '#/setup' }, 'Setup'), ' shows how to point its syslog here.'));
     }
     const more = lines.length >= LOG_LIMIT ? ` (the first ${count(LOG_LIMIT)}; the Logs page has all)` : '';
-    this.logStatus.textContent = `${count(lines.length)} lines${more}, ${clockTime(ext.min - LOG_MARGIN_MS)} – ${clockTime(ext.max + LOG_MARGIN_MS)}; times are the phone's clock where it sent one`;
+    this.logStatus.textContent = `${count(lines.length)} lines${more}, ${clockTime(ext.min - LOG_MARGIN_MS)} – ${clockTime(ext.max + LOG_MARGIN_MS)}; ${c.clockSkewMs !== null ? 'times are when the collector received them (the phone\'s clock is off)' : 'times are the phone\'s clock where it sent one'}`;
     this.charts.setMarks(this.logs.map((l) => ({ t: l.t, tone: l.line.severity !== null && l.line.severity <= 3 ? 'err' : 'log' })));
     const at = Number(this.params.get('at'));
     if (this.params.get('at') && Number.isFinite(at) && !this.logList.querySelector('.row.picked')) this.pick(at, 'url');

@@ -78,6 +78,20 @@ export function reportToCallRecords(decoded: DecodedSipReport, ctx: ReportContex
   return decoded.kind === 'vq-rtcpxr' ? decoded.reports.map((r) => vqRecord(r, ctx)) : decoded.report.sessions.map((s) => qoeRecord(s, ctx));
 }
 
+/**
+ * The latest time each report names on the phone's clock (a vq report's STOP, a QoE dialog's end):
+ * the phone sends it right then, so against the receive time it measures the phone's clock.
+ */
+export function reportDeviceTimes(decoded: DecodedSipReport): number[] {
+  const latest = (times: ReadonlyArray<number | undefined>) => {
+    const t = times.filter((x): x is number => x !== undefined);
+    return t.length > 0 ? [Math.max(...t)] : [];
+  };
+  return decoded.kind === 'vq-rtcpxr'
+    ? decoded.reports.flatMap((r) => latest([r.localMetrics?.timestamps?.stopMs, r.remoteMetrics?.timestamps?.stopMs, r.localMetrics?.timestamps?.startMs, r.remoteMetrics?.timestamps?.startMs]))
+    : decoded.report.sessions.flatMap((x) => latest([x.dialog.endMs, x.dialog.startMs]));
+}
+
 const VQ_SOURCES: Readonly<Record<VqReport['type'], QualitySource>> = {
   VQSessionReport: 'vq-session',
   VQIntervalReport: 'vq-interval',

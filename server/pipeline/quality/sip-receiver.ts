@@ -15,9 +15,10 @@
 import { createHash } from 'node:crypto';
 import { isDecodeError } from '../../../parsers/decode-error.js';
 import { buildSipResponse, decodeSip, sipHeader, type SipRequest } from '../../../parsers/sip.js';
+import { onReceiveClock, type ClockSkewEstimator } from '../../calls/clock-skew.js';
 import type { CallCorrelator } from '../../calls/correlator.js';
 import type { Counters } from '../../counters.js';
-import { decodeSipReport, isRefusal, reportToCallRecords } from './report-records.js';
+import { decodeSipReport, isRefusal, reportDeviceTimes, reportToCallRecords } from './report-records.js';
 
 export const ALLOWED_METHODS = 'OPTIONS, PUBLISH, NOTIFY, SERVICE';
 /** Methods of RFC 3261 and its extensions that we know and refuse with 405 rather than 501. */
@@ -45,6 +46,8 @@ export interface SipReportReceiverOptions {
   /** The device a report comes from: by the MAC it names, else by the sender's address. */
   readonly deviceFor: (fromAddress: string, localMac: string | undefined, nowMs: number) => number;
   readonly now: () => number;
+  /** Phone clocks: each report is a measurement, and a wrong clock's times are put on the receive clock. */
+  readonly clocks?: ClockSkewEstimator;
 }
 
 export class SipReportReceiver {
@@ -120,8 +123,13 @@ export class SipReportReceiver {
     c.parsed++;
     const localMac = decoded.kind === 'vq-rtcpxr' ? decoded.reports[0]?.localMac : decoded.report.sessions[0]?.mediaLines[0]?.localAddr?.mac;
     const deviceId = this.o.deviceFor(from.address, localMac, now);
+    const clocks = this.o.clocks;
+    for (const t of clocks ? reportDeviceTimes(decoded) : []) clocks!.note(deviceId, 'report', t, now);
+    const skewMs = clocks?.skewMs(deviceId) ?? null;
     try {
-      for (const record of reportToCallRecords(decoded, { receivedMs: now, deviceId })) await this.o.correlator.ingest(record);
+      for (const record of reportToCallRecords(decoded, { receivedMs: now, deviceId })) {
+        await this.o.correlator.ingest(skewMs === null ? record : onReceiveClock(record, skewMs));
+      }
     } catch (err) {
       c.dropped++;
       return reply(500, `Server Internal Error: report not stored (${(err as Error).message})`, [['Retry-After', '5']]);

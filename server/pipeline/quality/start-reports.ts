@@ -4,6 +4,7 @@
  * HEP listeners (`--hep-port`), whose SIP goes to the same receiver as from the agent's sender
  * (original address and capture time) and whose log lines go to `onHepLog`.
  */
+import type { ClockSkewEstimator } from '../../calls/clock-skew.js';
 import type { CallCorrelator } from '../../calls/correlator.js';
 import type { CollectorConfig } from '../../config.js';
 import type { Counters } from '../../counters.js';
@@ -29,6 +30,8 @@ export interface QualityReportDeps {
   readonly guardFor?: (listener: string) => SourceGuard;
   /** A log line a HEP agent sent (HEP type 100), from the address it names. */
   readonly onHepLog?: (bytes: Buffer, address: string) => void;
+  /** Phone clocks, measured by every report (see calls/clock-skew.ts). */
+  readonly clocks?: ClockSkewEstimator;
 }
 
 const HEP_SIP = 1;
@@ -42,6 +45,7 @@ export async function startQualityReports(d: QualityReportDeps): Promise<Listene
     correlator: d.correlator,
     counters: d.counters,
     now: d.now,
+    ...(d.clocks ? { clocks: d.clocks } : {}),
     deviceFor: (fromAddress, localMac, nowMs) => {
       const known = localMac === undefined ? undefined : d.devices.byMac(localMac);
       const device = d.devices.touch(known?.address ?? fromAddress, nowMs);

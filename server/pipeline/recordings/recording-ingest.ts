@@ -4,6 +4,7 @@
  * summaries as calls go on and when they end, feeds ended calls to the call correlator, and pushes
  * coalesced `recordings:update` events to browsers once a second.
  */
+import type { ClockSkewEstimator } from '../../calls/clock-skew.js';
 import type { CallCorrelator } from '../../calls/correlator.js';
 import type { Counters } from '../../counters.js';
 import type { LiveHub } from '../../live/hub.js';
@@ -39,6 +40,8 @@ export interface RecordingIngestOptions {
   readonly maxQueuedBytes: number;
   readonly deviceId?: (address: string) => number | null;
   readonly now: () => number;
+  /** Phone clocks as measured from reports and syslog: a recorded call notes its phone's (its times are arrival-anchored already). */
+  readonly clocks?: ClockSkewEstimator;
 }
 
 export class RecordingIngest {
@@ -197,7 +200,11 @@ export class RecordingIngest {
     const series = call.series();
     this.track(this.tables.saveCalls([{ summary, series }]));
     this.o.live?.broadcast('recordings:update', { calls: [summary] });
-    if (this.o.correlator) this.track(this.o.correlator.ingest(recordedCallRecord(summary, series)));
+    if (this.o.correlator) {
+      const record = recordedCallRecord(summary, series);
+      const skewMs = summary.deviceId === null ? null : this.o.clocks?.skewMs(summary.deviceId) ?? null;
+      this.track(this.o.correlator.ingest(skewMs === null ? record : { ...record, info: { ...record.info, clockSkewMs: skewMs } }));
+    }
   }
 
   private track(p: Promise<unknown>): void {

@@ -39,10 +39,10 @@ import { applyRecord, batchLookups, CallBatch, completeStream, newCall, type Row
 import { deleteByIds } from './mutations.js';
 import { Serial } from './serial.js';
 import { int, likeContains, list, num, str } from './sql.js';
+import { CALL_ROW_COLUMNS } from '../call-rows.js';
 
 // Times are Float64: recorded calls carry sub-millisecond times, and ms stay exact up to 2^53.
-const CALL_COLUMNS = ['id', 'version', 'device_id', 'sip_call_id', 'recording_session', 'local_id', 'remote_id', 'start_ms', 'end_ms', 'duration_ms',
-  'active', 'codec', 'sources', 'worst_mos', 'avg_mos', 'max_loss_pct', 'max_jitter_ms', 'verdict', 'verdict_reason', 'import_id'] as const;
+const CALL_COLUMNS = CALL_ROW_COLUMNS;
 const STREAM_COLUMNS = ['call_id', 'id', 'version', 'direction', 'ssrc', 'local_addr', 'local_port', 'remote_addr', 'remote_port', 'payload_type', 'codec',
   'sources', 'verdict', 'verdict_reason'] as const;
 const SEGMENT_COLUMNS = ['call_id', 'start_ms', 'end_ms', 'reason', 'codec', 'id'] as const;
@@ -63,7 +63,7 @@ interface CallRow {
   id: number; version: number; device_id: number | null; sip_call_id: string | null; recording_session: string | null; local_id: string | null;
   remote_id: string | null; start_ms: number; end_ms: number | null; duration_ms: number | null; active: number; codec: string | null; sources: string;
   worst_mos: number | null; avg_mos: number | null; max_loss_pct: number | null; max_jitter_ms: number | null; verdict: string;
-  verdict_reason: string | null; import_id: number | null;
+  verdict_reason: string | null; import_id: number | null; clock_skew_ms: number | null;
 }
 
 interface StreamRow {
@@ -99,7 +99,7 @@ export class ClickHouseCalls implements CallStore {
         device_id Nullable(Int64), sip_call_id Nullable(String), recording_session Nullable(String), local_id Nullable(String), remote_id Nullable(String),
         start_ms Float64, end_ms Nullable(Float64), duration_ms Nullable(Float64), active UInt8, codec Nullable(String), sources String,
         worst_mos Nullable(Float64), avg_mos Nullable(Float64), max_loss_pct Nullable(Float64), max_jitter_ms Nullable(Float64),
-        verdict String, verdict_reason Nullable(String), import_id Nullable(Int64)
+        verdict String, verdict_reason Nullable(String), import_id Nullable(Int64), clock_skew_ms Nullable(Float64)
       ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
       `CREATE TABLE IF NOT EXISTS call_streams (
         call_id Int64, id Int64, version UInt64, direction String, ssrc Nullable(Int64),
@@ -113,6 +113,12 @@ export class ClickHouseCalls implements CallStore {
         call_id Int64, start_ms Float64, end_ms Float64, stream_id Int64, direction String, source String, kind String, metrics String, id UInt64
       ) ENGINE = ReplacingMergeTree ORDER BY (call_id, start_ms, end_ms, stream_id, direction, source, kind)`,
     ];
+  }
+
+  /** Columns added since a database was made (18.16 has no ADD COLUMN IF NOT EXISTS, so they are looked up). */
+  static async addMissingColumns(db: FleetContext['db']): Promise<void> {
+    const have = await db.rows<{ name: string }>(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'calls'`);
+    if (!have.some((c) => c.name === 'clock_skew_ms')) await db.run('ALTER TABLE calls ADD COLUMN clock_skew_ms Nullable(Float64)');
   }
 
   findOrCreateCall(keys: CallKeys, info: CallInfo = {}): Promise<Call> {
@@ -434,7 +440,7 @@ export class ClickHouseCalls implements CallStore {
 const ROWS: RowShapes = {
   call: (c) => [
     c.id, c.version, c.deviceId, c.sipCallId, c.recordingSession, c.localId, c.remoteId, c.startMs, c.endMs, c.durationMs, c.active, c.codec,
-    JSON.stringify(c.sources), c.worstMos, c.avgMos, c.maxLossPct, c.maxJitterMs, c.verdict, c.verdictReason, c.importId,
+    JSON.stringify(c.sources), c.worstMos, c.avgMos, c.maxLossPct, c.maxJitterMs, c.verdict, c.verdictReason, c.importId, c.clockSkewMs,
   ],
   stream: (s) => [
     s.callId, s.id, s.version, s.direction, s.ssrc, s.localAddr, s.localPort, s.remoteAddr, s.remotePort, s.payloadType, s.codec,
@@ -450,6 +456,7 @@ function toStoredCall(r: CallRow): StoredCall {
     remoteId: r.remote_id, startMs: r.start_ms, endMs: r.end_ms, durationMs: r.duration_ms, active: r.active === 1, codec: r.codec,
     sources: JSON.parse(r.sources) as QualitySource[], worstMos: r.worst_mos, avgMos: r.avg_mos, maxLossPct: r.max_loss_pct,
     maxJitterMs: r.max_jitter_ms, verdict: r.verdict as Verdict, verdictReason: r.verdict_reason, importId: r.import_id,
+    clockSkewMs: r.clock_skew_ms,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { TimeOrderedIds } from '../ids.js';
 import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, RowIds, Store } from '../types.js';
+import { ClickHouseAlerts } from './alerts.js';
 import { ClickHouseAuth } from './auth.js';
 import { ClickHouseCalls } from './calls.js';
 import { ClickHouseDb, type ClickHouseTarget } from './connection.js';
@@ -19,7 +20,7 @@ export interface FleetStoreOptions {
   readonly now: () => number;
 }
 
-const DOMAINS = [ClickHouseLogs, ClickHouseCalls, ClickHouseRecordings, ClickHouseCrashes, ClickHouseImports, ClickHouseAuth];
+const DOMAINS = [ClickHouseLogs, ClickHouseCalls, ClickHouseRecordings, ClickHouseCrashes, ClickHouseImports, ClickHouseAuth, ClickHouseAlerts];
 
 export class ClickHouseStore implements Store {
   readonly shared = true;
@@ -29,6 +30,7 @@ export class ClickHouseStore implements Store {
   readonly symbols: ClickHouseCrashes;
   readonly imports: ClickHouseImports;
   readonly auth: ClickHouseAuth;
+  readonly alerts: ClickHouseAlerts;
   private readonly logs: ClickHouseLogs;
 
   private constructor(private readonly ctx: FleetContext) {
@@ -39,12 +41,14 @@ export class ClickHouseStore implements Store {
     this.symbols = this.crashes;
     this.imports = new ClickHouseImports(ctx, this.calls);
     this.auth = new ClickHouseAuth(ctx);
+    this.alerts = new ClickHouseAlerts(ctx);
   }
 
   /** Connects and creates what is missing; rejects when the server cannot be reached. */
   static async open(target: ClickHouseTarget, o: FleetStoreOptions): Promise<ClickHouseStore> {
     const db = await ClickHouseDb.connect(target);
     for (const domain of DOMAINS) for (const ddl of domain.tables(db.features)) await db.run(ddl);
+    await ClickHouseCalls.addMissingColumns(db);
     return new ClickHouseStore(fleetContext(db, o.slot, o.now));
   }
 

@@ -98,6 +98,10 @@ export const CALLS_SCHEMA: Schema = {
     CREATE INDEX calls_quality ON calls(start_ms, verdict, avg_mos, max_loss_pct, max_jitter_ms, device_id, codec, remote_id);
     CREATE INDEX calls_mos ON calls(avg_mos, start_ms) WHERE avg_mos IS NOT NULL;
     `,
+    // 5: how far the phone's clock was off (calls/clock-skew.ts), shown on the call page.
+    `
+    ALTER TABLE calls ADD COLUMN clock_skew_ms REAL;
+    `,
   ],
 };
 
@@ -114,7 +118,7 @@ interface CallRow {
   id: number; device_id: number | null; sip_call_id: string | null; recording_session: string | null;
   local_id: string | null; remote_id: string | null; start_ms: number; end_ms: number | null; active: number;
   codec: string | null; sources: string; worst_mos: number | null; avg_mos: number | null; max_loss_pct: number | null;
-  max_jitter_ms: number | null; verdict: string; verdict_reason: string | null; import_id: number | null;
+  max_jitter_ms: number | null; verdict: string; verdict_reason: string | null; import_id: number | null; clock_skew_ms: number | null;
 }
 
 interface StreamRow {
@@ -142,11 +146,13 @@ export class CallsTables {
                        ORDER BY start_ms DESC LIMIT ${MAX_TIME_CANDIDATES}`),
       overlappingWithoutSipCallId: p(`SELECT * FROM calls WHERE sip_call_id IS NULL AND import_id IS ? AND start_ms BETWEEN ? AND ?
                        AND COALESCE(end_ms, start_ms) >= ? ORDER BY start_ms DESC LIMIT ${MAX_TIME_CANDIDATES}`),
-      insertCall: p(`INSERT INTO calls (device_id, sip_call_id, recording_session, local_id, remote_id, start_ms, end_ms, duration_ms, active, codec, import_id)
-                     VALUES (@deviceId, @sipCallId, @recordingSession, @localId, @remoteId, @startMs, @endMs, @durationMs, @active, @codec, @importId)`),
+      insertCall: p(`INSERT INTO calls (device_id, sip_call_id, recording_session, local_id, remote_id, start_ms, end_ms, duration_ms, active, codec, import_id,
+                     clock_skew_ms)
+                     VALUES (@deviceId, @sipCallId, @recordingSession, @localId, @remoteId, @startMs, @endMs, @durationMs, @active, @codec, @importId,
+                     @clockSkewMs)`),
       updateCall: p(`UPDATE calls SET device_id = @deviceId, sip_call_id = @sipCallId, recording_session = @recordingSession,
                      local_id = @localId, remote_id = @remoteId, start_ms = @startMs, end_ms = @endMs, duration_ms = @durationMs,
-                     active = @active, codec = @codec WHERE id = @id`),
+                     active = @active, codec = @codec, clock_skew_ms = @clockSkewMs WHERE id = @id`),
       updateSummary: p(`UPDATE calls SET sources = @sources, worst_mos = @worstMos, avg_mos = @avgMos, max_loss_pct = @maxLossPct,
                         max_jitter_ms = @maxJitterMs, verdict = @verdict, verdict_reason = @verdictReason WHERE id = @id`),
       streamsOf: p('SELECT * FROM call_streams WHERE call_id = ? ORDER BY id'),
@@ -386,6 +392,7 @@ export class CallsTables {
       verdict: r.verdict as Verdict,
       verdictReason: r.verdict_reason,
       importId: r.import_id,
+      clockSkewMs: r.clock_skew_ms,
     };
   }
 }
@@ -393,7 +400,7 @@ export class CallsTables {
 function callKeysOf(r: CallRow): StoredCallKeys {
   return {
     id: r.id, deviceId: r.device_id, sipCallId: r.sip_call_id, recordingSession: r.recording_session, localId: r.local_id, remoteId: r.remote_id,
-    startMs: r.start_ms, endMs: r.end_ms, active: r.active === 1, codec: r.codec,
+    startMs: r.start_ms, endMs: r.end_ms, active: r.active === 1, codec: r.codec, clockSkewMs: r.clock_skew_ms,
   };
 }
 
