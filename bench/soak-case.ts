@@ -31,6 +31,8 @@ const RETENTION_MB = 2000;
 /** Memory is judged only on runs this long: shorter ones are still warming up. */
 const JUDGE_MEMORY_AFTER_S = 600;
 const WARMUP_S = 300;
+/** The store indexes for search once this many lines wait (twice its own bound): past it the index is not keeping up. */
+const MAX_INDEX_LAG_ROWS = 200_000;
 /** Past this RSS slope (after warm-up) memory is called unbounded. */
 const MAX_RSS_SLOPE_MB_PER_HOUR = 50;
 const MARKER = 'soak-marker';
@@ -111,6 +113,8 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
     const judged = samples.filter((s) => s.atS >= WARMUP_S);
     const slope = seconds >= JUDGE_MEMORY_AFTER_S ? slopePerHour(judged.map((s) => [s.atS, s.rssMb])) : null;
     if (slope !== null && slope > MAX_RSS_SLOPE_MB_PER_HOUR) failures.push(`RSS grows ${slope} MB/h after warm-up (limit ${MAX_RSS_SLOPE_MB_PER_HOUR})`);
+    const lastLag = samples.at(-1)?.indexLag ?? 0;
+    if (lastLag > MAX_INDEX_LAG_ROWS) failures.push(`search index ${lastLag} lines behind at the end (limit ${MAX_INDEX_LAG_ROWS}): searches scan that tail`);
     return {
       name: 'soak',
       load: `the simulator's fleet (${PHONES} phones, ${CALLS_PER_HOUR} calls/h each: ${simulated.datagrams} datagrams, ${simulated.calls} calls) ` +
@@ -122,6 +126,7 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
         books,
         rssMb: { first: samples[0]?.rssMb ?? null, last: samples.at(-1)?.rssMb ?? null, slopeMbPerHourAfterWarmup: slope, judged: slope !== null },
         heapUsedMb: { first: samples[0]?.heapUsedMb ?? null, last: samples.at(-1)?.heapUsedMb ?? null, slopeMbPerHourAfterWarmup: slopePerHour(judged.map((s) => [s.atS, s.heapUsedMb])) },
+        indexLag: { worst: Math.max(0, ...samples.map((s) => s.indexLag)), last: lastLag },
         storeMb: { first: samples[0]?.storeMb ?? null, last: samples.at(-1)?.storeMb ?? null },
         eventLoopP99Ms: { worst: Math.max(0, ...samples.map((s) => s.eventLoopP99Ms)), last: samples.at(-1)?.eventLoopP99Ms ?? null },
         liveP99Ms: { first: samples[0]?.live.p99 ?? null, last: samples.at(-1)?.live.p99 ?? null, missed: samples.reduce((a, s) => a + s.live.missed, 0) },
