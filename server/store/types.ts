@@ -5,6 +5,7 @@
  */
 import type { PhoneModule } from '../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../parsers/syslog.js';
+import type { AlertStore } from './alert-store.js';
 import type { AuthStore } from './auth-store.js';
 import type { IdSource } from './ids.js';
 import type { CallStore } from './call-store.js';
@@ -138,6 +139,7 @@ export interface Store extends LogStore {
   readonly symbols: SymbolStore;
   readonly imports: ImportStore;
   readonly auth: AuthStore;
+  readonly alerts: AlertStore;
   close(): Promise<void>;
 }
 

@@ -16,13 +16,14 @@ export class DirectSqliteStore implements Store {
   readonly symbols: DomainStores['symbols'];
   readonly imports: DomainStores['imports'];
   readonly auth: DomainStores['auth'];
+  readonly alerts: DomainStores['alerts'];
   readonly shared = false;
   private readonly recordingIds: DomainStores['recordingIds'];
 
   constructor(file: string) {
     this.db = new SqliteDatabase(file);
     const domains = this.db.domains as unknown as Record<string, Record<string, (...args: unknown[]) => unknown>>;
-    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, recordingIds: this.recordingIds } =
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, alerts: this.alerts, recordingIds: this.recordingIds } =
       domainStores(async (name, method, args) => domains[name]![method]!.apply(domains[name], args)));
   }
 

@@ -4,12 +4,14 @@
  * stores expose each as its typed contract (../*-store.ts), every method async.
  */
 import type { Database as Db } from 'better-sqlite3';
+import type { AlertStore } from '../alert-store.js';
 import type { AuthStore } from '../auth-store.js';
 import type { CallStore } from '../call-store.js';
 import type { CrashStore, SymbolStore } from '../crash-store.js';
 import type { ImportStore } from '../import-store.js';
 import type { RecordingStore } from '../recording-store.js';
 import type { Schema } from './migrations.js';
+import { ALERTS_SCHEMA, AlertsTables } from './alerts.js';
 import { AUTH_SCHEMA, AuthTables } from './auth.js';
 import { CALLS_SCHEMA, CallsTables } from './calls.js';
 import { CRASHES_SCHEMA, CrashesTables } from './crashes.js';
@@ -29,6 +31,7 @@ export const DOMAINS = {
   // After calls: its removal of an import's calls uses their tables.
   imports: { schema: IMPORTS_SCHEMA, open: (db: Db) => new ImportsTables(db) },
   auth: { schema: AUTH_SCHEMA, open: (db: Db) => new AuthTables(db) },
+  alerts: { schema: ALERTS_SCHEMA, open: (db: Db) => new AlertsTables(db) },
 } satisfies Record<string, StoreDomain>;
 
 export type DomainName = keyof typeof DOMAINS;
@@ -46,6 +49,7 @@ export interface DomainStores {
   readonly symbols: SymbolStore;
   readonly imports: ImportStore;
   readonly auth: AuthStore;
+  readonly alerts: AlertStore;
   /** Highest recorded call and stream ids plus one (for the store's RowIds). */
   readonly recordingIds: () => Promise<{ call: number; stream: number }>;
 }
@@ -61,5 +65,6 @@ export function domainStores(call: (domain: DomainName, method: string, args: un
   const crashes: CrashStore & SymbolStore = face<CrashesTables>('crashes');
   const imports: ImportStore = face<ImportsTables>('imports');
   const auth: AuthStore = face<AuthTables>('auth');
-  return { calls, recordings, crashes, symbols: crashes, imports, auth, recordingIds: () => recordingTables.nextIds() };
+  const alerts: AlertStore = face<AlertsTables>('alerts');
+  return { calls, recordings, crashes, symbols: crashes, imports, auth, alerts, recordingIds: () => recordingTables.nextIds() };
 }

@@ -22,11 +22,12 @@ export class WorkerSqliteStore implements Store {
   readonly symbols: DomainStores['symbols'];
   readonly imports: DomainStores['imports'];
   readonly auth: DomainStores['auth'];
+  readonly alerts: DomainStores['alerts'];
   readonly shared = false;
   private readonly recordingIds: DomainStores['recordingIds'];
 
   private constructor(private readonly worker: Worker) {
-    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, recordingIds: this.recordingIds } =
+    ({ calls: this.calls, recordings: this.recordings, crashes: this.crashes, symbols: this.symbols, imports: this.imports, auth: this.auth, alerts: this.alerts, recordingIds: this.recordingIds } =
       domainStores((name, method, args) => this.call('domainCall', [name, method, args])));
     worker.on('message', (res: StoreResponse) => {
       const p = this.pending.get(res.id);
