@@ -76,7 +76,7 @@ export class DatagramBatchBuilder {
 }
 
 /** A buffer of its own (not a slice of Node's pool, so it can be transferred), not zero-filled: only written bytes are sent. */
-function uninitialised(bytes: number): Uint8Array {
+export function uninitialised(bytes: number): Uint8Array {
   return Buffer.allocUnsafeSlow(bytes);
 }
 

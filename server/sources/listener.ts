@@ -12,7 +12,12 @@ export interface ListenerStatus {
   /** UDP: the kernel receive buffer actually granted, and a hint when it is less than asked for. */
   readonly receiveBufferBytes?: number;
   readonly warning?: string;
+  /** UDP: how the socket is read (see UdpReader). */
+  readonly reader?: UdpReader;
 }
+
+/** `recvmmsg`: batches read by the native addon (sources/native/); `dgram`: Node's socket, one datagram per callback. */
+export type UdpReader = 'recvmmsg' | 'dgram';
 
 export interface Listener {
   readonly status: ListenerStatus;

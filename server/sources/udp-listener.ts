@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
-import { explainBindError, plainAddress, type Listener, type ListenerStatus } from './listener.js';
+import { explainBindError, plainAddress, type Listener, type ListenerStatus, type UdpReader } from './listener.js';
 import type { SourceGuard } from './source-guard.js';
 
 export interface UdpBindOptions {
@@ -43,10 +43,7 @@ export async function startUdpListener(o: UdpListenerOptions): Promise<Listener>
  * address's family. A bind failure comes back as a failed status with one sentence, never thrown.
  */
 export function bindUdpSocket(o: UdpBindOptions): Promise<{ socket: dgram.Socket | null; status: ListenerStatus }> {
-  const attempts: Array<{ type: 'udp4' | 'udp6'; address: string }> = o.bind
-    ? [{ type: isIPv4(o.bind) ? 'udp4' : 'udp6', address: o.bind }]
-    : [{ type: 'udp6', address: '::' }, { type: 'udp4', address: '0.0.0.0' }];
-  return tryBind(o, attempts, 0);
+  return tryBind(o, bindAttempts(o.bind), 0);
 }
 
 function tryBind(o: UdpBindOptions, attempts: Array<{ type: 'udp4' | 'udp6'; address: string }>, i: number): Promise<{ socket: dgram.Socket | null; status: ListenerStatus }> {
@@ -55,12 +52,11 @@ function tryBind(o: UdpBindOptions, attempts: Array<{ type: 'udp4' | 'udp6'; add
     const socket = dgram.createSocket({ type, ipv6Only: false, recvBufferSize: o.receiveBufferBytes });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.close();
-      // No IPv6 on this host: fall back to IPv4 rather than fail.
-      if (i + 1 < attempts.length && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+      if (i + 1 < attempts.length && tryNextFamily(err)) {
         resolve(tryBind(o, attempts, i + 1));
         return;
       }
-      resolve({ socket: null, status: { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) } });
+      resolve({ socket: null, status: bindFailedStatus(o, address, err) });
     });
     socket.bind({ port: o.port, address, exclusive: true }, () => {
       socket.removeAllListeners('error');
@@ -68,18 +64,34 @@ function tryBind(o: UdpBindOptions, attempts: Array<{ type: 'udp4' | 'udp6'; add
       socket.on('error', () => undefined);
       const bound = socket.address();
       // Linux reports twice the size it was asked for (bookkeeping overhead included).
-      const granted = Math.round(socket.getRecvBufferSize() / 2);
-      resolve({
-        socket,
-        status: {
-          name: o.name, transport: 'udp', address: bound.address, port: bound.port, state: 'listening', receiveBufferBytes: granted,
-          ...(granted < o.receiveBufferBytes
-            ? { warning: `the kernel granted a ${mb(granted)} receive buffer of the ${mb(o.receiveBufferBytes)} asked for; bursts above it are lost before the collector sees them. Raise the cap: sysctl -w net.core.rmem_max=${o.receiveBufferBytes}` }
-            : {}),
-        },
-      });
+      resolve({ socket, status: listeningStatus(o, bound.address, bound.port, Math.round(socket.getRecvBufferSize() / 2), 'dgram') });
     });
   });
+}
+
+/** A bound UDP socket's status, with a hint when the kernel granted less receive buffer than asked for. */
+export function listeningStatus(o: UdpBindOptions, address: string, port: number, granted: number, reader: UdpReader): ListenerStatus {
+  return {
+    name: o.name, transport: 'udp', address, port, state: 'listening', receiveBufferBytes: granted, reader,
+    ...(granted < o.receiveBufferBytes
+      ? { warning: `the kernel granted a ${mb(granted)} receive buffer of the ${mb(o.receiveBufferBytes)} asked for; bursts above it are lost before the collector sees them. Raise the cap: sysctl -w net.core.rmem_max=${o.receiveBufferBytes}` }
+      : {}),
+  };
+}
+
+/** A failed bind's status: one sentence that says what to do. */
+export function bindFailedStatus(o: UdpBindOptions, address: string, err: NodeJS.ErrnoException): ListenerStatus {
+  return { name: o.name, transport: 'udp', address, port: o.port, state: 'failed', error: explainBindError(err, 'udp', o.port, o.flag) };
+}
+
+/** The dual-stack wildcard first when no address is given, then IPv4's. */
+export function bindAttempts(bind: string): Array<{ type: 'udp4' | 'udp6'; address: string }> {
+  return bind ? [{ type: isIPv4(bind) ? 'udp4' : 'udp6', address: bind }] : [{ type: 'udp6', address: '::' }, { type: 'udp4', address: '0.0.0.0' }];
+}
+
+/** No IPv6 on this host: the next attempt (IPv4) rather than a failure. */
+export function tryNextFamily(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL';
 }
 
 function mb(bytes: number): string {

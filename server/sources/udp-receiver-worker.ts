@@ -4,6 +4,9 @@
  * bare dgram reader saturates a core near 155,000 datagrams/s), so the socket gets a thread of
  * its own and the main thread only decodes.
  *
+ * Read with recvmmsg through the native addon where it was built (native-udp-socket.ts): one
+ * call per batch; else with Node's dgram, one callback per datagram.
+ *
  * The main thread acknowledges each batch; while too many datagrams are unacknowledged, new ones
  * are read and dropped here, counted and reported with the next batch, so memory stays bounded and
  * every loss is known. The bound is far above the kernel's receive buffer, so that a pause of the
@@ -12,7 +15,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { plainAddress } from './listener.js';
 import { bindUdpSocket, type UdpBindOptions } from './udp-listener.js';
-import { DatagramBatchBuilder } from './datagram-batch.js';
+import { DatagramBatchBuilder, uninitialised, type DatagramBatch } from './datagram-batch.js';
+import { bindNativeUdpSocket, type NativeUdpSocket } from './native-udp-socket.js';
 
 export interface ReceiverSettings {
   readonly bind: UdpBindOptions;
@@ -31,10 +35,65 @@ export type FromReceiver =
 
 const port = parentPort!;
 const settings = workerData as ReceiverSettings;
-const { socket, status } = await bindUdpSocket(settings.bind);
-port.postMessage({ type: 'bound', status } satisfies FromReceiver);
+/** Longest a native read waits for a first datagram: the acknowledgements and a close wait at most this long. */
+const IDLE_MS = 50;
 
-if (socket) {
+const native = bindNativeUdpSocket(settings.bind);
+if (native) {
+  port.postMessage({ type: 'bound', status: native.status } satisfies FromReceiver);
+  if (native.socket) readNative(native.socket);
+  else port.close();
+} else {
+  const { socket, status } = await bindUdpSocket(settings.bind);
+  port.postMessage({ type: 'bound', status } satisfies FromReceiver);
+  if (socket) readDgram(socket);
+  else port.close();
+}
+
+function readNative(socket: NativeUdpSocket): void {
+  let unacknowledged = 0;
+  let closing = false;
+  let fresh = newArrays();
+  port.on('message', (m: ToReceiver) => {
+    if (m.type === 'ack') unacknowledged -= m.datagrams;
+    else closing = true;
+  });
+  const step = () => {
+    if (closing) {
+      socket.close();
+      port.postMessage({ type: 'closed' } satisfies FromReceiver);
+      port.close();
+      return;
+    }
+    const addresses: string[] = [];
+    const n = socket.receive(fresh.bytes, fresh.ends, fresh.from, fresh.ports, settings.flushMs, IDLE_MS, addresses);
+    if (n > 0 && unacknowledged >= settings.maxUnacknowledged) {
+      // Read and dropped, counted at once; the arrays are reused.
+      port.postMessage({ type: 'batch', batch: { ...empty, dropped: n } } satisfies FromReceiver);
+    } else if (n > 0) {
+      const a = fresh;
+      const batch: DatagramBatch = {
+        n, bytes: a.bytes.subarray(0, a.ends[n - 1]!), ends: a.ends.subarray(0, n), from: a.from.subarray(0, n), ports: a.ports.subarray(0, n), addresses, dropped: 0,
+      };
+      unacknowledged += n;
+      port.postMessage({ type: 'batch', batch } satisfies FromReceiver, [a.bytes.buffer, a.ends.buffer, a.from.buffer, a.ports.buffer] as ArrayBuffer[]);
+      fresh = newArrays();
+    }
+    setImmediate(step);
+  };
+  setImmediate(step);
+}
+
+const empty: DatagramBatch = { n: 0, bytes: new Uint8Array(0), ends: new Uint32Array(0), from: new Uint32Array(0), ports: new Uint16Array(0), addresses: [], dropped: 0 };
+
+function newArrays() {
+  return {
+    bytes: uninitialised(settings.batchBytes), ends: new Uint32Array(settings.maxDatagrams),
+    from: new Uint32Array(settings.maxDatagrams), ports: new Uint16Array(settings.maxDatagrams),
+  };
+}
+
+function readDgram(socket: import('node:dgram').Socket): void {
   const builder = new DatagramBatchBuilder(settings.maxDatagrams, settings.batchBytes);
   let unacknowledged = 0;
   let dropped = 0;
@@ -72,6 +131,4 @@ if (socket) {
       port.close();
     });
   });
-} else {
-  port.close();
 }
