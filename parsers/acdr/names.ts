@@ -28,7 +28,7 @@ export const ACDR_TRACE_POINTS: readonly AcdrEnumEntry[] = [
   { name: 'Dsp2Np', text: 'Dsp -> Network Processor(C5)' },
   { name: 'Host2Np', text: 'Host -> Network Processor(C5)' },
   { name: 'Np2Host', text: 'Network Processor(C5) -> Host' },
-  { name: 'acUnknown', text: 'Unknown (internal only)' },
+  { name: 'acUnknown', text: 'Unknown' },
   { name: 'Net', text: 'Network Only' },
   { name: 'P2P', text: 'Dsp -> Dsp (P2P)' },
   { name: 'DspDecoder', text: 'Host -> DSP (before DSP Decoder)' },
@@ -42,16 +42,17 @@ export const ACDR_TRACE_POINTS: readonly AcdrEnumEntry[] = [
   { name: 'Pstn2Host', text: 'Pstn -> Host' },
   { name: 'Net2DspPing', text: 'Srtp Ping: Network -> Dsp' },
   { name: 'Dsp2NetPing', text: 'Srtp Ping: Dsp -> Network' },
-  { name: 'Src2Dest', text: 'Src -> Dst (internal only)' },
-  { name: 'Addr2Addr', text: 'Addr -> Addr (internal only)' },
-  { name: 'GeneralSystem', text: 'General System (internal only)' },
-  { name: 'AllMedia', text: 'All Media (internal only)' },
+  { name: 'Src2Dest', text: 'Src -> Dst' },
+  { name: 'Addr2Addr', text: 'Addr -> Addr' },
+  { name: 'GeneralSystem', text: 'General System' },
+  { name: 'AllMedia', text: 'All Media' },
   { name: 'DspIncoming', text: 'Dsp Internal <- Host (DSP Incoming)' },
   { name: 'DspOutgoing', text: 'Dsp Internal -> Host (DSP Outgoing)' },
   { name: 'AfterSrtpDecoder', text: 'Media Network Incoming (After Srtp Decoder)' },
 ];
 
-const RESERVED: AcdrEnumEntry = { name: 'Reserved', text: 'Reserved' };
+/** tshark has no text for the reserved slots and prints Unknown, as for any value past the table. */
+const RESERVED: AcdrEnumEntry = { name: 'Reserved', text: 'Unknown' };
 
 /** Index = media type value 0..61. */
 export const ACDR_MEDIA_TYPES: readonly AcdrEnumEntry[] = [

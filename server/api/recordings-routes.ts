@@ -108,7 +108,9 @@ export function recordingsRouter(d: RecordingsApiDeps): Router {
     if (!m) throw new BadRequest('audio: ask for STREAM_ID.wav or mixed.wav');
     const call = await summaryOf(id);
     if (!call) return void notFound(res, id);
-    const pick = (dir: 'rx' | 'tx') => call.streams.find((s) => s.direction === dir && s.audio) ?? null;
+    // The call's own audio (RTP) before the PCM recordings, which hear the handset side of the DSP.
+    const pick = (dir: 'rx' | 'tx') => call.streams.find((s) => s.direction === dir && s.audio && s.kind === 'rtp')
+      ?? call.streams.find((s) => s.direction === dir && s.audio) ?? null;
     let streams: RecordedStreamSummary[];
     if (m[1] === 'mixed') {
       const rx = pick('rx');

@@ -1,5 +1,5 @@
 /**
- * WAV files from recorded G.711 streams: one direction as mono, or both as stereo (received on the
+ * WAV files from recorded G.711 streams (RTP, and the PCM recordings: network/TDM out, TDM in, DSP PCM): one direction as mono, or both as stereo (received on the
  * left, sent on the right), each sample placed by its RTP timestamp so lost packets become silence
  * and the two directions stay in step on the device clock. Other codecs are named, not guessed at.
  */
@@ -8,7 +8,7 @@ import { isDecodeError } from '../../parsers/decode-error.js';
 import { decodeRtp } from '../../parsers/rtp.js';
 import { decodeG711, g711LawForPayloadType } from '../media/g711.js';
 import { datagramAt, type DatagramColumns } from '../pipeline/recordings/datagram-batch.js';
-import { directionOf, farEnd } from '../pipeline/recordings/tracker.js';
+import { directionOf, farEnd, isRtpFramed } from '../pipeline/recordings/tracker.js';
 import type { RecordedStreamSummary } from '../pipeline/recordings/types.js';
 import { wavMono, wavStereo } from './wav.js';
 
@@ -29,7 +29,7 @@ export function streamSamples(c: DatagramColumns, s: RecordedStreamSummary): Int
   let firstTs = -1;
   for (let i = 0; i < c.n; i++) {
     const rec = decodeAcdr(datagramAt(c, i));
-    if (isDecodeError(rec) || rec.tracePoint !== s.tracePoint || (rec.payloadKind !== 'rtp' && rec.payloadKind !== 'pcm')) continue;
+    if (isDecodeError(rec) || rec.tracePoint !== s.tracePoint || !isRtpFramed(rec)) continue;
     const direction = directionOf(rec);
     if (direction !== s.direction) continue;
     const far = farEnd(rec, direction);

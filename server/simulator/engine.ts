@@ -6,6 +6,7 @@
  */
 import { callScript } from './call-script.js';
 import { CallMedia, type ObservedBurst } from './media.js';
+import { RecordingKindsSource } from './recording-kinds.js';
 import { phoneScript } from './phone-script.js';
 import type { SimCall, SimPhone, SimPlan } from './plan.js';
 import type { RxStats } from './rx-stats.js';
@@ -147,5 +148,7 @@ export class SimulationEngine {
     this.heap.push(callScript(call, rt, media, this.epochMs, this.o.collectorHost));
     this.heap.push(media.tx);
     this.heap.push(media.receive);
+    const kinds = this.o.plan.options.recordingKinds;
+    if (kinds && kinds.length > 0) this.heap.push(new RecordingKindsSource(call, rt, kinds));
   }
 }

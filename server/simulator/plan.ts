@@ -6,6 +6,7 @@
  */
 import { seededRandom } from './wire/rtp-stream.js';
 import { planImpairments, type Impairment, type ScenarioName } from './scenarios.js';
+import type { SimRecordingKind } from './recording-kinds.js';
 
 export type Rng = () => number;
 export type G711Codec = 'PCMU' | 'PCMA';
@@ -28,6 +29,8 @@ export interface SimOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Mean time between one phone's voip_task crashes (server/simulator/crash.ts); no crashes when absent. */
   readonly crashEveryMs?: number;
+  /** Debug recordings sent beside RTP in every call (server/simulator/recording-kinds.ts); none when absent. */
+  readonly recordingKinds?: readonly SimRecordingKind[];
   /**
    * Phones whose clock is wrong (a bad time server or offset): phone i's clock is off by entry
    * i % length, ms (positive: ahead). Its syslog and report times show it; the ACDR tick does not

@@ -7,9 +7,12 @@ import type { SimPhone } from './plan.js';
 
 /** Which collector port a datagram goes to. */
 export type TargetPort = 'syslog' | 'recording' | 'sip';
-export type DatagramKind = 'syslog' | 'acdr-rtp' | 'acdr-rtcp' | 'sip-publish' | 'sip-service';
+/** `acdr-<kind>`: the other debug recordings (recording-kinds.ts), one count each. */
+export type DatagramKind = 'syslog' | 'acdr-rtp' | 'acdr-rtcp' | 'sip-publish' | 'sip-service'
+  | 'acdr-network' | 'acdr-tdm' | 'acdr-dsp-pcm' | 'acdr-dsp' | 'acdr-dsp-event' | 'acdr-ec-debug' | 'acdr-cng-debug' | 'acdr-nr-debug';
 
-export const DATAGRAM_KINDS: readonly DatagramKind[] = ['syslog', 'acdr-rtp', 'acdr-rtcp', 'sip-publish', 'sip-service'];
+export const DATAGRAM_KINDS: readonly DatagramKind[] = ['syslog', 'acdr-rtp', 'acdr-rtcp', 'sip-publish', 'sip-service',
+  'acdr-network', 'acdr-tdm', 'acdr-dsp-pcm', 'acdr-dsp', 'acdr-dsp-event', 'acdr-ec-debug', 'acdr-cng-debug', 'acdr-nr-debug'];
 
 export interface Datagram {
   /** Virtual ms from the simulation start. */

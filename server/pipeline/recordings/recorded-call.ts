@@ -1,10 +1,20 @@
 /** One recorded call (an ACDR session from one phone) with its streams and reported quality. */
 import { verdict } from '../../analysis/e-model.js';
+import { acdrMediaType } from '../../../parsers/acdr/names.js';
+import { ACDR_RECORDING_KINDS, type AcdrRecordingKind } from '../../../parsers/acdr/recording-kind.js';
 import type { StreamDirection, Verdict } from '../../calls/model.js';
 import { CallRtcpState, type StreamRef } from './rtcp-quality.js';
 import { RecordedStream, type StreamIdentity } from './recorded-stream.js';
 import type { SenderState } from './sender-state.js';
-import type { CallEndReason, RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from './types.js';
+import type { CallEndReason, RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary, RecordingKindCount } from './types.js';
+
+export interface KindTally {
+  readonly kind: AcdrRecordingKind;
+  readonly mediaType: number | null;
+  datagrams: number;
+  bytes: number;
+  undecoded: number;
+}
 
 export class RecordedCall {
   /** By SSRC; the few streams sharing one are told apart by trace point, direction and far end. */
@@ -12,6 +22,8 @@ export class RecordedCall {
   readonly streams: RecordedStream[] = [];
   readonly rtcp = new CallRtcpState();
   readonly otherRecords = new Map<string, number>();
+  /** By kind, or by media type (number) for 'other'. */
+  private readonly kinds = new Map<AcdrRecordingKind | number, KindTally>();
   startMs = Number.POSITIVE_INFINITY;
   endMs = Number.NEGATIVE_INFINITY;
   /** Arrival-clock time of the last datagram: inactivity is judged on it. */
@@ -58,6 +70,30 @@ export class RecordedCall {
     list.push(s);
     this.streams.push(s);
     return s;
+  }
+
+  tally(kind: AcdrRecordingKind, mediaType: number, bytes: number): KindTally {
+    const key = kind === 'other' ? mediaType : kind;
+    let t = this.kinds.get(key);
+    if (!t) {
+      t = { kind, mediaType: kind === 'other' ? mediaType : null, datagrams: 0, bytes: 0, undecoded: 0 };
+      this.kinds.set(key, t);
+    }
+    t.datagrams++;
+    t.bytes += bytes;
+    return t;
+  }
+
+  recordingKinds(): RecordingKindCount[] {
+    return [...this.kinds.values()].map((t) => ({
+      kind: t.kind,
+      name: t.mediaType === null ? ACDR_RECORDING_KINDS[t.kind].name : `Other: ${acdrMediaType(t.mediaType).text} (${t.mediaType})`,
+      mediaType: t.mediaType,
+      datagrams: t.datagrams,
+      bytes: t.bytes,
+      pcm: ACDR_RECORDING_KINDS[t.kind].pcm,
+      undecoded: t.undecoded,
+    }));
   }
 
   countOther(mediaTypeName: string): void {
@@ -117,6 +153,7 @@ function summarise(c: RecordedCall, streams: RecordedStreamSummary[]): RecordedC
     bytes: c.bytes,
     recordingGaps: c.recordingGaps,
     otherRecords: Object.fromEntries(c.otherRecords),
+    recordingKinds: c.recordingKinds(),
     undecodedMedia: c.undecodedMedia,
     undecodableCodecs: [...undecodable],
     ssrcs: [...new Set(streams.map((s) => s.ssrc))],

@@ -7,6 +7,7 @@ import { resolvePayloadType } from '../../analysis/codecs.js';
 import { RtpStreamAnalyser, type RtpPacketInfo, type RtpSeriesBucket } from '../../analysis/rtp-stream.js';
 import { g711LawForPayloadType } from '../../media/g711.js';
 import type { StreamDirection } from '../../calls/model.js';
+import type { AcdrRecordingKind } from '../../../parsers/acdr/recording-kind.js';
 import { DuplicateWindow } from './duplicate-window.js';
 import type { RecordedStreamKind, RecordedStreamSeries, RecordedStreamSummary } from './types.js';
 
@@ -16,6 +17,7 @@ const MAX_PER_FIVE_SECOND_BUCKETS = MAX_PER_SECOND_BUCKETS / 5;
 
 export interface StreamIdentity {
   readonly kind: RecordedStreamKind;
+  readonly recordingKind: AcdrRecordingKind;
   readonly tracePoint: number;
   readonly tracePointName: string;
   readonly direction: StreamDirection;
@@ -90,6 +92,7 @@ export class RecordedStream {
       id: this.id,
       callId: this.callId,
       kind: id.kind,
+      recordingKind: id.recordingKind,
       tracePoint: id.tracePoint,
       tracePointName: id.tracePointName,
       direction: id.direction,

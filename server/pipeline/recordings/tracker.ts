@@ -5,11 +5,13 @@
  *
  * Calls: per sender (phone address) and ACDR session id (`board:reset:session`); media records
  * without a session go to the sender's `none` session. Streams: trace point, direction, SSRC and
- * far end (spec §7). A call ends when no datagram came for the inactivity time, or shortly after
+ * far end (spec §7). Every record of a call is tallied by recording kind (parsers/acdr/recording-kind.ts);
+ * the PCM kinds become streams like RTP when their payload is RTP-framed. A call ends when no datagram came for the inactivity time, or shortly after
  * an RTCP BYE. Per datagram the work is O(1) and nothing per packet is kept: the sink decides what
  * to do with the bytes (the live ingest batches them to the store).
  */
 import { decodeAcdr, type AcdrRecord } from '../../../parsers/acdr.js';
+import { ACDR_RECORDING_KINDS, acdrRecordingKind, isCallScopedKind, type AcdrRecordingKind } from '../../../parsers/acdr/recording-kind.js';
 import type { IdSource } from '../../store/ids.js';
 import { isDecodeError, type DecodeError } from '../../../parsers/decode-error.js';
 import { decodeRtcp } from '../../../parsers/rtcp.js';
@@ -67,8 +69,9 @@ export class RecordingTracker {
   handle(bytes: Uint8Array, arrivalMs: number, fromAddr: string, fromPort: number): TrackResult {
     const rec = decodeAcdr(bytes);
     if (isDecodeError(rec)) return rec;
-    const media = rec.payloadKind === 'rtp' || rec.payloadKind === 'pcm' || rec.payloadKind === 'rtcp';
-    if (!media && rec.session === null) return 'no-call';
+    const kind = acdrRecordingKind(rec.mediaType, rec.tracePoint);
+    // Debug recordings without a session (v<5 has none) join the sender's `none` call like media, so they are kept.
+    if (!isCallScopedKind(kind) && rec.session === null) return 'no-call';
 
     let sender = this.senders.get(fromAddr);
     if (!sender) {
@@ -82,11 +85,16 @@ export class RecordingTracker {
     if (call === null) return 'over-capacity';
     call.recordingGaps += gap;
     call.noteTime(deviceMs, arrivalMs, bytes.length);
+    const tally = call.tally(kind, rec.mediaType, bytes.length);
     this.o.sink.datagram(call.id, arrivalMs, fromPort, bytes);
 
     if (rec.payloadKind === 'rtcp') this.rtcp(call, rec, deviceMs, arrivalMs);
-    else if (media) this.rtp(call, rec, deviceMs);
-    else call.countOther(rec.mediaTypeName);
+    else if (isRtpFramed(rec, kind)) {
+      if (!this.rtp(call, rec, deviceMs, kind)) {
+        if (ACDR_RECORDING_KINDS[kind].pcm) tally.undecoded++;
+        else call.undecodedMedia++;
+      }
+    } else call.countOther(rec.mediaTypeName);
     this.o.sink.callChanged(call);
     return 'call';
   }
@@ -163,17 +171,16 @@ export class RecordingTracker {
     return call;
   }
 
-  private rtp(call: RecordedCall, rec: AcdrRecord, deviceMs: number): void {
+  /** False when the payload is not an RTP packet. */
+  private rtp(call: RecordedCall, rec: AcdrRecord, deviceMs: number, kind: AcdrRecordingKind): boolean {
     const rtp = decodeRtp(rec.payload);
-    if (isDecodeError(rtp)) {
-      call.undecodedMedia++;
-      return;
-    }
+    if (isDecodeError(rtp)) return false;
     const direction = directionOf(rec);
     const far = farEnd(rec, direction);
     const key = farKey(rec, far);
     const stream = call.stream(rec.tracePoint, direction, rtp.ssrc >>> 0, key, far.port, this.newStreamId, (): StreamIdentity => ({
-      kind: rec.payloadKind === 'pcm' ? 'pcm' : 'rtp',
+      kind: ACDR_RECORDING_KINDS[kind].pcm ? 'pcm' : 'rtp',
+      recordingKind: kind,
       tracePoint: rec.tracePoint,
       tracePointName: rec.tracePointName,
       direction,
@@ -193,6 +200,7 @@ export class RecordingTracker {
       marker: rtp.marker,
       payloadBytes: rtp.payload.length,
     });
+    return true;
   }
 
   private rtcp(call: RecordedCall, rec: AcdrRecord, deviceMs: number, arrivalMs: number): void {
@@ -220,6 +228,15 @@ function farKey(rec: AcdrRecord, far: FarEnd): number | string | null {
     return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
   }
   return far.addr;
+}
+
+/**
+ * Whether the payload is handed to RTP: the RTP family, and PCM kinds, which tshark reads as
+ * RTP-framed samples (acdr spec §5.1) and which we take as such only when the bytes say so.
+ */
+export function isRtpFramed(rec: AcdrRecord, kind: AcdrRecordingKind = acdrRecordingKind(rec.mediaType, rec.tracePoint)): boolean {
+  if (rec.payloadKind === 'rtp' || rec.payloadKind === 'pcm') return true;
+  return ACDR_RECORDING_KINDS[kind].pcm && rec.payloadKind !== 'rtcp';
 }
 
 export function directionOf(rec: AcdrRecord): StreamDirection {

@@ -9,6 +9,7 @@
  */
 import type { QualityMetrics, QualitySource, StreamDirection, Verdict } from '../../calls/model.js';
 import type { RtpSeriesBucket, RtpStreamStats } from '../../analysis/rtp-stream.js';
+import type { AcdrRecordingKind } from '../../../parsers/acdr/recording-kind.js';
 
 export type RecordedStreamKind = 'rtp' | 'pcm';
 
@@ -21,6 +22,8 @@ export interface RecordedStreamSummary extends WiresharkStreamFigures {
   readonly id: number;
   readonly callId: number;
   readonly kind: RecordedStreamKind;
+  /** The phone's recording it comes from (parsers/acdr/recording-kind.ts): 'rtp', or a PCM kind ('network', 'tdm', 'dsp-pcm'). */
+  readonly recordingKind: AcdrRecordingKind;
   /** ACDR trace point (acdr.trace_pt) and its name, e.g. 0 Net2Dsp (received), 1 Dsp2Net (sent). */
   readonly tracePoint: number;
   readonly tracePointName: string;
@@ -45,6 +48,22 @@ export interface RecordedStreamSummary extends WiresharkStreamFigures {
   readonly audio: boolean;
 }
 
+/** One recording kind of a call; 'other' has one entry per media type. */
+export interface RecordingKindCount {
+  readonly kind: AcdrRecordingKind;
+  /** e.g. 'Network (TDM out)'; for 'other': 'Other: <tshark's media type text> (<value>)'. */
+  readonly name: string;
+  /** Set for 'other' only. */
+  readonly mediaType: number | null;
+  readonly datagrams: number;
+  /** Whole datagram bytes, ACDR header included. */
+  readonly bytes: number;
+  /** PCM kind: its RTP-framed G.711 records are streams with audio (WAV). */
+  readonly pcm: boolean;
+  /** PCM-kind records whose payload is not an RTP packet: kept raw (in the original pcap) but not played. */
+  readonly undecoded: number;
+}
+
 export type CallEndReason = 'inactivity' | 'bye' | 'shutdown' | 'end-of-capture';
 
 export interface RecordedCallSummary {
@@ -65,6 +84,8 @@ export interface RecordedCallSummary {
   readonly recordingGaps: number;
   /** Records that belong to the call but are not RTP/RTCP, by media type name (SIP, events, …). */
   readonly otherRecords: Readonly<Record<string, number>>;
+  /** Datagrams and bytes per recording kind (DSP, RTP, EC/CNG/NR debug, network, TDM, ...), in first-seen order. */
+  readonly recordingKinds: readonly RecordingKindCount[];
   /** RTP/RTCP payloads inside ACDR records that did not decode. */
   readonly undecodedMedia: number;
   /** Codecs in this call we cannot turn into audio (everything but G.711). */
