@@ -38,6 +38,8 @@ import { crashesRouter } from './api/crashes-routes.js';
 import { importsRouter } from './api/imports-routes.js';
 import { markCollectorRunning } from './import/data-dir-lock.js';
 import { bundlesRouter } from './api/bundles-routes.js';
+import { alertsRouter } from './api/alerts-routes.js';
+import { createAlerts } from './alerts/start-alerts.js';
 import { BundleJobs } from './bundles/jobs.js';
 import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
@@ -109,6 +111,13 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   const vitals = new ProcessVitalsMonitor();
   const sites = parseSites(config.sites);
   const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites });
+  let webUrl: string | null = null;
+  const alerts = createAlerts({
+    config, store, devices, sites: () => sites, counters, writer, now, registry: metrics.registry,
+    listeners: () => listeners.map((l) => l.status),
+    publicUrl: () => config.publicUrl || webUrl || 'http://localhost/',
+    broadcast: (event, data) => live?.broadcast(event, data),
+  });
   const deps: ApiDeps = {
     metrics,
     version: PACKAGE_VERSION,
@@ -125,6 +134,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       process: vitals.read(),
       auth: { mode: auth.mode, failedLogins: auth.throttle.failures, throttledLogins: auth.throttle.refused, auditLost: auth.auditLost },
       guards: guards.health(),
+      alerts: alerts.health(),
       fleet: store.shared ? {
         collectorId: config.collectorId,
         redis: live?.fleetRelay ? { error: live.fleetRelay.error, sent: live.fleetRelay.sent, received: live.fleetRelay.received } : null,
@@ -161,6 +171,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onUpdate: (status) => live?.broadcast('bundles:update', status),
   });
   areaRouters.push(bundlesRouter({ jobs: bundles }));
+  areaRouters.push(alertsRouter({ store: store.alerts, engine: alerts, auth, now }));
   const site = createWeb(config, deps, areaRouters, auth, tlsFiles);
   if (site) {
     live = new LiveHub(site.server, config.liveMaxQueuedPerClient, () => ids.log.last, (headers, token) => auth.authenticate(headers, token));
@@ -248,6 +259,8 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   retention.unref();
   // The dashboard answers last: once it does, every listener is bound (receiver threads take a moment).
   const web = await listenWeb(config, site, tlsFiles !== null);
+  webUrl = web.url;
+  await alerts.start();
   listeners.push(web.listener);
   const stopKernelDrops = startKernelDropSampler(() => listeners.map((l) => l.status), counters, KERNEL_DROPS_INTERVAL_MS);
 
@@ -262,6 +275,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
+        alerts.stop();
         if (fleetDevices) clearInterval(fleetDevices);
         stopKernelDrops();
         vitals.stop();

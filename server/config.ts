@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './analysis/e-model.js';
+import { checkRule } from './alerts/rules.js';
 import { parseSites } from './fleet/sites.js';
 import { parseAllowList } from './sources/allow-list.js';
 import { MAX_SLOTS } from './store/ids.js';
 import { checkStoreUrl } from './store/open-store.js';
+import type { NewAlertRule } from './store/alert-store.js';
 
 /** The verdict thresholds (VerdictThresholds: spec §6.3 for RFC 6035/XR data, Microsoft CQD's classifier for QoE data) are settings too. */
 export interface CollectorConfig extends VerdictThresholds {
@@ -81,6 +83,18 @@ export interface CollectorConfig extends VerdictThresholds {
   readonly sourceRateLimit: number;
   /** The bucket's depth: how many may come at once after a quiet spell (0 = one second's worth). */
   readonly sourceRateBurst: number;
+  /** `smtp://[user:pass@]host:port` (or smtps://): where alert e-mail is sent ('' = no e-mail). */
+  readonly smtpUrl: string;
+  /** The From of alert e-mail. */
+  readonly alertFrom: string;
+  /** The dashboard's address as the people alerted reach it, for absolute links ('' = the address it listens on). */
+  readonly publicUrl: string;
+  /** Seconds between alert evaluations (0: only on POST /api/alerts/evaluate). */
+  readonly alertIntervalS: number;
+  /** Attempts per alert delivery before it is marked failed. */
+  readonly alertMaxAttempts: number;
+  /** Rules from the config file's `alerts.rules` (checked by server/alerts/rules.ts); none from flags or environment. */
+  readonly alertRules?: readonly NewAlertRule[];
 }
 
 export const DEFAULT_CONFIG: CollectorConfig = {
@@ -124,6 +138,11 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   sites: '',
   sourceRateLimit: 0,
   sourceRateBurst: 0,
+  smtpUrl: '',
+  alertFrom: 'ipp-collector@localhost',
+  publicUrl: '',
+  alertIntervalS: 15,
+  alertMaxAttempts: 8,
 };
 
 type Key = keyof CollectorConfig;
@@ -179,6 +198,11 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'sites', flag: '--sites <table>', env: 'IPP_SITES', help: 'sites by subnet for metrics and the fleet view: Berlin=10.1.0.0/16,10.2.0.0/16;Paris=10.3.0.0/16' },
   { key: 'sourceRateLimit', flag: '--source-rate-limit <per-second>', env: 'IPP_SOURCE_RATE_LIMIT', help: 'datagrams/frames per second one sender may send to one listener (0: unlimited)' },
   { key: 'sourceRateBurst', flag: '--source-rate-burst <count>', env: 'IPP_SOURCE_RATE_BURST', help: 'burst one sender may send at once (0: one second at the rate limit)' },
+  { key: 'smtpUrl', flag: '--smtp-url <url>', env: 'IPP_SMTP_URL', help: 'alert e-mail through this SMTP server: smtp://[user:pass@]host:port or smtps://… (empty: no e-mail)' },
+  { key: 'alertFrom', flag: '--alert-from <address>', env: 'IPP_ALERT_FROM', help: 'From address of alert e-mail' },
+  { key: 'publicUrl', flag: '--public-url <url>', env: 'IPP_PUBLIC_URL', help: 'the dashboard as people reach it (https://collector.example.com/), for links in alerts (default: the address it listens on)' },
+  { key: 'alertIntervalS', flag: '--alert-interval <seconds>', env: 'IPP_ALERT_INTERVAL_S', help: 'how often alert rules are evaluated (0: only on POST /api/alerts/evaluate)' },
+  { key: 'alertMaxAttempts', flag: '--alert-max-attempts <n>', env: 'IPP_ALERT_MAX_ATTEMPTS', help: 'attempts per alert delivery (back-off 1 s, 2 s, 4 s … up to 5 min) before it is marked failed' },
 ];
 
 export class ConfigError extends Error {}
@@ -193,7 +217,7 @@ export function resolveConfig(flags: Partial<Record<Key, string | number>>, env:
     if (value !== undefined) merged[key] = value;
   }
   for (const unknownKey of Object.keys(fromFile)) {
-    if (!(unknownKey in DEFAULT_CONFIG)) throw new ConfigError(`config file ${file}: unknown setting "${unknownKey}"`);
+    if (!(unknownKey in DEFAULT_CONFIG) && unknownKey !== 'alerts') throw new ConfigError(`config file ${file}: unknown setting "${unknownKey}"`);
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(DEFAULT_CONFIG) as Key[]) {
@@ -238,7 +262,34 @@ export function resolveConfig(flags: Partial<Record<Key, string | number>>, env:
       throw new ConfigError(`${key}: ${(err as Error).message}`);
     }
   }
+  checkAlertSettings(out);
+  out.alertRules = alertRulesOf(fromFile.alerts, String(file));
   return out as unknown as CollectorConfig;
+}
+
+function checkAlertSettings(out: Record<string, unknown>): void {
+  if (out.smtpUrl && !/^smtps?:\/\/[^/]+/.test(String(out.smtpUrl))) throw new ConfigError(`--smtp-url: "${String(out.smtpUrl)}" is not an smtp:// or smtps:// URL`);
+  if (out.publicUrl && !/^https?:\/\/[^/]+/.test(String(out.publicUrl))) throw new ConfigError(`--public-url: "${String(out.publicUrl)}" is not an http:// or https:// URL`);
+  if (!Number.isInteger(out.alertMaxAttempts) || (out.alertMaxAttempts as number) < 1) throw new ConfigError(`alertMaxAttempts: "${String(out.alertMaxAttempts)}" is not a whole number of at least 1`);
+}
+
+/** The config file's `"alerts": {"rules": [...]}`, each rule checked as the API checks one. */
+function alertRulesOf(section: unknown, file: string): NewAlertRule[] {
+  if (section === undefined) return [];
+  const rules = typeof section === 'object' && section !== null ? (section as { rules?: unknown }).rules : undefined;
+  if (!Array.isArray(rules) || Object.keys(section as object).some((k) => k !== 'rules')) throw new ConfigError(`config file ${file}: give alerts as {"rules": [...]}`);
+  const names = new Set<string>();
+  return rules.map((r, i) => {
+    let rule: NewAlertRule;
+    try {
+      rule = checkRule(r, 'config', null);
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: alerts.rules[${i}]: ${(err as Error).message}`);
+    }
+    if (names.has(rule.name)) throw new ConfigError(`config file ${file}: alerts.rules[${i}]: a second rule named "${rule.name}" (names tell config rules apart)`);
+    names.add(rule.name);
+    return rule;
+  });
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
