@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { freePorts } from '../../bench/free-ports.js';
+import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertDelivery, AlertEpisode } from '../../server/store/alert-store.js';
 import { FLEET_SITES, seedQualityFleet } from '../support/quality-fleet.js';
@@ -24,6 +26,7 @@ interface Mail { from: string; to: string[]; raw: string }
 
 let collector: RunningCollector;
 let dataDir: string;
+let sipPort: number;
 let smtp: SMTPServer;
 const mails: Mail[] = [];
 const flaky = { hits: [] as Hit[], server: null as http.Server | null, port: 0 };
@@ -74,6 +77,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
+  sipPort = (await freePorts(1, 0)).tcp[0]!;
   const config = path.join(dataDir, 'config.json');
   writeFileSync(config, JSON.stringify({
     alerts: { rules: [{ name: 'Lab phone silent', kind: 'device-silent', params: { minutes: 0.05 }, scope: { site: 'Lab' }, channels: { email: { to: ['oncall@example.test'] } } }] },
@@ -81,7 +85,7 @@ beforeAll(async () => {
   collector = await spawnCollector([
     '--data-dir', dataDir, '--config', config, '--sites', `${FLEET_SITES};Lab=127.0.0.0/8`,
     '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--alert-from', 'alerts@collector.example.test', '--public-url', PUBLIC_URL,
-    '--alert-interval', '0.5', '--alert-max-attempts', '3',
+    '--alert-interval', '0.5', '--alert-max-attempts', '3', '--sip-port', String(sipPort),
   ]);
 }, 60_000);
 
@@ -196,4 +200,80 @@ describe('delivery', () => {
     const actions = audit.body.entries.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['alert-rule.create', 'alert-silence.create', 'alert-silence.delete']));
   }, 45_000);
+});
+
+describe('a call under the MOS, reported by the phone (vq-rtcpxr PUBLISH)', () => {
+  it('opens one episode for that call, linked to it, and mails it', async () => {
+    const { body } = await api<{ rule: { id: number } }>('POST', '/api/alerts/rules', {
+      name: 'Bad call', kind: 'call-mos-below', params: { mos: 3.5 }, channels: { email: { to: ['quality@example.test'] } },
+    });
+    const now = Date.now();
+    const publish = buildVqPublish({
+      report: {
+        style: 'audiocodes', callId: 'bad-mos-1@127.0.0.1', localId: '<sip:1000@pbx.example.com>', remoteId: '<sip:2000@pbx.example.com>',
+        localAddr: { ip: '127.0.0.1', port: 6000, ssrc: 0x11223344 }, remoteAddr: { ip: '10.0.0.9', port: 6002, ssrc: 0x55667788 },
+        startMs: now - 120_000, stopMs: now - 30_000, local: { mosLq: 2.8, lossPct: 9 },
+      },
+      collector: '127.0.0.1', source: { ip: '127.0.0.1', port: 5062 }, publishCallId: 'pub-bad-mos-1@127.0.0.1',
+    });
+    await sendUdp(sipPort, [publish]);
+    const [episode] = await waitFor(async () => episodes(`?ruleId=${body.rule.id}`), (e) => e.length > 0, 10_000);
+    const calls = await api<{ calls: Array<{ id: number; avgMos: number }> }>('GET', `/api/calls?q=${encodeURIComponent('bad-mos-1@127.0.0.1')}`);
+    const call = calls.body.calls[0]!;
+    expect(call.avgMos).toBeLessThan(3.5);
+    expect(episode).toMatchObject({ key: `call=${call.id}`, state: 'firing', link: `#/calls/${call.id}`, lastValue: call.avgMos });
+    expect(episode!.message).toMatch(new RegExp(`^Call ${call.id} (of \\S+ )?ended with an average MOS of ${call.avgMos} \\(below 3\\.5\\)\\.$`));
+    const mail = await waitFor(async () => mails.find((m) => subjectOf(m) === `[ipp-collector] FIRING: Bad call call=${call.id}`), (m) => m !== undefined, 10_000);
+    expect(mail!.to).toEqual(['quality@example.test']);
+    expect(decoded(mail!.raw)).toContain(`${PUBLIC_URL}#/calls/${call.id}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await episodes(`?ruleId=${body.rule.id}`)).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('a restart', () => {
+  it('resumes a delivery still being retried: the same delivery arrives once, after the collector comes back', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-alerts-restart-'));
+    await seedQualityFleet(dir, Date.now());
+    // Nothing listens on the port yet: every attempt is refused until the receiver starts.
+    const port = (await freePorts(1, 0)).tcp[0]!;
+    const args = ['--data-dir', dir, '--sites', FLEET_SITES, '--alert-interval', '0.5', '--public-url', PUBLIC_URL];
+    const first = await spawnCollector(args);
+    const late = { hits: [] as Hit[], server: null as http.Server | null, port: 0 };
+    let second: RunningCollector | null = null;
+    try {
+      const rule = await fetch(`${first.webUrl}/api/alerts/rules`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Poor calls', kind: 'poor-call-rate', params: { thresholdPct: 30, windowMin: 1440, by: 'site' }, channels: { webhook: { url: `http://127.0.0.1:${port}/` } } }),
+      });
+      expect(rule.status).toBe(201);
+      const retrying = await waitFor(async () => ((await (await fetch(`${first.webUrl}/api/alerts/deliveries`)).json()) as { deliveries: AlertDelivery[] }).deliveries,
+        (d) => d.length === 1 && d[0]!.state === 'retrying' && d[0]!.attempts >= 2, 10_000);
+      expect(retrying[0]!.lastError).toBe('ECONNREFUSED');
+      await first.kill('SIGTERM');
+      rmSync(first.dataDir, { recursive: true, force: true });
+
+      await new Promise<void>((resolve) => {
+        late.server = http.createServer((req, res) => {
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => chunks.push(c));
+          req.on('end', () => { late.hits.push({ at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: 200 }); res.end('ok'); });
+        }).listen(port, '127.0.0.1', () => resolve());
+      });
+      second = await spawnCollector(args);
+      const hits = await waitFor(async () => late.hits, (h) => h.length > 0, 15_000);
+      expect(hits[0]!.headers['x-ipp-delivery']).toBe(String(retrying[0]!.id));
+      const { deliveries: after } = (await (await fetch(`${second.webUrl}/api/alerts/deliveries`)).json()) as { deliveries: AlertDelivery[] };
+      expect(after.map((d) => [d.id, d.state])).toEqual([[retrying[0]!.id, 'delivered']]);
+      expect(after[0]!.attempts).toBeGreaterThan(retrying[0]!.attempts);
+      // The episode survived the restart: no second one, no second delivery.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(late.hits).toHaveLength(1);
+    } finally {
+      await second?.stop();
+      await first.stop();
+      late.server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 50_000);
 });
