@@ -254,6 +254,8 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     store.calls.enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
     store.imports.enforceRetention(config.retentionDays * 86_400_000, now()).catch(failed);
     crashes.enforceRetention(config.dumpsRetentionDays * 86_400_000).catch(failed);
+    // Alert history points at calls, so it ages with them.
+    store.alerts.enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
     bundles.enforceRetention(config.bundlesRetentionHours * 3_600_000).catch(failed);
   }, RETENTION_INTERVAL_MS);
   retention.unref();

@@ -136,4 +136,10 @@ export interface AlertStore {
   /** Newest first. */
   listDeliveries(q: DeliveryQuery): Promise<AlertDelivery[]>;
   deliveryCounts(): Promise<Record<DeliveryState, number>>;
+  /**
+   * Deletes what is over and older than `maxAgeMs`: resolved episodes (by when they resolved),
+   * delivered or failed deliveries (by when they were made) and silences that ended. Firing
+   * episodes and deliveries still to be tried stay whatever their age.
+   */
+  enforceRetention(maxAgeMs: number, nowMs: number): Promise<{ episodes: number; deliveries: number; silences: number }>;
 }

@@ -89,4 +89,29 @@ eachBackend('alert store', (backend) => {
     expect((await reopened.alerts.listDeliveries({ states: ['pending', 'retrying'], limit: 10 })).map((x) => x.id)).toEqual([a.id]);
     expect(await reopened.alerts.deliveryCounts()).toEqual({ pending: 0, retrying: 1, delivered: 1, failed: 1 });
   });
+
+  it('ages out what is over: resolved episodes, finished deliveries, ended silences; keeps what is still going on', async () => {
+    const { alerts } = await backend.open();
+    const DAY = 86_400_000;
+    const ep = { ruleId: 1, ruleName: 'r', kind: 'device-silent' as const, lastValue: 1, message: 'm', link: '#/devices', silenced: false };
+    const oldResolved = await alerts.openEpisode({ ...ep, key: 'device=a', startedAt: NOW - 40 * DAY });
+    await alerts.resolveEpisode(oldResolved.id, NOW - 35 * DAY, 0);
+    const oldFiring = await alerts.openEpisode({ ...ep, key: 'device=b', startedAt: NOW - 40 * DAY });
+    const recent = await alerts.openEpisode({ ...ep, key: 'device=c', startedAt: NOW - 40 * DAY });
+    await alerts.resolveEpisode(recent.id, NOW - DAY, 0);
+    const d: NewAlertDelivery = {
+      episodeId: 1, ruleId: 1, ruleName: 'r', channel: 'email', target: 'a@example.com', event: 'firing', state: 'failed',
+      attempts: 8, lastError: 'x', nextAttemptAt: null, deliveredAt: null, createdAt: NOW - 40 * DAY, payload: '{}',
+    };
+    await alerts.addDelivery(d);
+    const waiting = await alerts.addDelivery({ ...d, state: 'retrying', nextAttemptAt: NOW });
+    const fresh = await alerts.addDelivery({ ...d, state: 'delivered', createdAt: NOW - DAY });
+    await alerts.createSilence({ ruleId: null, key: null, startsAt: NOW - 40 * DAY, endsAt: NOW - 39 * DAY, comment: '', createdBy: null });
+    const active = await alerts.createSilence({ ruleId: null, key: null, startsAt: NOW - 40 * DAY, endsAt: NOW + DAY, comment: '', createdBy: null });
+    expect(await alerts.enforceRetention(30 * DAY, NOW)).toEqual({ episodes: 1, deliveries: 1, silences: 1 });
+    expect((await alerts.listEpisodes({ limit: 10 })).map((e) => e.id).sort()).toEqual([oldFiring.id, recent.id].sort());
+    expect((await alerts.listDeliveries({ limit: 10 })).map((x) => x.id).sort()).toEqual([waiting.id, fresh.id].sort());
+    expect((await alerts.listSilences()).map((x) => x.id)).toEqual([active.id]);
+    expect(await alerts.enforceRetention(30 * DAY, NOW)).toEqual({ episodes: 0, deliveries: 0, silences: 0 });
+  });
 });

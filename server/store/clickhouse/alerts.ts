@@ -12,6 +12,7 @@ import {
 } from '../alert-store.js';
 import type { IdSource } from '../ids.js';
 import type { FleetContext } from './context.js';
+import { waitForMutations } from './mutations.js';
 import { Serial } from './serial.js';
 import { int, list, str } from './sql.js';
 
@@ -27,6 +28,9 @@ const SILENCES: Table = { name: 'alert_silences', columns: [] };
 const DELIVERIES: Table = { name: 'alert_deliveries', columns: [['state', 'state']] };
 
 interface DbRow { id: number; version: number; body: string }
+
+/** Rows deleted per table and retention run; the rest go on the next run. */
+const PURGE_BATCH = 10_000;
 
 export class ClickHouseAlerts implements AlertStore {
   private readonly ids: IdSource;
@@ -142,6 +146,28 @@ export class ClickHouseAlerts implements AlertStore {
     const rows = await this.ctx.db.rows<{ state: DeliveryState; n: number }>('SELECT state, count() AS n FROM alert_deliveries FINAL WHERE deleted = 0 GROUP BY state');
     for (const r of rows) counts[r.state] = Number(r.n);
     return counts;
+  }
+
+  /** visitParamExtractInt reads a top-level number of the JSON body (every server version has it, unlike JSONExtract*). */
+  enforceRetention(maxAgeMs: number, nowMs: number): Promise<{ episodes: number; deliveries: number; silences: number }> {
+    const cutoff = int(nowMs - maxAgeMs);
+    return this.serial.run(async () => ({
+      episodes: await this.purge(EPISODES, `AND state = 'resolved' AND visitParamExtractInt(body, 'resolvedAt') < ${cutoff}`),
+      deliveries: await this.purge(DELIVERIES, `AND state IN ('delivered', 'failed') AND visitParamExtractInt(body, 'createdAt') < ${cutoff}`),
+      silences: await this.purge(SILENCES, `AND visitParamExtractInt(body, 'endsAt') < ${cutoff}`),
+    }));
+  }
+
+  /**
+   * Deletes every version of the rows whose newest version matches: by id, so an older version
+   * left unmerged (a firing episode now resolved) cannot come back.
+   */
+  private async purge(table: Table, and: string): Promise<number> {
+    const ids = (await this.ctx.db.rows<{ id: number }>(`SELECT id FROM ${table.name} FINAL WHERE deleted = 0 ${and} LIMIT ${PURGE_BATCH}`)).map((r) => Number(r.id));
+    if (ids.length === 0) return 0;
+    await this.ctx.db.run(`ALTER TABLE ${table.name} DELETE WHERE id IN ${list(ids)}`);
+    await waitForMutations(this.ctx.db, [table.name]);
+    return ids.length;
   }
 
   private async insertRule(rule: NewAlertRule, nowMs: number): Promise<AlertRule> {

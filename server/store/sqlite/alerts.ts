@@ -132,6 +132,15 @@ export class AlertsTables {
     return counts;
   }
 
+  enforceRetention(maxAgeMs: number, nowMs: number): { episodes: number; deliveries: number; silences: number } {
+    const cutoff = nowMs - maxAgeMs;
+    return this.db.transaction(() => ({
+      episodes: this.db.prepare("DELETE FROM alert_episodes WHERE state = 'resolved' AND json_extract(body, '$.resolvedAt') < ?").run(cutoff).changes,
+      deliveries: this.db.prepare("DELETE FROM alert_deliveries WHERE state IN ('delivered', 'failed') AND json_extract(body, '$.createdAt') < ?").run(cutoff).changes,
+      silences: this.db.prepare("DELETE FROM alert_silences WHERE json_extract(body, '$.endsAt') < ?").run(cutoff).changes,
+    }))();
+  }
+
   private rule(id: number): AlertRule | null {
     const r = this.db.prepare('SELECT id, body FROM alert_rules WHERE id = ?').get(id) as Row | undefined;
     return r ? parse<AlertRule>(r) : null;
