@@ -52,6 +52,8 @@ import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;
 const RETENTION_INTERVAL_MS = 60_000;
+/** Between two slices of a long trim: the store's writes get this long to themselves. */
+const RETENTION_SLICE_GAP_MS = 100;
 /** How often the kernel's per-socket drop counts are read into the counters. */
 const KERNEL_DROPS_INTERVAL_MS = 1000;
 const MAX_TCP_SYSLOG_CONNECTIONS = 1000;
@@ -244,11 +246,19 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     onHepLog: (bytes, address) => syslog.handle('syslog-udp', bytes, address),
   }));
 
+  // A store far over its budget is trimmed slice by slice, its writes going between the slices.
+  let trimming = false;
+  const trimLogs = (): void => {
+    if (trimming) return;
+    trimming = true;
+    store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
+      .then((r) => { trimming = false; if (r.more) setTimeout(trimLogs, RETENTION_SLICE_GAP_MS).unref(); })
+      .catch((err: Error) => { trimming = false; writer.lastError = `retention: ${err.message}`; });
+  };
   const retention = setInterval(() => {
     store.recordings.enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
       .catch((err: Error) => { if (recordings) recordings.lastError = `retention: ${err.message}`; });
-    store.enforceRetention({ maxAgeMs: config.retentionDays * 86_400_000, maxSizeBytes: config.retentionMaxMb * 1024 * 1024 }, now())
-      .catch((err: Error) => { writer.lastError = `retention: ${err.message}`; });
+    trimLogs();
     // Each kind ages out on its own clock; a failure is reported like the logs' own and retried next round.
     const failed = (err: Error) => { writer.lastError = `retention: ${err.message}`; };
     store.calls.enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);

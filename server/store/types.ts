@@ -94,6 +94,8 @@ export interface RetentionPolicy {
 export interface RetentionResult {
   readonly deletedLogs: number;
   readonly sizeBytes: number;
+  /** True when this call stopped at its time slice with lines still to delete: call again soon. */
+  readonly more: boolean;
 }
 
 /** The logs contract: syslog lines and the devices that sent them. */

@@ -58,6 +58,31 @@ describe('SQLite store', () => {
     expect(newest[0]!.id).toBe(5000);
   });
 
+  it('trims a store far over its budget in slices that end on time, writes going between them, until it is under', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-trim-')), 'db.sqlite');
+    const db = new SqliteDatabase(file);
+    const big = 'y'.repeat(2000);
+    for (let b = 0; b < 20; b++) db.write(packLogs(Array.from({ length: 1000 }, (_, i) => rec(b * 1000 + i + 1, { message: `${big} ${b}` }))).columns, [device]);
+    const budget = 4_000_000;
+    let calls = 0;
+    let deleted = 0;
+    let next = 20_001;
+    for (let more = true; more; calls++) {
+      // A slice of 0 ms stops after its first step: the most a slice can be cut short.
+      const r = db.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: budget }, T0, 0);
+      deleted += r.deletedLogs;
+      more = r.more;
+      db.write(packLogs([rec(next++, { message: 'written between slices' })]).columns, [device]);
+      expect(calls).toBeLessThan(200);
+    }
+    expect(calls).toBeGreaterThan(5);
+    expect(deleted).toBeGreaterThan(10_000);
+    const kept = db.queryLogs({ limit: 1 });
+    expect(kept[0]!.id).toBe(next - 1);
+    expect(db.queryLogs({ text: 'written between slices', limit: 1000 })).toHaveLength(calls);
+    db.close();
+  });
+
   it('refuses a database from a newer collector', async () => {
     const { store, file } = openTemp();
     await store.close();

@@ -173,7 +173,8 @@ export class ClickHouseLogs implements LogStore {
       await this.dropPartition(parts[0]!.day);
       parts = await this.partitions();
     }
-    return { deletedLogs: deleted, sizeBytes: parts.reduce((s, p) => s + p.bytes, 0) };
+    // Partition drops and the mutation run on the server, not under a lock our writes wait for: one call finishes.
+    return { deletedLogs: deleted, sizeBytes: parts.reduce((s, p) => s + p.bytes, 0), more: false };
   }
 
   async stats(): Promise<StoreStats> {

@@ -18,6 +18,12 @@ import type { LogSource } from '../types.js';
 
 /** Rows removed per retention step, so one step never holds the write lock for long. */
 const RETENTION_CHUNK_ROWS = 20_000;
+/** Longest one retention call works before it lets writes in. */
+const RETENTION_SLICE_MS = 200;
+/** Free pages given back to the file system per call (32 MB of 4 KiB pages). */
+const VACUUM_PAGES_PER_CALL = 8192;
+/** How long a measurement of the other domains' bytes stands (they change slowly next to the logs). */
+const OTHER_BYTES_TTL_MS = 10 * 60_000;
 /**
  * Search indexing costs more than the insert itself (measured: 200k rows/s plain, 60k/s with
  * FTS5), so lines are written first and indexed in the background. Queries cover the not yet
@@ -45,6 +51,7 @@ export class SqliteDatabase {
   private readonly insertFts: Statement;
   private readonly upsertDevice: Statement;
   private ftsIndexedUpto: number;
+  private otherBytesMeasured: { bytes: number; at: number } | null = null;
   /** The other domains' tables, by name (see domains.ts). */
   readonly domains: Readonly<Record<string, object>>;
 
@@ -189,24 +196,48 @@ export class SqliteDatabase {
   /**
    * Deletes lines older than the age limit, then the oldest lines while the log tables outgrow
    * their size budget. Oldest means by receive time: imported captures bring old lines with new
-   * ids, so id order is not time order.
+   * ids, so id order is not time order. One call works for at most RETENTION_SLICE_MS and says
+   * whether it stopped with lines still to delete: the store's writes go between the slices (a
+   * store 1.5 GB over its budget held the write lock for minutes, and ingest stalled behind it).
    */
-  enforceRetention(policy: RetentionPolicy, nowMs: number): RetentionResult {
+  enforceRetention(policy: RetentionPolicy, nowMs: number, sliceMs = RETENTION_SLICE_MS): RetentionResult {
+    const until = performance.now() + sliceMs;
     let deleted = 0;
+    let more = false;
     const cutoff = nowMs - policy.maxAgeMs;
-    for (let n = -1; n !== 0; deleted += n) {
-      n = this.deleteOldest(RETENTION_CHUNK_ROWS, cutoff);
+    for (;;) {
+      const n = this.deleteOldest(RETENTION_CHUNK_ROWS, cutoff);
+      deleted += n;
+      if (n < RETENTION_CHUNK_ROWS) break;
+      if (performance.now() > until) { more = true; break; }
     }
-    // Measuring the log tables reads their pages, so only when the whole file could be over budget.
-    while (this.usedBytes() > policy.maxSizeBytes && this.logBytes() > policy.maxSizeBytes) {
+    // Freed pages are reused by later writes, so used pages (not the file's length) measure what is kept.
+    while (!more && this.usedBytes() > policy.maxSizeBytes && this.usedBytes() - this.otherBytes(nowMs) > policy.maxSizeBytes) {
       const rows = (this.db.prepare('SELECT MAX(id) - MIN(id) + 1 AS n FROM logs').get() as { n: number | null }).n ?? 0;
       // A tenth of what is left per step, so a small overshoot does not empty the store.
       const removed = this.deleteOldest(Math.max(1, Math.min(RETENTION_CHUNK_ROWS, Math.ceil(rows / 10))), Number.MAX_SAFE_INTEGER);
       deleted += removed;
       if (removed === 0) break;
+      if (performance.now() > until) more = true;
     }
-    if (deleted > 0) this.db.pragma('incremental_vacuum');
-    return { deletedLogs: deleted, sizeBytes: this.fileBytes() };
+    // The file shrinks a bounded step per call: moving pages holds the lock too.
+    if (deleted > 0 || this.freePages() > 0) this.db.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_CALL})`);
+    return { deletedLogs: deleted, sizeBytes: this.fileBytes(), more };
+  }
+
+  /**
+   * Bytes of everything but the log tables (calls, crashes, accounts…), measured one b-tree at a
+   * time (dbstat reads only the b-tree its `name =` names; any other filter reads the whole file:
+   * seconds at a few GB) and remembered for OTHER_BYTES_TTL_MS.
+   */
+  private otherBytes(nowMs: number): number {
+    if (this.otherBytesMeasured && nowMs - this.otherBytesMeasured.at < OTHER_BYTES_TTL_MS) return this.otherBytesMeasured.bytes;
+    const names = (this.db.prepare("SELECT name FROM sqlite_schema WHERE name <> 'logs' AND name NOT LIKE 'logs\\_%' ESCAPE '\\' AND rootpage > 0").all() as Array<{ name: string }>).map((r) => r.name);
+    const measure = this.db.prepare('SELECT SUM(pgsize) AS b FROM dbstat WHERE aggregate = TRUE AND name = ?');
+    let bytes = 0;
+    for (const name of ['sqlite_schema', ...names]) bytes += (measure.get(name) as { b: number | null }).b ?? 0;
+    this.otherBytesMeasured = { bytes, at: nowMs };
+    return bytes;
   }
 
   /** Deletes up to `limit` of the oldest lines received before `beforeMs`, with their index entries. */
@@ -220,19 +251,16 @@ export class SqliteDatabase {
     })();
   }
 
-  /** Bytes used by the log tables, their indexes and search index (the file holds other domains too). */
-  private logBytes(): number {
-    const row = this.db.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE aggregate = TRUE AND (name = 'logs' OR name LIKE 'logs\\_%' ESCAPE '\\')").get() as { b: number | null };
-    return row.b ?? 0;
-  }
-
   private pageSize(): number {
     return this.db.pragma('page_size', { simple: true }) as number;
   }
 
   private usedBytes(): number {
-    const pages = (this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number);
-    return pages * this.pageSize();
+    return ((this.db.pragma('page_count', { simple: true }) as number) - this.freePages()) * this.pageSize();
+  }
+
+  private freePages(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
   }
 
   private fileBytes(): number {
