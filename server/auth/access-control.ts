@@ -20,6 +20,15 @@ export function clientAddress(req: Request): string {
   return plainAddress(req.socket?.remoteAddress ?? '');
 }
 
+/**
+ * A route's own audit entry, named for what it did (user.disable, token.issue), in place of the
+ * gate's generic one (`patch /api/users/x`); a request that fails before this keeps the generic one.
+ */
+export function auditAction(auth: AuthService, req: Request, res: Response, action: string, target: string, detail = ''): void {
+  res.locals.audited = true;
+  auth.audit({ actor: principalOf(res)?.name ?? '-', action, target, address: clientAddress(req), ok: true, detail });
+}
+
 export function accessControl(auth: AuthService) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const path = req.originalUrl.split('?')[0] ?? '';
@@ -48,10 +57,13 @@ export function accessControl(auth: AuthService) {
         }
       }
       if (isAudited(req.method, access)) {
-        res.on('finish', () => auth.audit({
-          actor: principal.name, action: write ? req.method.toLowerCase() : 'download', target: path,
-          address: clientAddress(req), ok: res.statusCode < 400, detail: String(res.statusCode),
-        }));
+        res.on('finish', () => {
+          if (res.locals.audited === true) return;
+          auth.audit({
+            actor: principal.name, action: write ? req.method.toLowerCase() : 'download', target: path,
+            address: clientAddress(req), ok: res.statusCode < 400, detail: String(res.statusCode),
+          });
+        });
       }
       next();
     }, next);

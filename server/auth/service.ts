@@ -107,15 +107,22 @@ export class AuthService {
       this.audit({ actor: '-', action: 'login', target: name, address, ok: false, detail: user ? 'wrong password' : 'unknown user' });
       return { ok: false, status: 401, error: 'wrong user name or password' };
     }
+    if (user.disabled) {
+      // Said only to someone who knows the password: they should ask an admin, not retry.
+      this.throttle.failed(address, name);
+      this.audit({ actor: '-', action: 'login', target: name, address, ok: false, detail: 'user disabled' });
+      return { ok: false, status: 401, error: `user ${user.name} is disabled: ask an admin to enable it` };
+    }
     this.throttle.succeeded(address, name);
+    await this.tables.recordLogin(user.name, this.o.now());
     this.audit({ actor: user.name, action: 'login', target: user.name, address, ok: true, detail: '' });
     return { ok: true, session: this.sessions.create(user.name, user.role) };
   }
 
   /** A new API token: the secret is returned once and only its digest is kept. */
-  async createToken(name: string, role: Role, createdBy: string): Promise<{ id: number; token: string }> {
+  async createToken(name: string, role: Role, createdBy: string, expiresAt: number | null): Promise<{ id: number; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const id = await this.tables.createToken(name, role, tokenDigest(token), createdBy, this.o.now());
+    const id = await this.tables.createToken(name, role, tokenDigest(token), createdBy, this.o.now(), expiresAt);
     return { id, token };
   }
 

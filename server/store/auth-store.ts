@@ -11,6 +11,15 @@ export interface UserRow {
   readonly passwordHash: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** A disabled user cannot log in; the row stays, so the name keeps its audit trail and can be enabled again. */
+  readonly disabled: boolean;
+  readonly lastLoginAt: number | null;
+}
+
+export interface UserChange {
+  readonly role?: Role;
+  readonly passwordHash?: string;
+  readonly disabled?: boolean;
 }
 
 export interface TokenRow {
@@ -21,6 +30,8 @@ export interface TokenRow {
   readonly createdAt: number;
   readonly lastUsedAt: number | null;
   readonly revokedAt: number | null;
+  /** Past this instant the token is refused; null: it lasts until revoked. */
+  readonly expiresAt: number | null;
 }
 
 export interface AuditEntry {
@@ -37,6 +48,11 @@ export interface AuditEntry {
 export interface AuditQuery {
   readonly beforeId?: number;
   readonly action?: string;
+  readonly actor?: string;
+  /** Entries at or after this instant (ms). */
+  readonly sinceMs?: number;
+  /** Entries before this instant (ms). */
+  readonly untilMs?: number;
   readonly limit: number;
 }
 
@@ -47,11 +63,13 @@ export interface UserStore {
   /** Returns the new user's id, or null when the name is taken. */
   createUser(name: string, role: Role, passwordHash: string, nowMs: number): Promise<number | null>;
   /** False when there is no such user. */
-  updateUser(name: string, change: { role?: Role; passwordHash?: string }, nowMs: number): Promise<boolean>;
+  updateUser(name: string, change: UserChange, nowMs: number): Promise<boolean>;
+  /** Stamps a successful login (not a change: updatedAt stays). False when there is no such user. */
+  recordLogin(name: string, nowMs: number): Promise<boolean>;
   deleteUser(name: string): Promise<boolean>;
-  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number): Promise<number>;
+  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number, expiresAt: number | null): Promise<number>;
   listTokens(): Promise<TokenRow[]>;
-  /** A live (not revoked) token by its digest; marks it used. */
+  /** A live token (not revoked, not expired at nowMs) by its digest; marks it used. */
   useToken(digest: string, nowMs: number): Promise<TokenRow | null>;
   /** False when the token is unknown or already revoked. */
   revokeToken(id: number, nowMs: number): Promise<boolean>;

@@ -1,5 +1,6 @@
 // The auth contract (server/store/auth-store.ts) on every backend: users by name, tokens by
-// digest with revocation, and the audit trail newest first with its filters.
+// digest with revocation and expiry, disabled users and last logins, and the audit trail newest
+// first with its filters (action, actor, time range).
 import { expect, it } from 'vitest';
 import { eachBackend } from './backends.js';
 
@@ -17,7 +18,9 @@ eachBackend('auth store', (backend) => {
     expect((await auth.listUsers()).map((u) => [u.name, u.role])).toEqual([['admin', 'admin'], ["o'brien", 'analyst']]);
     expect(await auth.updateUser("o'brien", { role: 'viewer' }, NOW + 2)).toBe(true);
     expect(await auth.updateUser("o'brien", { passwordHash: 'scrypt$d' }, NOW + 3)).toBe(true);
-    expect(await auth.userByName("o'brien")).toEqual({ id: expect.any(Number), name: "o'brien", role: 'viewer', passwordHash: 'scrypt$d', createdAt: NOW + 1, updatedAt: NOW + 3 });
+    expect(await auth.userByName("o'brien")).toEqual({
+      id: expect.any(Number), name: "o'brien", role: 'viewer', passwordHash: 'scrypt$d', createdAt: NOW + 1, updatedAt: NOW + 3, disabled: false, lastLoginAt: null,
+    });
     expect(await auth.updateUser('nobody', { role: 'admin' }, NOW)).toBe(false);
     expect(await auth.deleteUser("o'brien")).toBe(true);
     expect(await auth.deleteUser("o'brien")).toBe(false);
@@ -29,8 +32,8 @@ eachBackend('auth store', (backend) => {
 
   it('finds a live token by its digest, marks it used, and refuses it once revoked', async () => {
     const { auth } = await backend.open();
-    const id = await auth.createToken('grafana', 'viewer', 'd1'.repeat(32), 'admin', NOW);
-    const other = await auth.createToken('ci', 'analyst', 'd2'.repeat(32), 'admin', NOW + 1);
+    const id = await auth.createToken('grafana', 'viewer', 'd1'.repeat(32), 'admin', NOW, null);
+    const other = await auth.createToken('ci', 'analyst', 'd2'.repeat(32), 'admin', NOW + 1, null);
     expect((await auth.listTokens()).map((t) => [t.id, t.name, t.role, t.createdBy, t.lastUsedAt, t.revokedAt]))
       .toEqual([[id, 'grafana', 'viewer', 'admin', null, null], [other, 'ci', 'analyst', 'admin', null, null]]);
     expect(await auth.useToken('ff'.repeat(32), NOW)).toBeNull();
@@ -44,7 +47,35 @@ eachBackend('auth store', (backend) => {
     expect(await auth.useToken('d2'.repeat(32), NOW + 50)).toMatchObject({ id: other });
   });
 
-  it('keeps the audit trail newest first, pages by id and filters by action', async () => {
+  it('disables and enables a user, keeping role and password, and stamps the last login apart from changes', async () => {
+    const { auth } = await backend.open();
+    await auth.createUser('dora', 'analyst', 'scrypt$a', NOW);
+    expect(await auth.updateUser('dora', { disabled: true }, NOW + 1)).toBe(true);
+    expect(await auth.userByName('dora')).toMatchObject({ role: 'analyst', passwordHash: 'scrypt$a', disabled: true, updatedAt: NOW + 1 });
+    expect((await auth.listUsers())[0]!.disabled).toBe(true);
+    // A later change that does not name the flag leaves it as it is.
+    await auth.updateUser('dora', { role: 'viewer', passwordHash: 'scrypt$b' }, NOW + 2);
+    expect(await auth.userByName('dora')).toMatchObject({ role: 'viewer', passwordHash: 'scrypt$b', disabled: true });
+    await auth.updateUser('dora', { disabled: false }, NOW + 3);
+    expect((await auth.userByName('dora'))!.disabled).toBe(false);
+    expect(await auth.recordLogin('dora', NOW + 10)).toBe(true);
+    expect(await auth.recordLogin('nobody', NOW + 10)).toBe(false);
+    expect(await auth.userByName('dora')).toMatchObject({ lastLoginAt: NOW + 10, updatedAt: NOW + 3, disabled: false, role: 'viewer' });
+    await auth.updateUser('dora', { role: 'admin' }, NOW + 11);
+    expect((await auth.userByName('dora'))!.lastLoginAt).toBe(NOW + 10);
+  });
+
+  it('refuses a token from its expiry on and lists when it expires', async () => {
+    const { auth } = await backend.open();
+    const id = await auth.createToken('week', 'viewer', 'e1'.repeat(32), 'admin', NOW, NOW + 1000);
+    expect((await auth.listTokens()).map((t) => [t.id, t.expiresAt])).toEqual([[id, NOW + 1000]]);
+    expect(await auth.useToken('e1'.repeat(32), NOW + 999)).toMatchObject({ id, expiresAt: NOW + 1000 });
+    expect(await auth.useToken('e1'.repeat(32), NOW + 1000)).toBeNull();
+    expect(await auth.useToken('e1'.repeat(32), NOW + 5000)).toBeNull();
+    expect((await auth.listTokens())[0]!.revokedAt).toBeNull();
+  });
+
+  it('keeps the audit trail newest first, pages by id and filters by action, actor and time range', async () => {
     const { auth } = await backend.open();
     const entry = (i: number, action: string) => ({ at: NOW + i, actor: i % 2 ? 'admin' : 'token:ci', action, target: `call ${i}`, address: '127.0.0.1', ok: i !== 3, detail: i === 4 ? 'tab\there\nnewline' : '' });
     await auth.appendAudit([entry(1, 'login'), entry(2, 'export-audio'), entry(3, 'login')]);
@@ -56,6 +87,12 @@ eachBackend('auth store', (backend) => {
     expect((await auth.queryAudit({ limit: 10, action: 'login' })).map((e) => e.target)).toEqual(['call 3', 'call 1']);
     const page = await auth.queryAudit({ limit: 2, beforeId: all[1]!.id });
     expect(page.map((e) => e.target)).toEqual(['call 2', 'call 1']);
+    expect((await auth.queryAudit({ limit: 10, actor: 'token:ci' })).map((e) => e.target)).toEqual(['call 4', 'call 2']);
+    expect((await auth.queryAudit({ limit: 10, actor: 'admin', action: 'login' })).map((e) => e.target)).toEqual(['call 3', 'call 1']);
+    // since is inclusive, until exclusive: [NOW+2, NOW+4) holds entries 2 and 3.
+    expect((await auth.queryAudit({ limit: 10, sinceMs: NOW + 2, untilMs: NOW + 4 })).map((e) => e.target)).toEqual(['call 3', 'call 2']);
+    expect((await auth.queryAudit({ limit: 1, sinceMs: NOW + 2, beforeId: all[0]!.id })).map((e) => e.target)).toEqual(['call 3']);
+    expect(await auth.queryAudit({ limit: 10, actor: "nobody' OR '1'='1" })).toEqual([]);
   });
 
   it.runIf(backend.name === 'clickhouse')('a user made on one collector logs in on another', async () => {
@@ -64,7 +101,7 @@ eachBackend('auth store', (backend) => {
     await first.auth.createUser('fae', 'analyst', 'scrypt$x', NOW);
     expect((await second.auth.userByName('fae'))!.role).toBe('analyst');
     expect(await second.auth.createUser('fae', 'viewer', 'scrypt$y', NOW)).toBeNull();
-    const token = await second.auth.createToken('t', 'viewer', 'ab'.repeat(32), 'fae', NOW);
+    const token = await second.auth.createToken('t', 'viewer', 'ab'.repeat(32), 'fae', NOW, null);
     expect((await first.auth.useToken('ab'.repeat(32), NOW))!.id).toBe(token);
   });
 });

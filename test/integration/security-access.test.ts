@@ -172,8 +172,10 @@ describe('access to the API', () => {
     expect(has((e) => e.action === 'login' && e.target === 'vera' && e.ok)).toBe(true);
     expect(has((e) => e.action === 'login' && e.target === 'tom' && !e.ok)).toBe(true);
     expect(has((e) => e.action === 'download' && e.actor === 'ana' && e.target === '/api/logs/1/raw')).toBe(true);
-    expect(has((e) => e.action === 'post' && e.target === '/api/users' && e.actor === 'admin')).toBe(true);
-    expect(has((e) => e.action === 'delete' && e.target === '/api/users/temp')).toBe(true);
+    // Admin changes are named for what they did; other writes keep the method and path.
+    expect(has((e) => e.action === 'user.create' && e.target === 'vera' && e.actor === 'admin')).toBe(true);
+    expect(has((e) => e.action === 'user.delete' && e.target === 'temp')).toBe(true);
+    expect(has((e) => e.action === 'post' && e.target === '/api/users')).toBe(false);
     expect(has((e) => e.action === 'csrf-rejected' && e.actor === 'admin')).toBe(true);
   });
 

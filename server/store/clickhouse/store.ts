@@ -49,6 +49,7 @@ export class ClickHouseStore implements Store {
     const db = await ClickHouseDb.connect(target);
     for (const domain of DOMAINS) for (const ddl of domain.tables(db.features)) await db.run(ddl);
     await ClickHouseCalls.addMissingColumns(db);
+    await ClickHouseAuth.addMissingColumns(db);
     return new ClickHouseStore(fleetContext(db, o.slot, o.now));
   }
 

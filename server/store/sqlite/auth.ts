@@ -4,7 +4,7 @@
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { Role } from '../../auth/policy.js';
-import type { AuditEntry, AuditQuery, TokenRow, UserRow } from '../auth-store.js';
+import type { AuditEntry, AuditQuery, TokenRow, UserChange, UserRow } from '../auth-store.js';
 import type { Schema } from './migrations.js';
 
 export const AUTH_SCHEMA: Schema = {
@@ -41,6 +41,14 @@ export const AUTH_SCHEMA: Schema = {
     );
     CREATE INDEX auth_audit_at ON auth_audit(at);
     `,
+    // 2: disabled users, last login, token expiry; the audit page filters by actor and action.
+    `
+    ALTER TABLE auth_users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE auth_users ADD COLUMN last_login_at INTEGER;
+    ALTER TABLE auth_tokens ADD COLUMN expires_at INTEGER;
+    CREATE INDEX auth_audit_actor ON auth_audit(actor, id);
+    CREATE INDEX auth_audit_action ON auth_audit(action, id);
+    `,
   ],
 };
 
@@ -49,13 +57,17 @@ export const AUTH_SCHEMA: Schema = {
 const AUDIT_MAX_ENTRIES = 200_000;
 
 function userRow(r: Record<string, unknown>): UserRow {
-  return { id: r.id as number, name: r.name as string, role: r.role as Role, passwordHash: r.password_hash as string, createdAt: r.created_at as number, updatedAt: r.updated_at as number };
+  return {
+    id: r.id as number, name: r.name as string, role: r.role as Role, passwordHash: r.password_hash as string, createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number, disabled: r.disabled === 1, lastLoginAt: (r.last_login_at as number | null) ?? null,
+  };
 }
 
 function tokenRow(r: Record<string, unknown>): TokenRow {
   return {
     id: r.id as number, name: r.name as string, role: r.role as Role, createdBy: r.created_by as string,
     createdAt: r.created_at as number, lastUsedAt: (r.last_used_at as number | null) ?? null, revokedAt: (r.revoked_at as number | null) ?? null,
+    expiresAt: (r.expires_at as number | null) ?? null,
   };
 }
 
@@ -82,30 +94,35 @@ export class AuthTables {
     return r.changes === 0 ? null : Number(r.lastInsertRowid);
   }
 
-  updateUser(name: string, change: { role?: Role; passwordHash?: string }, nowMs: number): boolean {
+  updateUser(name: string, change: UserChange, nowMs: number): boolean {
     const u = this.userByName(name);
     if (!u) return false;
-    this.db.prepare('UPDATE auth_users SET role = ?, password_hash = ?, updated_at = ? WHERE id = ?')
-      .run(change.role ?? u.role, change.passwordHash ?? u.passwordHash, nowMs, u.id);
+    this.db.prepare('UPDATE auth_users SET role = ?, password_hash = ?, disabled = ?, updated_at = ? WHERE id = ?')
+      .run(change.role ?? u.role, change.passwordHash ?? u.passwordHash, (change.disabled ?? u.disabled) ? 1 : 0, nowMs, u.id);
     return true;
+  }
+
+  recordLogin(name: string, nowMs: number): boolean {
+    return this.db.prepare('UPDATE auth_users SET last_login_at = ? WHERE name = ?').run(nowMs, name).changes > 0;
   }
 
   deleteUser(name: string): boolean {
     return this.db.prepare('DELETE FROM auth_users WHERE name = ?').run(name).changes > 0;
   }
 
-  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number): number {
-    return Number(this.db.prepare('INSERT INTO auth_tokens (name, role, digest, created_by, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(name, role, digest, createdBy, nowMs).lastInsertRowid);
+  createToken(name: string, role: Role, digest: string, createdBy: string, nowMs: number, expiresAt: number | null): number {
+    return Number(this.db.prepare('INSERT INTO auth_tokens (name, role, digest, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(name, role, digest, createdBy, nowMs, expiresAt).lastInsertRowid);
   }
 
   listTokens(): TokenRow[] {
     return (this.db.prepare('SELECT * FROM auth_tokens ORDER BY id').all() as Array<Record<string, unknown>>).map(tokenRow);
   }
 
-  /** A live (not revoked) token by its digest; marks it used. */
+  /** A live (not revoked, not expired) token by its digest; marks it used. */
   useToken(digest: string, nowMs: number): TokenRow | null {
-    const r = this.db.prepare('SELECT * FROM auth_tokens WHERE digest = ? AND revoked_at IS NULL').get(digest) as Record<string, unknown> | undefined;
+    const r = this.db.prepare('SELECT * FROM auth_tokens WHERE digest = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+      .get(digest, nowMs) as Record<string, unknown> | undefined;
     if (!r) return null;
     this.db.prepare('UPDATE auth_tokens SET last_used_at = ? WHERE id = ?').run(nowMs, r.id);
     return tokenRow(r);
@@ -125,8 +142,19 @@ export class AuthTables {
   }
 
   queryAudit(q: AuditQuery): Array<AuditEntry & { id: number }> {
-    const rows = this.db.prepare(`SELECT * FROM auth_audit WHERE id < ? ${q.action ? 'AND action = ?' : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...[q.beforeId ?? Number.MAX_SAFE_INTEGER, ...(q.action ? [q.action] : []), q.limit]) as Array<Record<string, unknown>>;
+    const where = ['id < ?'];
+    const args: Array<string | number> = [q.beforeId ?? Number.MAX_SAFE_INTEGER];
+    const filter = (sql: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(sql);
+      args.push(value);
+    };
+    filter('action = ?', q.action);
+    filter('actor = ?', q.actor);
+    filter('at >= ?', q.sinceMs);
+    filter('at < ?', q.untilMs);
+    const rows = this.db.prepare(`SELECT * FROM auth_audit WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+      .all(...args, q.limit) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number, at: r.at as number, actor: r.actor as string, action: r.action as string, target: r.target as string,
       address: r.address as string, ok: r.ok === 1, detail: r.detail as string,
