@@ -79,7 +79,7 @@ export class FactGatherer {
           // New: no crash of the group before the window (within the same scope).
           const before = p.mode === 'new' ? await this.src.crashes.listGroups({ groupHash: g.hash, toMs: fromMs - 1, ...(rule.scope.firmware ? { firmware: rule.scope.firmware } : {}) }, 1) : [];
           const earlier = before[0] && model ? before[0].byModel[model] ?? 0 : before.length;
-          out.push({ hash: g.hash, title: g.title, count, isNew: earlier === 0 });
+          out.push({ hash: g.hash, title: g.title, count, isNew: p.mode === 'new' && earlier === 0 });
         }
         return { kind: 'crash-group', groups: out };
       }
