@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { io as ioClient } from 'socket.io-client';
 import { freePorts } from '../../bench/free-ports.js';
 import { buildVqPublish } from '../../server/simulator/wire/sip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,10 @@ describe('a call under the MOS, reported by the phone (vq-rtcpxr PUBLISH)', () =
     const { body } = await api<{ rule: { id: number } }>('POST', '/api/alerts/rules', {
       name: 'Bad call', kind: 'call-mos-below', params: { mos: 3.5 }, channels: { email: { to: ['quality@example.test'] } },
     });
+    const socket = ioClient(collector.webUrl, { transports: ['websocket'], forceNew: true });
+    const pushed: Array<{ firing: number }> = [];
+    socket.on('alerts', (m: { firing: number }) => pushed.push(m));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const now = Date.now();
     const publish = buildVqPublish({
       report: {
@@ -226,8 +231,37 @@ describe('a call under the MOS, reported by the phone (vq-rtcpxr PUBLISH)', () =
     const mail = await waitFor(async () => mails.find((m) => subjectOf(m) === `[ipp-collector] FIRING: Bad call call=${call.id}`), (m) => m !== undefined, 10_000);
     expect(mail!.to).toEqual(['quality@example.test']);
     expect(decoded(mail!.raw)).toContain(`${PUBLIC_URL}#/calls/${call.id}`);
+    // Browsers hear that an episode opened, with how many fire now.
+    const live = await waitFor(async () => pushed, (p) => p.length > 0, 5000);
+    socket.close();
+    expect(live[0]!.firing).toBeGreaterThanOrEqual(1);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await episodes(`?ruleId=${body.rule.id}`)).toHaveLength(1);
+  }, 30_000);
+
+  it('resolves with news when a rule is switched off, and without news when it is deleted', async () => {
+    const { body: { rules } } = await api<{ rules: Array<{ id: number; name: string }> }>('GET', '/api/alerts/rules');
+    const poor = rules.find((r) => r.name === 'Poor calls')!;
+    const bad = rules.find((r) => r.name === 'Bad call')!;
+    const hitsBefore = flaky.hits.length;
+    const off = await api<{ rule: { enabled: boolean; channels: { webhook: { hasSecret: boolean } } } }>('PATCH', `/api/alerts/rules/${poor.id}`, { enabled: false });
+    expect(off.status).toBe(200);
+    expect(off.body.rule).toMatchObject({ enabled: false, channels: { webhook: { hasSecret: true } } });
+    const resolved = await waitFor(async () => flaky.hits.slice(hitsBefore), (h) => h.length > 0, 10_000);
+    expect(resolved[0]!.headers['x-ipp-event']).toBe('resolved');
+    // Still signed with the stored secret: the change left it out.
+    expect(resolved[0]!.headers['x-ipp-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(resolved[0]!.body).digest('hex')}`);
+    expect((JSON.parse(resolved[0]!.body) as { episode: AlertEpisode }).episode).toMatchObject({ key: 'site=Paris', state: 'resolved', resolvedAt: expect.any(Number) });
+    await waitFor(async () => mails.find((m) => subjectOf(m) === '[ipp-collector] RESOLVED: Poor calls site=Paris'), (m) => m !== undefined, 10_000);
+
+    expect((await api('DELETE', `/api/alerts/rules/${bad.id}`)).status).toBe(204);
+    const [ended] = await waitFor(async () => episodes(`?ruleId=${bad.id}`), (e) => e[0]?.state === 'resolved', 10_000);
+    expect(ended).toMatchObject({ state: 'resolved' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(mails.filter((m) => subjectOf(m).startsWith('[ipp-collector] RESOLVED: Bad call'))).toHaveLength(0);
+    expect((await api<{ error: string }>('DELETE', `/api/alerts/rules/${bad.id}`)).status).toBe(404);
+    const noEnd = await api<{ error: string }>('POST', '/api/alerts/silences', { ruleId: poor.id });
+    expect(noEnd).toEqual({ status: 400, body: { error: 'endsAt: a silence needs an end' } });
   }, 30_000);
 });
 
@@ -237,7 +271,8 @@ describe('a restart', () => {
     await seedQualityFleet(dir, Date.now());
     // Nothing listens on the port yet: every attempt is refused until the receiver starts.
     const port = (await freePorts(1, 0)).tcp[0]!;
-    const args = ['--data-dir', dir, '--sites', FLEET_SITES, '--alert-interval', '0.5', '--public-url', PUBLIC_URL];
+    // No loop: passes run only when asked, so each one's answer is known.
+    const args = ['--data-dir', dir, '--sites', FLEET_SITES, '--alert-interval', '0', '--public-url', PUBLIC_URL];
     const first = await spawnCollector(args);
     const late = { hits: [] as Hit[], server: null as http.Server | null, port: 0 };
     let second: RunningCollector | null = null;
@@ -247,6 +282,9 @@ describe('a restart', () => {
         body: JSON.stringify({ name: 'Poor calls', kind: 'poor-call-rate', params: { thresholdPct: 30, windowMin: 1440, by: 'site' }, channels: { webhook: { url: `http://127.0.0.1:${port}/` } } }),
       });
       expect(rule.status).toBe(201);
+      const evaluate = async (url: string) => ((await (await fetch(`${url}/api/alerts/evaluate`, { method: 'POST' })).json()) as { episodes: AlertEpisode[] }).episodes;
+      expect((await evaluate(first.webUrl)).map((e) => [e.key, e.state])).toEqual([['site=Paris', 'firing']]);
+      expect(await evaluate(first.webUrl)).toEqual([]);
       const retrying = await waitFor(async () => ((await (await fetch(`${first.webUrl}/api/alerts/deliveries`)).json()) as { deliveries: AlertDelivery[] }).deliveries,
         (d) => d.length === 1 && d[0]!.state === 'retrying' && d[0]!.attempts >= 2, 10_000);
       expect(retrying[0]!.lastError).toBe('ECONNREFUSED');
@@ -261,6 +299,7 @@ describe('a restart', () => {
         }).listen(port, '127.0.0.1', () => resolve());
       });
       second = await spawnCollector(args);
+      expect(await evaluate(second.webUrl)).toEqual([]);
       const hits = await waitFor(async () => late.hits, (h) => h.length > 0, 15_000);
       expect(hits[0]!.headers['x-ipp-delivery']).toBe(String(retrying[0]!.id));
       const { deliveries: after } = (await (await fetch(`${second.webUrl}/api/alerts/deliveries`)).json()) as { deliveries: AlertDelivery[] };
