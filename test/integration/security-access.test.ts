@@ -10,6 +10,7 @@ import { startCollector, type RunningCollector } from '../../server/collector.js
 import { DEFAULT_CONFIG, type CollectorConfig } from '../../server/config.js';
 import { freePorts } from '../../bench/free-ports.js';
 import { sendUdp } from '../support/senders.js';
+import { SessionClient } from '../support/session-client.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const TOMBSTONE = readFileSync(fileURLToPath(new URL('../fixtures/crash/tombstone_arm32_android8.txt', import.meta.url)));
@@ -20,30 +21,9 @@ let dataDir: string;
 let syslogPort: number;
 
 /** A browser: keeps its cookies and echoes the CSRF token on writes, like the dashboard does. */
-class Browser {
-  cookies = new Map<string, string>();
-  csrf = '';
-  async request(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    const h: Record<string, string> = { ...headers };
-    if (this.cookies.size > 0) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (body !== undefined && !(body instanceof Uint8Array)) h['content-type'] = 'application/json';
-    const res = await fetch(base + p, { method, headers: h, ...(body === undefined ? {} : { body: body instanceof Uint8Array ? body : JSON.stringify(body) }) });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair = ''] = c.split(';');
-      const eq = pair.indexOf('=');
-      const v = pair.slice(eq + 1);
-      if (v === '') this.cookies.delete(pair.slice(0, eq));
-      else this.cookies.set(pair.slice(0, eq), v);
-    }
-    return res;
-  }
-  write(method: string, p: string, body?: unknown): Promise<Response> {
-    return this.request(method, p, body, { 'x-csrf-token': this.csrf });
-  }
-  async login(user: string, password: string): Promise<Response> {
-    const res = await this.request('POST', '/api/auth/login', { user, password });
-    if (res.ok) this.csrf = ((await res.clone().json()) as { csrf: string }).csrf;
-    return res;
+class Browser extends SessionClient {
+  constructor() {
+    super(() => base);
   }
 }
 
