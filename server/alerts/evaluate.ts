@@ -48,6 +48,16 @@ export interface Decisions {
 }
 
 const MINUTE_MS = 60_000;
+/** Phone-sent text (models, peers, crash titles) in a key or message: one line, bounded (subjects, chat messages). */
+const TEXT_CHARS = 120;
+
+/** Our own sentences (a listener's bind error) may be longer. */
+const REASON_CHARS = 500;
+
+function printable(v: string, max = TEXT_CHARS): string {
+  const one = v.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
 
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : one.endsWith('sh') ? 'es' : 's'}`;
@@ -79,9 +89,9 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
       return facts.rows.map((r) => {
         const pct = r.judged === 0 ? 0 : (100 * r.poor) / r.judged;
         const shown = r.value ?? NO_VALUE;
-        const where = facts.dimension ? `${WHERE[facts.dimension]} ${shown}` : 'across the fleet';
+        const where = facts.dimension ? `${WHERE[facts.dimension]} ${printable(shown)}` : 'across the fleet';
         return {
-          key: facts.dimension ? `${facts.dimension}=${shown}` : '',
+          key: facts.dimension ? `${facts.dimension}=${printable(shown)}` : '',
           value: round(pct, 2),
           breach: r.judged >= minCalls && pct > threshold,
           message: `Poor calls ${where}: ${round(pct)} % of ${plural(r.judged, 'judged call')} in the last ${minutesText(nowMs - facts.fromMs)} (threshold ${threshold} %).`,
@@ -109,8 +119,8 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
         value: g.count,
         breach: spike ? g.count >= count : g.isNew,
         message: spike
-          ? `Crash group "${g.title}" spiked: ${plural(g.count, 'crash')} in ${window} (threshold ${count}).`
-          : `New crash group "${g.title}": ${plural(g.count, 'crash')} in ${window}, none before.`,
+          ? `Crash group "${printable(g.title)}" spiked: ${plural(g.count, 'crash')} in ${window} (threshold ${count}).`
+          : `New crash group "${printable(g.title)}": ${plural(g.count, 'crash')} in ${window}, none before.`,
         link: hash('/crashes', { group: g.hash }),
       }));
     }
@@ -140,7 +150,7 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
       }));
     }
     case 'source-fault':
-      return facts.faults.map((f) => ({ key: f.key, value: null, breach: true, message: f.reason, link: '#/setup' }));
+      return facts.faults.map((f) => ({ key: f.key, value: null, breach: true, message: printable(f.reason, REASON_CHARS), link: '#/setup' }));
   }
 }
 

@@ -71,6 +71,15 @@ describe('episodes', () => {
     expect(t.episodes.find((e) => e.key === 'site=(none)')!.lastValue).toBeNull();
   });
 
+  it('keeps phone-sent text in keys and messages on one bounded line, and the link exact', () => {
+    const hostile = `420HD\r\nBcc: all@example.com ${'x'.repeat(300)}`;
+    const [o] = evaluate(poorRule({ params: { thresholdPct: 20, by: 'model' } }), { ...poorFacts([[hostile, 20, 8]]), dimension: 'model' }, NOW, [], []).open;
+    expect(o!.key).toMatch(/^model=420HD\?\?Bcc: all@example\.com x+…$/);
+    expect(o!.key.length).toBe('model='.length + 120);
+    expect(o!.message).not.toMatch(/[\r\n]/);
+    expect(new URLSearchParams(o!.link.split('?')[1]).get('model')).toBe(hostile);
+  });
+
   it('opens a key named twice in one set of facts once', () => {
     const t = new Tracker(poorRule());
     expect(t.step(poorFacts([['Madrid', 20, 8], ['Madrid', 20, 8]]), NOW).opened).toHaveLength(1);
