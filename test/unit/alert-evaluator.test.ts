@@ -2,7 +2,7 @@
 // one episode per key that fires once and resolves when the condition clears, silences that
 // record without delivering, and every kind's condition, message and deep link.
 import { describe, expect, it } from 'vitest';
-import { evaluate, type RuleFacts } from '../../server/alerts/evaluate.js';
+import { evaluate, type RuleFacts, type SliceDimension } from '../../server/alerts/evaluate.js';
 import { checkRule, checkRuleChange, ruleJson } from '../../server/alerts/rules.js';
 import type { AlertEpisode, AlertRule, AlertSilence, NewAlertEpisode } from '../../server/store/alert-store.js';
 
@@ -33,7 +33,7 @@ class Tracker {
 }
 
 const poorRule = (over: object = {}) => ruleOf({ name: 'Poor calls', kind: 'poor-call-rate', params: { thresholdPct: 20, windowMin: 15, minCalls: 10, by: 'site' }, ...over });
-const poorFacts = (rows: Array<[string | null, number, number]>, dimension: 'site' | null = 'site'): RuleFacts => ({
+const poorFacts = (rows: Array<[string | null, number, number]>, dimension: SliceDimension | null = 'site'): RuleFacts => ({
   kind: 'poor-call-rate', fromMs: NOW - 15 * MIN, dimension, rows: rows.map(([value, judged, poor]) => ({ value, judged, poor })),
 });
 
@@ -73,7 +73,7 @@ describe('episodes', () => {
 
   it('keeps phone-sent text in keys and messages on one bounded line, and the link exact', () => {
     const hostile = `420HD\r\nBcc: all@example.com ${'x'.repeat(300)}`;
-    const [o] = evaluate(poorRule({ params: { thresholdPct: 20, by: 'model' } }), { ...poorFacts([[hostile, 20, 8]]), dimension: 'model' }, NOW, [], []).open;
+    const [o] = evaluate(poorRule({ params: { thresholdPct: 20, by: 'model' } }), poorFacts([[hostile, 20, 8]], 'model'), NOW, [], []).open;
     expect(o!.key).toMatch(/^model=420HD\?\?Bcc: all@example\.com x+…$/);
     expect(o!.key.length).toBe('model='.length + 120);
     expect(o!.message).not.toMatch(/[\r\n]/);
