@@ -51,7 +51,8 @@ export class AlertEngine {
   /** One pass now, after any in flight; resolves with the episodes it opened or resolved. */
   evaluate(): Promise<AlertEpisode[]> {
     const run = this.tail.then(() => this.pass(), () => this.pass());
-    this.tail = run.catch(() => undefined);
+    // A pass the store refused shows in /api/health until one succeeds.
+    this.tail = run.catch((err: Error) => { this.lastError = `evaluation: ${err.message}`; });
     return run;
   }
 
