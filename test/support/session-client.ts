@@ -11,7 +11,7 @@ export class SessionClient {
     const h: Record<string, string> = { ...headers };
     if (this.cookies.size > 0) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (body !== undefined && !(body instanceof Uint8Array)) h['content-type'] = 'application/json';
-    const res = await fetch(this.base() + p, { method, headers: h, ...(body === undefined ? {} : { body: body instanceof Uint8Array ? body : JSON.stringify(body) }) });
+    const res = await fetch(this.base() + p, { method, headers: h, ...(body === undefined ? {} : { body: body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) }) });
     for (const c of res.headers.getSetCookie()) {
       const [pair = ''] = c.split(';');
       const eq = pair.indexOf('=');

@@ -35,7 +35,7 @@ export function installCsrfHeader(): void {
   };
 }
 
-async function fetchSession(): Promise<SessionInfo> {
+export async function fetchSession(): Promise<SessionInfo> {
   const res = await fetch('/api/auth/session', { headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`/api/auth/session answered ${res.status}`);
   const body = await res.json() as Partial<SessionInfo>;

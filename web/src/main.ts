@@ -1,4 +1,5 @@
 // App shell: top nav, health strip, and one page at a time chosen by the URL hash.
+import { AdminPage } from './admin-page.js';
 import { fetchHealth } from './api.js';
 import { CallDetailPage } from './call-detail-page.js';
 import { CallsPage } from './calls-page.js';
@@ -31,6 +32,8 @@ interface PageDef {
   nav: boolean;
   /** Extra path segments this page takes (`/calls/:id` → 1). */
   args?: number;
+  /** Offered to admins only (the server refuses its API to anyone else anyway). */
+  adminOnly?: boolean;
   create: (live: LiveConnection, args: string[]) => Page;
 }
 
@@ -46,6 +49,7 @@ const PAGES: PageDef[] = [
   { path: '/crashes', title: 'Crashes', nav: true, create: () => new CrashesPage() },
   { path: '/imports', title: 'Imports', nav: true, create: (live) => new ImportsPage(live) },
   { path: '/setup', title: 'Setup', nav: true, create: (live) => new SetupPage(live) },
+  { path: '/admin', title: 'Admin', nav: true, adminOnly: true, create: () => new AdminPage() },
 ];
 
 function findPage(path: string): { def: PageDef; args: string[] } | null {
@@ -66,10 +70,12 @@ function start(root: HTMLElement, session: SessionInfo): void {
   });
   live.onConnection((state) => health.setConnection(state));
 
+  // With logins off everyone is admin (the banner says so).
+  const isAdmin = session.mode === 'off' || session.user?.role === 'admin';
   const links = new Map<string, HTMLAnchorElement>();
   const nav = el('nav', { 'aria-label': 'Pages' });
   for (const p of PAGES) {
-    if (!p.nav) continue;
+    if (!p.nav || (p.adminOnly && !isAdmin)) continue;
     const a = el('a', { href: `#${p.path}` }, p.title);
     links.set(p.path, a);
     nav.append(a);
@@ -105,6 +111,14 @@ function start(root: HTMLElement, session: SessionInfo): void {
     if (!found) {
       page = null;
       main.append(el('div', { class: 'page empty' }, el('p', {}, `No page at ${r.path}. `, el('a', { href: '#/' }, 'Go to the overview'))));
+      document.title = 'ipp-collector';
+      return;
+    }
+    if (found.def.adminOnly && !isAdmin) {
+      page = null;
+      main.append(el('div', { class: 'page empty admins-only', role: 'alert' },
+        el('p', { class: 'lead' }, `${found.def.title}: admins only.`),
+        el('p', {}, `You are logged in as ${session.user?.name ?? '?'} (${session.user?.role ?? 'no role'}). Ask an admin if you need this. `, el('a', { href: '#/' }, 'Go to the overview'))));
       document.title = 'ipp-collector';
       return;
     }

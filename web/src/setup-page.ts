@@ -1,5 +1,6 @@
 // Setup: the configuration-file lines a phone needs to send this collector its syslog, debug
 // recordings and quality reports, with this collector's reachable address and ports filled in.
+import { copyText } from './clipboard.js';
 import { el, clear } from './dom.js';
 import type { LiveConnection } from './live.js';
 import type { Health, Listener } from './types.js';
@@ -111,21 +112,5 @@ export class SetupPage {
       el('header', {}, el('h2', {}, title), copied, button),
       lines.length > 0 ? el('pre', { class: 'cfg' }, text) : null,
       note ? el('p', { class: 'muted' }, note) : null);
-  }
-}
-
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Plain http on a LAN address is not a secure context: the Clipboard API is missing there.
-    const area = el('textarea', { class: 'offscreen' });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    const ok = document.execCommand('copy');
-    area.remove();
-    return ok;
   }
 }
