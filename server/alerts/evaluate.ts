@@ -5,7 +5,9 @@
  *
  * An episode is one stretch of a condition holding for one key of a rule (a site, a device, a
  * call, a crash group; '' for the whole fleet): it opens when the key first breaches, stays open
- * (nothing repeats) while it does, and resolves the first evaluation it does not. A key breaching
+ * (nothing repeats) while it does, and resolves the first evaluation it is clear. Rates clear only
+ * at CLEAR_RATIO of their threshold, so a share hovering at the threshold is one episode, not an
+ * open and a resolve every pass. A key breaching
  * while a silence covers it opens a silenced episode: recorded, never delivered.
  */
 import type { AlertEpisode, AlertRule, AlertSilence, NewAlertEpisode } from '../store/alert-store.js';
@@ -33,11 +35,12 @@ export type RuleFacts =
   }
   | { readonly kind: 'source-fault'; readonly faults: ReadonlyArray<{ readonly key: string; readonly reason: string }> };
 
-/** One key as measured: its value, and whether it breaches the rule. */
+/** One key as measured: its value, whether it breaches the rule, and whether an open episode of it is over. */
 export interface Observation {
   readonly key: string;
   readonly value: number | null;
   readonly breach: boolean;
+  readonly clear: boolean;
   readonly message: string;
   readonly link: string;
 }
@@ -48,6 +51,8 @@ export interface Decisions {
 }
 
 const MINUTE_MS = 60_000;
+/** A rate's episode resolves at or below this share of its threshold (20 % poor → clear at 16 %). */
+export const CLEAR_RATIO = 0.8;
 /** Phone-sent text (models, peers, crash titles) in a key or message: one line, bounded (subjects, chat messages). */
 const TEXT_CHARS = 120;
 
@@ -94,6 +99,8 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
           key: facts.dimension ? `${facts.dimension}=${printable(shown)}` : '',
           value: round(pct, 2),
           breach: r.judged >= minCalls && pct > threshold,
+          // No judged call left in the window: nothing is bad any more.
+          clear: r.judged === 0 || pct <= threshold * CLEAR_RATIO,
           message: `Poor calls ${where}: ${round(pct)} % of ${plural(r.judged, 'judged call')} in the last ${minutesText(nowMs - facts.fromMs)} (threshold ${threshold} %).`,
           link: hash('/calls', { verdict: 'poor', startFrom: new Date(facts.fromMs).toISOString(), ...(facts.dimension ? { [facts.dimension]: shown } : {}) }),
         };
@@ -102,13 +109,17 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
     case 'call-mos-below': {
       const mos = num(rule, 'mos');
       const keepMs = num(rule, 'resolveMin') * MINUTE_MS;
-      return facts.calls.map((c) => ({
-        key: `call=${c.id}`,
-        value: c.avgMos,
-        breach: c.avgMos !== null && c.avgMos < mos && nowMs - c.endMs < keepMs,
-        message: `Call ${c.id}${c.device ? ` of ${c.device}` : ''} ended with an average MOS of ${c.avgMos ?? '?'} (below ${mos}).`,
-        link: `#/calls/${c.id}`,
-      }));
+      return facts.calls.map((c) => {
+        const bad = c.avgMos !== null && c.avgMos < mos && nowMs - c.endMs < keepMs;
+        return {
+          key: `call=${c.id}`,
+          value: c.avgMos,
+          breach: bad,
+          clear: !bad,
+          message: `Call ${c.id}${c.device ? ` of ${c.device}` : ''} ended with an average MOS of ${c.avgMos ?? '?'} (below ${mos}).`,
+          link: `#/calls/${c.id}`,
+        };
+      });
     }
     case 'crash-group': {
       const spike = rule.params.mode === 'spike';
@@ -118,6 +129,7 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
         key: `group=${g.hash}`,
         value: g.count,
         breach: spike ? g.count >= count : g.isNew,
+        clear: spike ? g.count < count : !g.isNew,
         message: spike
           ? `Crash group "${printable(g.title)}" spiked: ${plural(g.count, 'crash')} in ${window} (threshold ${count}).`
           : `New crash group "${printable(g.title)}": ${plural(g.count, 'crash')} in ${window}, none before.`,
@@ -132,6 +144,7 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
           key: `device=${d.address}`,
           value: round(silentMs / MINUTE_MS, 2),
           breach: silentMs > limitMs,
+          clear: silentMs <= limitMs,
           message: `Device ${d.address} has sent nothing for ${minutesText(silentMs)} (threshold ${minutesText(limitMs)}).`,
           link: `#/devices/${encodeURIComponent(d.address)}`,
         };
@@ -143,6 +156,7 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
         key: r.device === null ? '' : `device=${r.device}`,
         value: round(r.perMinute, 2),
         breach: r.perMinute > limit,
+        clear: r.perMinute <= limit * CLEAR_RATIO,
         message: r.device === null
           ? `Syslog sequence gaps and drops across the fleet: ${round(r.perMinute)} a minute (threshold ${limit}).`
           : `Syslog sequence gaps from ${r.device}: ${round(r.perMinute)} a minute (threshold ${limit}).`,
@@ -150,7 +164,7 @@ export function observe(rule: AlertRule, facts: RuleFacts, nowMs: number): Obser
       }));
     }
     case 'source-fault':
-      return facts.faults.map((f) => ({ key: f.key, value: null, breach: true, message: printable(f.reason, REASON_CHARS), link: '#/setup' }));
+      return facts.faults.map((f) => ({ key: f.key, value: null, breach: true, clear: false, message: printable(f.reason, REASON_CHARS), link: '#/setup' }));
   }
 }
 
@@ -177,7 +191,7 @@ export function evaluate(rule: AlertRule, facts: RuleFacts | null, nowMs: number
     });
   }
   const resolve = open
-    .filter((e) => e.ruleId === rule.id && e.state === 'firing' && !byKey.get(e.key)?.breach)
+    .filter((e) => e.ruleId === rule.id && e.state === 'firing' && (byKey.get(e.key)?.clear ?? true))
     .map((episode) => ({ episode, value: byKey.get(episode.key)?.value ?? null }));
   return { open: opened, resolve };
 }

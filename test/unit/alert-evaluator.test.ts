@@ -58,6 +58,20 @@ describe('episodes', () => {
     expect(t.episodes.map((e) => [e.id, e.state])).toEqual([[1, 'resolved'], [2, 'firing']]);
   });
 
+  it('keeps a share hovering at the threshold one episode: it clears only at 80 % of the threshold', () => {
+    const t = new Tracker(poorRule());
+    const steps: Array<[number, number]> = [[21, 100], [19, 100], [17, 100], [21, 100], [16, 100], [19, 100]];
+    const events = steps.map(([poor, judged], i) => {
+      const r = t.step(poorFacts([['Madrid', judged, poor]]), NOW + i * 15_000);
+      return r.opened.length ? 'open' : r.resolved.length ? 'resolve' : '-';
+    });
+    expect(events).toEqual(['open', '-', '-', '-', 'resolve', '-']);
+    // A window emptied of judged calls is clear too, whatever minCalls says.
+    t.step(poorFacts([['Madrid', 20, 8]]), NOW + 100_000);
+    expect(t.step(poorFacts([['Madrid', 5, 4]]), NOW + 115_000).resolved).toEqual([]);
+    expect(t.step(poorFacts([['Madrid', 0, 0]]), NOW + 130_000).resolved.map((e) => e.key)).toEqual(['site=Madrid']);
+  });
+
   it('keeps one episode per slice value: each site opens and resolves on its own', () => {
     const t = new Tracker(poorRule());
     t.step(poorFacts([['Madrid', 20, 8], ['Paris', 10, 5], [null, 12, 6]]), NOW);
@@ -178,6 +192,11 @@ describe('every kind', () => {
     const d = evaluate(rule, { kind: 'syslog-gaps', rates: [{ device: null, perMinute: 12 }, { device: '10.0.0.5', perMinute: 5 }, { device: '10.0.0.6', perMinute: 5.5 }] }, NOW, [], []);
     expect(d.open.map((o) => [o.key, o.lastValue, o.link])).toEqual([['', 12, '#/devices'], ['device=10.0.0.6', 5.5, '#/logs?device=10.0.0.6']]);
     expect(d.open[0]!.message).toBe('Syslog sequence gaps and drops across the fleet: 12 a minute (threshold 5).');
+    const t = new Tracker(rule);
+    const rates = (fleet: number): RuleFacts => ({ kind: 'syslog-gaps', rates: [{ device: null, perMinute: fleet }] });
+    expect(t.step(rates(6), NOW).opened).toHaveLength(1);
+    expect(t.step(rates(4.5), NOW + 1).resolved).toEqual([]);
+    expect(t.step(rates(4), NOW + 2).resolved.map((e) => e.key)).toEqual(['']);
   });
 
   it('source-fault: each faulted listener and the store is its own episode, with the reason as the message', () => {
