@@ -13,12 +13,13 @@ import { createHttpApp } from './api/http-app.js';
 import { AuthService, type AuthMode } from './auth/service.js';
 import { callsRouter } from './api/calls-routes.js';
 import { qualityRouter } from './api/quality-routes.js';
+import { settingsRouter } from './api/settings-routes.js';
 import { LiveCalls } from './calls/live-calls.js';
 import { healthSnapshot, type ApiDeps } from './api/routes.js';
 import { ProcessVitalsMonitor } from './process-vitals.js';
 import { recordingsRouter } from './api/recordings-routes.js';
 import { FleetMetrics } from './metrics/prometheus.js';
-import { parseSites } from './fleet/sites.js';
+import { SiteTable } from './fleet/site-table.js';
 import { CallCorrelator } from './calls/correlator.js';
 import { LiveHub } from './live/hub.js';
 import { PACKAGE_VERSION } from './package-root.js';
@@ -111,7 +112,9 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   let ingest: SyslogIngest | null = null;
   const listeners: Listener[] = [];
   const vitals = new ProcessVitalsMonitor();
-  const sites = parseSites(config.sites);
+  // The admin page's sites table, when one was saved, else --sites.
+  const sites = new SiteTable(config.sites);
+  await sites.load(store.auth, (text) => process.stderr.write(text));
   const metrics = new FleetMetrics({ counters, writer, live: () => live, devices, sites });
   let webUrl: string | null = null;
   const alerts = createAlerts({
@@ -152,6 +155,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
   correlator.listen(metrics);
   areaRouters.push(callsRouter({ correlator, devices, thresholds: config, sites: () => sites }));
   areaRouters.push(qualityRouter({ calls: store.calls, crashes: store.crashes, devices, sites: () => sites, now }));
+  areaRouters.push(settingsRouter({ auth, sites, now }));
   let recordings: RecordingIngest | null = null;
   areaRouters.push(recordingsRouter({ store, ingest: () => recordings, recordingPort: config.recordingPort, collectorAddr: config.bind }));
   const crashes = new CrashService({

@@ -8,7 +8,7 @@ import { lastAdminProblem } from '../auth/last-admin.js';
 import { generatePassword, hashPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../auth/passwords.js';
 import { isRole, type Role } from '../auth/policy.js';
 import { CSRF_COOKIE, readCookie, SESSION_COOKIE, type AuthService } from '../auth/service.js';
-import { BadRequest, optionalInt, optionalString, optionalTime } from './params.js';
+import { BadRequest, bodyOf, optionalInt, optionalString, optionalTime } from './params.js';
 
 const JSON_BODY_LIMIT = '16kb';
 const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -206,12 +206,6 @@ export function authRouter(auth: AuthService): Router {
   }));
 
   return r;
-}
-
-function bodyOf(req: Request): Record<string, unknown> {
-  const b: unknown = req.body;
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new BadRequest('send a JSON object (Content-Type: application/json)');
-  return b as Record<string, unknown>;
 }
 
 function requiredText(body: Record<string, unknown>, name: string, maxChars: number): string {

@@ -1,5 +1,14 @@
-/** Query-string readers for the API boundary: anything from a request is checked here, once. */
+/** Query-string and body readers for the API boundary: anything from a request is checked here, once. */
+import type { Request } from 'express';
+
 export class BadRequest extends Error {}
+
+/** A JSON request body, which must be an object. */
+export function bodyOf(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new BadRequest('send a JSON object (Content-Type: application/json)');
+  return b as Record<string, unknown>;
+}
 
 type Query = Record<string, unknown>;
 

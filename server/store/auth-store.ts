@@ -82,5 +82,16 @@ export interface AuditStore {
   queryAudit(q: AuditQuery): Promise<Array<AuditEntry & { id: number }>>;
 }
 
-/** Users, tokens and audit live together: one backend object serves both. */
-export type AuthStore = UserStore & AuditStore;
+/**
+ * What an admin sets on the admin page instead of in the config (the sites table), by key. Few and
+ * small: read at start and when changed.
+ */
+export interface SettingsStore {
+  /** The saved value, or null when none is (or it was cleared). */
+  getSetting(key: string): Promise<string | null>;
+  /** Saves the value; null clears it. */
+  putSetting(key: string, value: string | null, nowMs: number): Promise<void>;
+}
+
+/** Users, tokens, audit and admin settings live together: one backend object serves them all. */
+export type AuthStore = UserStore & AuditStore & SettingsStore;

@@ -95,6 +95,22 @@ eachBackend('auth store', (backend) => {
     expect(await auth.queryAudit({ limit: 10, actor: "nobody' OR '1'='1" })).toEqual([]);
   });
 
+  it('keeps admin settings by key: saved, replaced, cleared, and seen after a restart', async () => {
+    const store = await backend.open();
+    const { auth } = store;
+    expect(await auth.getSetting('sites')).toBeNull();
+    await auth.putSetting('sites', 'Berlin=10.1.0.0/16', NOW);
+    await auth.putSetting('other', "it's\ttabbed\nand new-lined", NOW);
+    await auth.putSetting('sites', 'Berlin=10.1.0.0/16;Paris=10.2.0.0/16', NOW + 1);
+    expect(await auth.getSetting('sites')).toBe('Berlin=10.1.0.0/16;Paris=10.2.0.0/16');
+    expect(await auth.getSetting('other')).toBe("it's\ttabbed\nand new-lined");
+    await auth.putSetting('sites', null, NOW + 2);
+    expect(await auth.getSetting('sites')).toBeNull();
+    await auth.putSetting('sites', 'Rome=10.3.0.0/16', NOW + 3);
+    const reopened = await backend.open({ sameAs: store, slot: 1 });
+    expect(await reopened.auth.getSetting('sites')).toBe('Rome=10.3.0.0/16');
+  });
+
   it.runIf(backend.name === 'clickhouse')('a user made on one collector logs in on another', async () => {
     const first = await backend.open({ slot: 1 });
     const second = await backend.open({ slot: 2, sameAs: first });

@@ -1,7 +1,11 @@
 // The admin routes on a spawned collector with logins on: analysts and viewers are refused every
 // one of them; a disabled user cannot log in and their open session stops at once; a reset
 // password ends the sessions; an expired token is refused; the last enabled admin stays; the
-// audit trail names each admin action and filters by actor, action and time.
+// audit trail names each admin action and filters by actor, action and time; the sites table set
+// on the admin page is checked, audited, and outlives a restart.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClient } from '../support/session-client.js';
 import { spawnCollector, type RunningCollector } from '../support/spawn-collector.js';
@@ -58,6 +62,9 @@ const ADMIN_ROUTES: ReadonlyArray<readonly [method: string, path: string, body?:
   ['DELETE', '/api/tokens/1'],
   ['GET', '/api/audit'],
   ['GET', '/api/audit?actor=admin&action=user.create&since=2020-01-01T00:00:00Z'],
+  ['GET', '/api/settings/sites'],
+  ['PUT', '/api/settings/sites', { table: 'Evil=0.0.0.0/0' }],
+  ['DELETE', '/api/settings/sites'],
 ];
 
 describe('who reaches the admin routes', () => {
@@ -193,4 +200,46 @@ describe('audit trail', () => {
 
     expect((await admin.request('GET', '/api/audit?since=yesterday')).status).toBe(400);
   });
+});
+
+interface SitesAnswer { table: string; source: string; configTable: string; sites: string[] }
+
+describe('sites table', () => {
+  it('is set on the admin page, checked, audited, and outlives a restart; reverting brings back --sites', async () => {
+    expect(await json<SitesAnswer>(admin.request('GET', '/api/settings/sites'))).toEqual({ table: '', source: 'none', configTable: '', sites: [] });
+    const bad = await admin.write('PUT', '/api/settings/sites', { table: 'Berlin' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^table: site "Berlin": give NAME=CIDR/);
+    const saved = await json<SitesAnswer>(admin.write('PUT', '/api/settings/sites', { table: 'Berlin=10.1.0.0/16;Paris=10.2.0.0/16' }));
+    expect(saved).toMatchObject({ source: 'admin', sites: ['Berlin', 'Paris'] });
+    expect((await audit('action=settings.sites')).entries.map((e) => [e.actor, e.detail])).toEqual([['admin', 'Berlin=10.1.0.0/16;Paris=10.2.0.0/16']]);
+
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-admin-sites-'));
+    const start = async () => {
+      process.env.IPP_ADMIN_PASSWORD = ADMIN_PASSWORD;
+      try {
+        return await spawnCollector(['--auth', 'on', '--data-dir', dataDir, '--sites', 'Rome=10.3.0.0/16']);
+      } finally {
+        delete process.env.IPP_ADMIN_PASSWORD;
+      }
+    };
+    let other = await start();
+    try {
+      const client = new SessionClient(() => other.webUrl);
+      await client.login('admin', ADMIN_PASSWORD);
+      expect(await json<SitesAnswer>(client.request('GET', '/api/settings/sites'))).toEqual({ table: 'Rome=10.3.0.0/16', source: 'config', configTable: 'Rome=10.3.0.0/16', sites: ['Rome'] });
+      // An empty table is a choice too: no sites, whatever --sites says.
+      expect(await json<SitesAnswer>(client.write('PUT', '/api/settings/sites', { table: '' }))).toMatchObject({ source: 'admin', sites: [] });
+      await json(client.write('PUT', '/api/settings/sites', { table: 'Oslo=10.4.0.0/16' }));
+      await other.kill('SIGTERM');
+      other = await start();
+      const again = new SessionClient(() => other.webUrl);
+      await again.login('admin', ADMIN_PASSWORD);
+      expect(await json<SitesAnswer>(again.request('GET', '/api/settings/sites'))).toMatchObject({ table: 'Oslo=10.4.0.0/16', source: 'admin', sites: ['Oslo'] });
+      expect(await json<SitesAnswer>(again.write('DELETE', '/api/settings/sites'))).toMatchObject({ table: 'Rome=10.3.0.0/16', source: 'config', sites: ['Rome'] });
+    } finally {
+      await other.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

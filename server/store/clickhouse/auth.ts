@@ -29,6 +29,7 @@ const ADDED_COLUMNS: ReadonlyArray<readonly [table: string, column: string, type
   ['auth_tokens', 'expires_at', 'Nullable(Int64)'],
 ];
 const AUDIT_COLUMNS = ['id', 'at', 'actor', 'action', 'target', 'address', 'ok', 'detail'] as const;
+const SETTING_COLUMNS = ['key', 'version', 'value', 'updated_at', 'deleted'] as const;
 
 /** The same bound as the embedded store: the trail keeps this many newest entries. */
 const AUDIT_MAX_ENTRIES = 200_000;
@@ -70,6 +71,9 @@ export class ClickHouseAuth implements AuthStore {
       `CREATE TABLE IF NOT EXISTS auth_audit (
         id Int64, at Int64, actor String, action String, target String, address String, ok UInt8, detail String
       ) ENGINE = MergeTree PARTITION BY toYYYYMM(toDateTime(toUInt32(intDiv(greatest(at, 0), 1000)))) ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS admin_settings (
+        key String, version UInt64, value String, updated_at Int64, deleted UInt8
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY key`,
     ];
   }
 
@@ -162,6 +166,19 @@ export class ClickHouseAuth implements AuthStore {
       if (!t) return false;
       await this.writeToken({ ...t, revokedAt: nowMs, version: this.versionAfter(t.version) });
       return true;
+    });
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const [r] = await this.ctx.db.rows<{ value: string; deleted: number }>(`SELECT value, deleted FROM admin_settings FINAL WHERE key = ${str(key)}`);
+    return r && r.deleted === 0 ? r.value : null;
+  }
+
+  putSetting(key: string, value: string | null, nowMs: number): Promise<void> {
+    return this.serial.run(async () => {
+      const [r] = await this.ctx.db.rows<{ version: number }>(`SELECT version FROM admin_settings FINAL WHERE key = ${str(key)}`);
+      const version = r ? this.versionAfter(r.version) : this.ids.next();
+      await this.ctx.db.insertRows('admin_settings', SETTING_COLUMNS, [[key, version, value ?? '', nowMs, value === null]]);
     });
   }
 

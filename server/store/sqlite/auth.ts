@@ -49,6 +49,10 @@ export const AUTH_SCHEMA: Schema = {
     CREATE INDEX auth_audit_actor ON auth_audit(actor, id);
     CREATE INDEX auth_audit_action ON auth_audit(action, id);
     `,
+    // 3: settings an admin makes on the page (the sites table).
+    `
+    CREATE TABLE admin_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
+    `,
   ],
 };
 
@@ -130,6 +134,19 @@ export class AuthTables {
 
   revokeToken(id: number, nowMs: number): boolean {
     return this.db.prepare('UPDATE auth_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(nowMs, id).changes > 0;
+  }
+
+  getSetting(key: string): string | null {
+    const r = this.db.prepare('SELECT value FROM admin_settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value ?? null;
+  }
+
+  putSetting(key: string, value: string | null, nowMs: number): void {
+    if (value === null) this.db.prepare('DELETE FROM admin_settings WHERE key = ?').run(key);
+    else {
+      this.db.prepare('INSERT INTO admin_settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+        .run(key, value, nowMs);
+    }
   }
 
   appendAudit(entries: readonly AuditEntry[]): void {
