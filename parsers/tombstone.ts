@@ -1,6 +1,8 @@
 /**
- * Android debuggerd tombstones (crash-dumps spec §2): text in every dialect from 4.4 to 14, with
- * or without logcat prefixes, several per file; a best-effort extractor for crash text that is not
+ * Android debuggerd tombstones (crash-dumps spec §2): text in every dialect from 4.0 to 14, with
+ * or without logcat prefixes (threadtime, time, brief, Android Studio, colour), CRLF or CR line
+ * ends, a BOM, UTF-16 from Windows shells, trailing NULs and separators mangled by chat or
+ * markdown; several per file; a best-effort extractor for crash text that is not
  * debuggerd's (§2.8, marked `fallback`); and Android 12+ protobuf tombstones, decoded whole by
  * tombstone-proto.ts into the same `Tombstone` record.
  *
@@ -139,7 +141,7 @@ export function decodeTombstone(input: string | Uint8Array): TombstoneFile | Dec
         const proto = decodeProtoTombstone(input);
         return isDecodeError(proto) ? proto : { format: FORMAT, kind: 'tombstone-proto', tombstone: proto.tombstone, problems: proto.problems };
       }
-      return decodeText(new TextDecoder('utf-8', { fatal: false }).decode(input));
+      return decodeText(bytesToText(input));
     }
     return decodeText(input);
   } catch (error) {
@@ -147,8 +149,14 @@ export function decodeTombstone(input: string | Uint8Array): TombstoneFile | Dec
   }
 }
 
+/** PowerShell's `adb logcat > file` writes UTF-16LE with a BOM; TextDecoder drops a UTF-8 BOM itself. */
+function bytesToText(bytes: Uint8Array): string {
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+  return new TextDecoder(encoding, { fatal: false }).decode(bytes);
+}
+
 // ---------------------------------------------------------------------------------------------
-// Pre-processing: logcat prefixes (spec §2.4)
+// Pre-processing: line ends, terminal colour, logcat prefixes (spec §2.4)
 
 interface Line {
   readonly text: string;
@@ -158,17 +166,30 @@ interface Line {
 }
 
 const LOGCAT_PREFIXES: readonly RegExp[] = [
-  // threadtime: "03-14 09:41:27.512  1203  1227 F DEBUG   : "
-  /^(?<time>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+\d+\s+\d+\s+[VDIWEFA]\s+(?<tag>[^:]*?)\s*: ?(?<msg>.*)$/,
+  // threadtime: "03-14 09:41:27.512  1203  1227 F DEBUG   : ", with -v year, usec/nsec, zone or uid columns
+  /^(?<time>(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,9})(?: [+-]\d{4})?\s+(?:[\w.]+\s+)?\d+\s+\d+\s+[VDIWEFA]\s+(?<tag>[^:]*?)\s*: ?(?<msg>.*)$/,
+  // time: "03-14 09:41:27.512 I/DEBUG   (   86): " (Android 4 debuggerd logged at info)
+  /^(?<time>(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,9})\s+[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$/,
   // brief: "F/DEBUG  ( 1203): "
   /^[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$/,
   // Android Studio: "2024-03-14 09:41:27.512 1203-1227/? A/DEBUG: "
   /^(?<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+\d+-\d+\/\S+\s+[VDIWEFA]\/(?<tag>[^:]*?): ?(?<msg>.*)$/,
 ];
 
+/**
+ * `logcat -v color` and terminals pasted with their SGR (and other CSI) sequences, also as `cat -v`
+ * shows them (`^[[`); viewers that drop the ESC byte leave a bare `[38;5;196m` … `[0m` around the line.
+ */
+const ANSI_ESCAPE = /(?:\x1b|\^\[)\[[0-9;?]*[ -/]*[@-~]|^(?:\[[0-9;]*m)+|(?:\[[0-9;]*m)+$/g;
+/**
+ * Windows (CRLF), classic Mac and some serial consoles (lone CR) alike; a NUL run is where a
+ * truncated upload or a tombstone cut short by power loss was padded, so it ends the line too.
+ */
+const LINE_BREAK = /\r\n|\r|\n|\0+/;
+
 function splitLines(text: string): Line[] {
-  return text.split(/\r?\n/).map((raw): Line => {
-    const line = raw.trimEnd();
+  return text.replace(/^\uFEFF/, '').split(LINE_BREAK).map((raw): Line => {
+    const line = raw.trimEnd().replace(ANSI_ESCAPE, '').trimEnd();
     for (const prefix of LOGCAT_PREFIXES) {
       const groups = prefix.exec(line)?.groups;
       if (groups === undefined) continue;
@@ -183,10 +204,17 @@ function splitLines(text: string): Line[] {
 // ---------------------------------------------------------------------------------------------
 // debuggerd text (spec §2.4–§2.5)
 
-const STARS = /^\*\*\* \*\*\* \*\*\*/;
-const THREAD_SEPARATOR = /^--- --- ---/;
+/**
+ * A line of nothing but stars (9 or more): also indented, spaced by tabs or runs of spaces, with
+ * stars added or spaces lost, wrapped over two lines by chat, or markdown-escaped (`\*\*\*`).
+ */
+const STARS = /^[\s\\]*(?:\*[\s\\]*){9,}$/;
+/** The thread separator `--- --- ---…`, as tolerantly: a line of nothing but dashes (9 or more). */
+const THREAD_SEPARATOR = /^[\s\\]*(?:-[\s\\]*){9,}$/;
 const PID_LINE = /^pid: (\d+), tid: (\d+), name: (.*?)  >>> (.*) <<<$/;
 const PID_LINE_44 = /^pid: (\d+), tid: (\d+), name: (.*)$/;
+/** Android 4.0 had no thread name: "pid: 877, tid: 901  >>> /system/bin/voip_task <<<", then "pid: 877, tid: 877". */
+const PID_LINE_40 = /^pid: (\d+), tid: (\d+)(?:  >>> (.*) <<<)?$/;
 const SIGNAL_LINE = /^signal (\d+) \(([\w?]+)\), code (-?\d+) \(([^)]*?)(?: from pid (\d+), uid (\d+))?\), fault addr (--------|(?:0x)?[0-9a-f]+)(?: \(\*pc=(0x[0-9a-f]+)\))?$/;
 const REGISTER_LINE = /^\s+(?:[a-z][a-z0-9]{0,5}\s+[0-9a-f]{8,32}\s*)+$/;
 const FP_REGISTER = /^(?:d\d+|v\d+|scr|fpsr|fpcr)$/;
@@ -231,7 +259,7 @@ function decodeText(text: string): TombstoneFile | DecodeError {
   if (text.trim() === '') return decodeError(FORMAT, 'empty input: no text', 0);
   const lines = splitLines(text);
   const ours = lines.filter((line) => !line.foreign);
-  const isDebuggerd = ours.some((line) => STARS.test(line.text) || PID_LINE.test(line.text));
+  const isDebuggerd = ours.some((line) => STARS.test(line.text) || isCrashPidLine(line.text));
   if (!isDebuggerd) return { format: FORMAT, kind: 'unknown-text', fallback: extractFallback(lines) };
   const drafts: Draft[] = [];
   let draft: Draft | undefined;
@@ -245,7 +273,7 @@ function decodeText(text: string): TombstoneFile | DecodeError {
       continue;
     }
     if (draft === undefined) {
-      if (!PID_LINE.test(t)) continue;
+      if (!isCrashPidLine(t)) continue;
       // A tombstone pasted without its "***" line still starts at its pid line.
       draft = newDraft(undefined);
       drafts.push(draft);
@@ -253,8 +281,25 @@ function decodeText(text: string): TombstoneFile | DecodeError {
     section = parseLine(draft, t, section);
   }
   const tombstones = drafts.filter((d) => d.threads.length > 0 || Object.keys(d.header).length > 0).map(finish);
-  if (tombstones.length === 0) return decodeError(FORMAT, 'debuggerd markers found but no tombstone content', 0);
+  // A row of stars alone is decoration as often as a tombstone: let the fallback look for a crash.
+  if (tombstones.length === 0) return { format: FORMAT, kind: 'unknown-text', fallback: extractFallback(lines) };
   return { format: FORMAT, kind: 'tombstone-text', tombstones };
+}
+
+/** The crashing thread's line, which names the process in every dialect. */
+function isCrashPidLine(t: string): boolean {
+  return PID_LINE.test(t) || PID_LINE_40.exec(t)?.[3] !== undefined;
+}
+
+/** A thread's line in any dialect; the bare 4.0/4.4 forms only once the crashing thread is known. */
+function threadLine(t: string, known: number): { pid: number; tid: number; name: string; processName?: string } | undefined {
+  const full = PID_LINE.exec(t);
+  if (full) return { pid: Number(full[1]), tid: Number(full[2]), name: full[3] ?? '', processName: full[4] ?? '' };
+  const named = known > 0 ? PID_LINE_44.exec(t) : null;
+  if (named) return { pid: Number(named[1]), tid: Number(named[2]), name: named[3] ?? '' };
+  const unnamed = PID_LINE_40.exec(t);
+  if (unnamed === null || (unnamed[3] === undefined && known === 0)) return undefined;
+  return { pid: Number(unnamed[1]), tid: Number(unnamed[2]), name: '', ...(unnamed[3] !== undefined ? { processName: unnamed[3] } : {}) };
 }
 
 function newDraft(logcatTime: string | undefined): Draft {
@@ -268,12 +313,9 @@ function parseLine(draft: Draft, t: string, section: Section): Section {
     return section;
   }
   const current = draft.threads[draft.threads.length - 1];
-  const pid = PID_LINE.exec(t) ?? (draft.threads.length > 0 ? PID_LINE_44.exec(t) : null);
-  if (pid) {
-    draft.threads.push({
-      pid: Number(pid[1]), tid: Number(pid[2]), name: pid[3] ?? '', ...(pid[4] !== undefined ? { processName: pid[4] } : {}),
-      registers: {}, fpRegisters: {}, frames: [],
-    });
+  const thread = threadLine(t, draft.threads.length);
+  if (thread) {
+    draft.threads.push({ ...thread, registers: {}, fpRegisters: {}, frames: [] });
     return 'none';
   }
   if (THREAD_SEPARATOR.test(t)) return 'none';
@@ -456,7 +498,9 @@ function finish(draft: Draft): Tombstone {
     ...(draft.logcatTime !== undefined ? { logcatTime: draft.logcatTime } : {}),
     ...(h['processUptimeSeconds'] !== undefined ? { processUptimeSeconds: Number(h['processUptimeSeconds']) } : {}),
     ...(h['cmdline'] !== undefined ? { cmdline: h['cmdline'] } : {}),
-    ...(crashing ? { pid: crashing.pid, tid: crashing.tid, threadName: crashing.name } : {}),
+    ...(crashing ? { pid: crashing.pid, tid: crashing.tid } : {}),
+    // Android 4.0 printed no thread names.
+    ...(crashing !== undefined && crashing.name !== '' ? { threadName: crashing.name } : {}),
     ...(crashing?.processName !== undefined ? { processName: crashing.processName } : {}),
     ...(draft.uid !== undefined ? { uid: draft.uid } : {}),
     ...(draft.signal ? { signal: draft.signal } : {}),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeTombstone, parseFrame, type Tombstone, type TombstoneFile } from '../../parsers/tombstone.js';
 import { isDecodeError } from '../../parsers/decode-error.js';
+import { crashSignature, signatureInputFromTombstone } from '../../parsers/crash-signature.js';
 
 const text = (name: string): string => readFileSync(new URL(`../fixtures/crash/${name}`, import.meta.url), 'utf8');
 
@@ -129,6 +130,150 @@ describe('logcat-prefixed tombstones', () => {
 
   it('keeps the logcat time of the *** line as a fallback crash time', () => {
     expect(single(text('logcat_threadtime_android8.txt')).logcatTime).toBe('03-14 09:41:27.512');
+  });
+});
+
+describe('Android 4.0 dialect (ARM32, no thread names)', () => {
+  const t = single(text('tombstone_arm32_android40.txt'));
+
+  it('reads pid lines without thread names, symbols without offsets and the sibling thread', () => {
+    expect(t).toMatchObject({
+      dialect: 'android-4', pid: 877, tid: 901, processName: '/system/bin/voip_task',
+      buildFingerprint: 'Example/deskphone_arm/deskphone:4.0.4/IMM76D/299849:user/release-keys',
+      signal: { number: 11, name: 'SIGSEGV', code: 1, codeName: 'SEGV_MAPERR', faultAddr: '0xdeadbaad' },
+    });
+    expect(t.threadName).toBeUndefined();
+    expect(t.threads.map((th) => [th.tid, th.name, th.processName, th.frames.length])).toEqual([[901, '', '/system/bin/voip_task', 4], [877, '', undefined, 2]]);
+    expect(t.threads[0]!.frames[0]).toEqual({ index: 0, relPc: '0x16f7a', module: '/system/lib/libc.so', function: 'dlfree' });
+    expect(t.threads[0]!.registers).toMatchObject({ r1: '0xdeadbaad', sl: '0x0', lr: '0x4020d305', pc: '0x40116f7a', cpsr: '0x60000030' });
+    expect(t.memoryMap).toEqual([]);
+  });
+
+  it('gets the FP registers from logcat too: 4.0 logged everything of the crashing thread', () => {
+    expect(single(text('logcat_time_arm32_android40.txt')).threads[0]!.fpRegisters).toEqual(t.threads[0]!.fpRegisters);
+  });
+});
+
+describe('Android 7 dialect (x86, 32-bit registers)', () => {
+  const t = single(text('tombstone_x86_android7.txt'));
+
+  it('reads the eax…edi, segment and eip/ebp/esp/flags rows as printed', () => {
+    expect(t).toMatchObject({
+      dialect: 'android-5..8', abi: 'x86', pid: 1203, tid: 1227, threadName: 'SipWorker',
+      signal: { number: 6, name: 'SIGABRT', code: -6, codeName: 'SI_TKILL' }, abortMessage: 'sip_msg_alloc: out of memory (4096 bytes)',
+    });
+    expect(t.threads[0]!.registers).toEqual({
+      eax: '0x0', ebx: '0x4b3', ecx: '0x4cb', edx: '0x6', esi: '0x4cb', edi: '0xe4ff9978',
+      xcs: '0x23', xds: '0x2b', xes: '0x2b', xfs: '0x6b', xss: '0x2b',
+      eip: '0xf77a3b86', ebp: '0xe4ff9558', esp: '0xe4ff94ec', flags: '0x296',
+    });
+    expect(t.threads[0]!.fpRegisters).toEqual({});
+  });
+
+  it('parses both threads, skips the stack and the log tail, and reads the map', () => {
+    expect(t.threads.map((th) => [th.tid, th.name, th.frames.length])).toEqual([[1227, 'SipWorker', 9], [1203, 'voip_task', 3]]);
+    expect(t.threads[0]!.frames[4]).toEqual({ index: 4, relPc: '0x1a3f4', module: '/system/lib/libsipua.so', function: 'sip_msg_alloc', functionOffset: 196 });
+    expect(t.memoryMap).toHaveLength(16);
+    expect(t.memoryMap[9]).toMatchObject({ start: '0xf7729000', name: '/system/lib/libc.so', buildId: '6a1d3f5b7c9e0a2b4c6d8e0f1a3b5c7d' });
+    expect(crashSignature(signatureInputFromTombstone(t)).text).toBe(
+      'v1 | SIGABRT | sip_msg_alloc: out of memory (<n> bytes) | voip_task | libsipua.so!sip_msg_alloc | libsipua.so!sip_parse_request | libsipua.so!sip_transport_on_datagram',
+    );
+  });
+});
+
+/** Plain debuggerd text of every era: each dialect below must decode exactly like these. */
+const PLAIN = [
+  'tombstone_arm32_android40.txt', 'tombstone_arm32_android44.txt', 'tombstone_x86_android7.txt', 'tombstone_arm32_android8.txt',
+  'tombstone_x86_64_android9.txt', 'tombstone_arm64_android10.txt', 'tombstone_arm32_android12.txt',
+];
+const STAR_LINE = /^\*\*\* \*\*\* \*\*\*.*$/m;
+const DASH_LINE = /^--- --- ---.*$/gm;
+const onLines = (source: string, wrap: (line: string) => string): string => source.split('\n').map((line) => (line === '' ? line : wrap(line))).join('\n');
+
+const DIALECTS: ReadonlyArray<[name: string, make: (plain: string) => string | Uint8Array]> = [
+  ['CRLF line ends', (p) => p.replace(/\n/g, '\r\n')],
+  ['lone CR line ends', (p) => p.replace(/\n/g, '\r')],
+  ['CRLF with a UTF-8 BOM (bytes)', (p) => new TextEncoder().encode(`\uFEFF${p.replace(/\n/g, '\r\n')}`)],
+  ['a BOM in a string', (p) => `\uFEFF${p}`],
+  ['UTF-16LE with a BOM, CRLF (PowerShell redirect)', (p) => Uint8Array.from(Buffer.from(`\uFEFF${p.replace(/\n/g, '\r\n')}`, 'utf16le'))],
+  ['trailing NULs of a truncated upload', (p) => Uint8Array.from([...new TextEncoder().encode(p), ...new Uint8Array(4096)])],
+  ['terminal colour around every line', (p) => onLines(p, (line) => `\x1b[38;5;196m${line}\x1b[0m`)],
+  ['colour codes whose ESC byte a viewer dropped', (p) => onLines(p, (line) => `[38;5;196m${line}[0m`)],
+  ['colour codes as cat -v shows them', (p) => onLines(p, (line) => `^[[1;31m${line}^[[0m`)],
+  ['markdown-escaped separators', (p) => p.replace(STAR_LINE, '\\*\\*\\* \\*\\*\\* \\*\\*\\* \\*\\*\\* \\*\\*\\* \\*\\*\\*').replace(DASH_LINE, '\\--- \\--- \\--- \\--- \\---')],
+  ['indented, tab-separated separators', (p) => p.replace(STAR_LINE, '\t***\t***\t***\t***').replace(DASH_LINE, '  ---\t---\t---\t---')],
+  ['separators with extra stars and lost spaces', (p) => p.replace(STAR_LINE, '**** ***** ***************** ****').replace(DASH_LINE, '------------ --------')],
+  ['the *** line wrapped over two lines by chat', (p) => p.replace(STAR_LINE, '*** *** *** *** *** *** *** *** *** *** *** ***\n*** *** *** ***')],
+  ['the --- line wrapped over two lines', (p) => p.replace(DASH_LINE, '--- --- --- --- --- --- --- --- --- --- --- ---\n--- --- --- ---')],
+];
+
+describe('dialects decode like their plain twin', () => {
+  // A single-thread file has no --- line to mangle: those pairs would compare a file with itself.
+  const cases = PLAIN.flatMap((plain) => DIALECTS.filter(([, make]) => make(text(plain)) !== text(plain)).map(([dialect, make]) => [plain, dialect, make] as const));
+  it.each(cases)('%s with %s', (plain, _dialect, make) => {
+    const source = text(plain);
+    const expected = file(source);
+    const actual = file(make(source));
+    expect(actual).toEqual(expected);
+    if (actual.kind !== 'tombstone-text' || expected.kind !== 'tombstone-text') throw new Error('expected debuggerd text');
+    expect(crashSignature(signatureInputFromTombstone(actual.tombstones[0]!))).toEqual(crashSignature(signatureInputFromTombstone(expected.tombstones[0]!)));
+  });
+
+  it('reads the part of a tombstone cut short and padded with NULs', () => {
+    const source = text('tombstone_x86_android7.txt');
+    const cut = source.slice(0, source.indexOf('sip_parse_request'));
+    const padded = file(Uint8Array.from([...new TextEncoder().encode(cut), ...new Uint8Array(1000)]));
+    expect(padded).toEqual(file(cut));
+    expect(padded.kind === 'tombstone-text' && padded.tombstones[0]!.threads[0]!.frames.map((f) => f.function)).toEqual(['tgkill', 'pthread_kill', 'raise', 'abort', 'sip_msg_alloc', undefined]);
+  });
+});
+
+/**
+ * What a logcat capture carries: debuggerd sends only the crashing thread's header, registers and
+ * backtrace there (5–8 keep even the FP registers for the tombstone file).
+ */
+function crashingPart(t: Tombstone): unknown {
+  const { threads, memoryMap: _maps, openFiles: _files, logcatTime: _time, ...header } = t;
+  const { fpRegisters: _fp, ...crashing } = threads[0]!;
+  return { header, crashing };
+}
+
+describe('logcat captures decode like the tombstone file of the same crash', () => {
+  it.each([
+    ['logcat_color_x86_android7.txt', 'tombstone_x86_android7.txt', '03-14 09:41:27.500'],
+    ['logcat_time_arm32_android40.txt', 'tombstone_arm32_android40.txt', '03-14 09:41:27.512'],
+    ['logcat_threadtime_android8.txt', 'tombstone_arm32_android8.txt', '03-14 09:41:27.512'],
+    ['logcat_brief_android8.txt', 'tombstone_arm32_android8.txt', undefined],
+  ])('%s matches %s in header, crashing thread and signature', (capture, plain, time) => {
+    const fromLogcat = single(text(capture));
+    const fromFile = single(text(plain));
+    expect(crashingPart(fromLogcat)).toEqual(crashingPart(fromFile));
+    expect(fromLogcat.logcatTime).toBe(time);
+    expect(fromLogcat.threads).toHaveLength(1);
+    expect(crashSignature(signatureInputFromTombstone(fromLogcat)).hash).toBe(crashSignature(signatureInputFromTombstone(fromFile)).hash);
+  });
+
+  it.each([
+    ['-v year', (line: string) => `2024-${line}`, '2024-03-14 09:41:27.512'],
+    ['-v usec', (line: string) => line.replace(/^(\S+ \S+)/, '$1284'), '03-14 09:41:27.512284'],
+    ['-v nsec', (line: string) => line.replace(/^(\S+ \S+)/, '$1284117'), '03-14 09:41:27.512284117'],
+    ['-v zone', (line: string) => line.replace(/^(\S+ \S+)/, '$1 +0100'), '03-14 09:41:27.512'],
+    ['-v uid (numeric)', (line: string) => line.replace(/^(\S+ \S+)/, '$1  1000'), '03-14 09:41:27.512'],
+    ['-v uid (named)', (line: string) => line.replace(/^(\S+ \S+)/, '$1 system'), '03-14 09:41:27.512'],
+    ['-v year,usec,zone,uid,color', (line: string) => `\x1b[38;5;196m${line.replace(/^(\S+) (\S+)/, '2024-$1 $2284 +0100  1000')}\x1b[0m`, '2024-03-14 09:41:27.512284'],
+  ])('threadtime with %s', (_name, rewrite, time) => {
+    const source = text('logcat_threadtime_android8.txt');
+    const variant = source.split(/\r?\n/).map((line) => (line === '' ? line : rewrite(line))).join('\n');
+    const t = single(variant);
+    expect(crashingPart(t)).toEqual(crashingPart(single(source)));
+    expect(t.logcatTime).toBe(time);
+  });
+});
+
+describe('star rows that are not a tombstone', () => {
+  it('falls back to crash-text extraction instead of failing', () => {
+    const result = file('*************************\nvoip_task[812]: Segmentation fault\n*************************\n');
+    expect(result.kind === 'unknown-text' && result.fallback.signal).toEqual({ number: 11, name: 'SIGSEGV' });
   });
 });
 
