@@ -1,7 +1,7 @@
 // The Admin page in headless Chromium over a collector with logins on: an admin creates a user,
-// disables it, resets a password (shown once), issues and revokes a token, and finds those actions
-// in the audit log by its filters; an analyst and a viewer get no nav entry and, at #/admin, an
-// "admins only" message instead of the page.
+// disables it, resets a password (shown once), issues and revokes a token, edits the sites table,
+// and finds those actions in the audit log by its filters; an analyst and a viewer get no nav
+// entry and, at #/admin, an "admins only" message instead of the page.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, type BrowserSession } from '../support/browser.js';
@@ -45,7 +45,7 @@ describe('admin page', () => {
   beforeAll(async () => {
     process.env.IPP_ADMIN_PASSWORD = ADMIN_PASSWORD;
     try {
-      collector = await spawnCollector(['--auth', 'on']);
+      collector = await spawnCollector(['--auth', 'on', '--sites', 'Rome=10.3.0.0/16']);
     } finally {
       delete process.env.IPP_ADMIN_PASSWORD;
     }
@@ -54,8 +54,8 @@ describe('admin page', () => {
     for (const [name, role] of [['ana', 'analyst'], ['vera', 'viewer']] as const) {
       expect((await api.write('POST', '/api/users', { name, role, password: `${name}-password-1` })).status).toBe(201);
     }
-    // Tall enough to show the three sections in one screenshot.
-    browser = await launchBrowser({ width: 1440, height: 1500 });
+    // Tall enough to show the four sections in one screenshot.
+    browser = await launchBrowser({ width: 1440, height: 1900 });
     page = browser.page;
     page.on('dialog', (d) => void d.accept());
   }, 90_000);
@@ -133,6 +133,31 @@ describe('admin page', () => {
     expect((await use()).status).toBe(401);
   });
 
+  it('edits the sites table one site per line, refuses a bad line with the server\'s reason, and can revert to --sites', async () => {
+    const card = page.locator('[data-section="sites"]');
+    const text = card.locator('textarea[name="sites"]');
+    await card.locator('.sites-source', { hasText: '--sites from the configuration' }).waitFor();
+    expect(await text.inputValue()).toBe('Rome = 10.3.0.0/16');
+    expect(await card.locator('button.revert').isDisabled()).toBe(true);
+    await text.fill('Berlin = 10.1.0.0/16, 10.2.0.0/16\nParis');
+    await card.locator('button[type="submit"]').click();
+    await card.locator('.admin-message.bad', { hasText: 'site "Paris": give NAME=CIDR' }).waitFor();
+    await text.fill('Berlin = 10.1.0.0/16, 10.2.0.0/16\n\nParis = 10.3.0.0/16');
+    await card.locator('button[type="submit"]').click();
+    await card.locator('.sites-source', { hasText: 'the table saved here' }).waitFor();
+    const api = new SessionClient(() => collector.webUrl);
+    await api.login('admin', ADMIN_PASSWORD);
+    expect(await (await api.request('GET', '/api/settings/sites')).json()).toMatchObject({ table: 'Berlin=10.1.0.0/16,10.2.0.0/16;Paris=10.3.0.0/16', source: 'admin', sites: ['Berlin', 'Paris'] });
+    expect(await card.locator('button.revert').isDisabled()).toBe(false);
+    await card.locator('button.revert').click();
+    await card.locator('.sites-source', { hasText: '--sites from the configuration' }).waitFor();
+    expect(await text.inputValue()).toBe('Rome = 10.3.0.0/16');
+    // Saved again, so the screenshot shows a table in force from this page.
+    await text.fill('Berlin = 10.1.0.0/16, 10.2.0.0/16\nParis = 10.3.0.0/16');
+    await card.locator('button[type="submit"]').click();
+    await card.locator('.sites-source', { hasText: 'the table saved here' }).waitFor();
+  });
+
   it('filters the audit log by action, actor and time and finds what the admin did', async () => {
     await filterAudit({ action: 'user.disable' });
     expect(await auditActions()).toEqual([['user.disable', 'dora']]);
@@ -145,7 +170,7 @@ describe('admin page', () => {
     await page.locator('table.admin-audit tbody td', { hasText: 'No entries match.' }).waitFor();
     await filterAudit({ actor: 'admin', since: '2020-01-01T00:00:00' });
     const mine = (await auditActions()).map(([a]) => a);
-    for (const a of ['user.create', 'user.disable', 'user.reset-password', 'token.issue', 'token.revoke']) expect(mine).toContain(a);
+    for (const a of ['user.create', 'user.disable', 'user.reset-password', 'token.issue', 'token.revoke', 'settings.sites']) expect(mine).toContain(a);
     // The refused demotion is on the trail, marked refused.
     expect(await page.locator('table.admin-audit tbody tr.failed', { hasText: '/api/users/admin' }).count()).toBe(1);
     await page.waitForTimeout(300);

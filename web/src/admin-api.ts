@@ -125,3 +125,33 @@ export async function fetchAudit(filter: AuditFilter, limit: number): Promise<{ 
   const answer = await call('GET', `/api/audit?${p.toString()}`);
   return { entries: listOf(answer, 'entries', isAuditEntry), nextCursor: typeof answer.nextCursor === 'string' ? answer.nextCursor : null };
 }
+
+export interface SitesInfo {
+  /** `Name=CIDR[,CIDR…];…` as in force. */
+  table: string;
+  /** `admin`: saved on this page (wins over --sites); `config`: --sites; `none`: neither. */
+  source: 'admin' | 'config' | 'none';
+  configTable: string;
+  sites: string[];
+}
+
+function sitesOf(answer: Record<string, unknown>): SitesInfo {
+  const { table, source, configTable, sites } = answer;
+  if (typeof table !== 'string' || (source !== 'admin' && source !== 'config' && source !== 'none') || typeof configTable !== 'string' || !Array.isArray(sites)) {
+    throw new AdminApiError('/api/settings/sites answered with an unexpected shape');
+  }
+  return { table, source, configTable, sites: sites.filter((s): s is string => typeof s === 'string') };
+}
+
+export async function fetchSites(): Promise<SitesInfo> {
+  return sitesOf(await call('GET', '/api/settings/sites'));
+}
+
+export async function saveSites(table: string): Promise<SitesInfo> {
+  return sitesOf(await call('PUT', '/api/settings/sites', { table }));
+}
+
+/** Drops the saved table: --sites is in force again. */
+export async function revertSites(): Promise<SitesInfo> {
+  return sitesOf(await call('DELETE', '/api/settings/sites'));
+}

@@ -1,10 +1,11 @@
 // Admin (#/admin): users (create, change role, disable and enable, reset a password shown once),
-// API tokens (issue with a role and an expiry, the secret shown once; revoke), and the audit trail
-// filtered by actor, action and time, older pages by cursor. The server decides who may: this
+// API tokens (issue with a role and an expiry, the secret shown once; revoke), the sites table
+// (subnet to site, instead of or over --sites), and the audit trail filtered by actor, action and
+// time, older pages by cursor. The server decides who may: this
 // page is only offered to admins (main.ts), and every route behind it is admin-only.
 import {
-  changeUser, createUser, fetchAudit, fetchTokens, fetchUsers, issueToken, resetPassword, revokeToken, ROLES,
-  type AuditEntry, type AuditFilter, type Role, type TokenInfo, type UserInfo,
+  changeUser, createUser, fetchAudit, fetchSites, fetchTokens, fetchUsers, issueToken, resetPassword, revertSites, revokeToken, ROLES, saveSites,
+  type AuditEntry, type AuditFilter, type Role, type SitesInfo, type TokenInfo, type UserInfo,
 } from './admin-api.js';
 import { copyText } from './clipboard.js';
 import { clear, el, visibleText } from './dom.js';
@@ -22,8 +23,14 @@ const DEFAULT_EXPIRY = '30 days';
 /** The actions the collector writes, offered in the filter; any other text is searched as given. */
 const KNOWN_ACTIONS = [
   'login', 'password', 'download', 'user.create', 'user.role', 'user.disable', 'user.enable', 'user.reset-password', 'user.delete',
-  'token.issue', 'token.revoke', 'post', 'put', 'patch', 'delete', 'csrf-rejected',
+  'token.issue', 'token.revoke', 'settings.sites', 'alert-rule.create', 'alert-rule.update', 'alert-rule.delete',
+  'alert-silence.create', 'alert-silence.delete', 'post', 'put', 'patch', 'delete', 'csrf-rejected',
 ];
+const SITES_SOURCE: Readonly<Record<SitesInfo['source'], string>> = {
+  admin: 'In force: the table saved here (it overrides --sites).',
+  config: 'In force: --sites from the configuration. Saving here overrides it.',
+  none: 'No sites yet: every phone is "unassigned".',
+};
 
 const when = (iso: string | null): string => (iso === null ? '—' : dateTime(iso));
 
@@ -81,6 +88,10 @@ export class AdminPage {
     since: el('input', { name: 'since', type: 'datetime-local', step: 1 }),
     until: el('input', { name: 'until', type: 'datetime-local', step: 1 }),
   };
+  private readonly sitesText = el('textarea', { name: 'sites', rows: 5, spellcheck: false, placeholder: 'Berlin = 10.1.0.0/16, 10.2.0.0/16\nParis = 10.3.0.0/16' });
+  private readonly sitesSource = el('p', { class: 'sites-source muted' });
+  private readonly sitesMessage = el('p', { class: 'admin-message', role: 'status' });
+  private readonly revertButton = el('button', { type: 'button', class: 'revert' }, 'Revert to --sites');
   private readonly olderButton = el('button', { type: 'button', class: 'more', hidden: true }, 'Older entries');
   /** Who is looking: their own row cannot be disabled (the server refuses it too). */
   private readonly me = fetchSession().then((s) => s.user?.name ?? null, () => null);
@@ -89,12 +100,13 @@ export class AdminPage {
 
   constructor() {
     this.element = el('div', { class: 'page admin-page' },
-      el('div', { class: 'admin-body' }, this.usersCard(), this.tokensCard(), this.auditCard()));
+      el('div', { class: 'admin-body' }, this.usersCard(), this.tokensCard(), this.sitesCard(), this.auditCard()));
   }
 
   update(): void {
     this.loadUsers();
     this.loadTokens();
+    this.loadSites();
     this.loadAudit(false);
   }
 
@@ -245,6 +257,45 @@ export class AdminPage {
       el('td', { class: 'actions' }, revoke));
   }
 
+  // ---- sites ----
+
+  private sitesCard(): HTMLElement {
+    const form = el('form', { class: 'sites-form', 'aria-label': 'Sites table' },
+      el('label', { class: 'sites-field' }, el('span', { class: 'muted' }, 'One site per line: name = networks (CIDR), comma-separated.'), this.sitesText),
+      el('div', { class: 'sites-buttons' }, el('button', { type: 'submit', class: 'primary' }, 'Save sites'), this.revertButton, this.sitesSource));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.sitesChange(() => saveSites(tableOf(this.sitesText.value)), 'Saved; phones are placed by this table from now on.');
+    });
+    this.revertButton.addEventListener('click', () => {
+      if (!confirm('Drop the table saved here and use --sites from the configuration again?')) return;
+      this.sitesChange(revertSites, 'Reverted to --sites.');
+    });
+    return el('section', { class: 'card admin-card', 'data-section': 'sites' },
+      el('header', {}, el('h2', {}, 'Sites'), el('span', { class: 'muted' }, 'a phone belongs to the first site whose networks hold its address: the Quality page, metrics and alerts')),
+      form, this.sitesMessage);
+  }
+
+  private showSites(s: SitesInfo): void {
+    this.sitesText.value = linesOf(s.table);
+    this.sitesSource.textContent = SITES_SOURCE[s.source];
+    this.revertButton.disabled = s.source !== 'admin';
+  }
+
+  private loadSites(): void {
+    fetchSites().then((s) => {
+      if (!this.destroyed) this.showSites(s);
+    }, (err: Error) => this.say(this.sitesMessage, err.message, true));
+  }
+
+  private sitesChange(change: () => Promise<SitesInfo>, done: string): void {
+    change().then((s) => {
+      this.showSites(s);
+      this.say(this.sitesMessage, done, false);
+      this.loadAudit(false);
+    }, (err: Error) => this.say(this.sitesMessage, err.message, true));
+  }
+
   // ---- audit ----
 
   private auditCard(): HTMLElement {
@@ -303,6 +354,23 @@ export class AdminPage {
       this.say(this.auditMessage, '', false);
     }, (err: Error) => this.say(this.auditMessage, err.message, true));
   }
+}
+
+/** The API's `A=net,net;B=net` as one site per line, `A = net, net`, for editing. */
+function linesOf(table: string): string {
+  return table.split(';').map((s) => s.trim()).filter(Boolean).map((s) => {
+    const eq = s.indexOf('=');
+    return eq < 0 ? s : `${s.slice(0, eq).trim()} = ${s.slice(eq + 1).split(',').map((n) => n.trim()).join(', ')}`;
+  }).join('\n');
+}
+
+/** The edited lines back as the API's table (`;` between sites, no spaces); blank lines are dropped. */
+function tableOf(lines: string): string {
+  return lines.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+    const eq = l.indexOf('=');
+    // A line without `=` goes as typed: the server's refusal names it.
+    return eq < 0 ? l : `${l.slice(0, eq).trim()}=${l.slice(eq + 1).split(',').map((n) => n.trim()).filter(Boolean).join(',')}`;
+  }).join(';');
 }
 
 function auditRow(e: AuditEntry): HTMLElement {
