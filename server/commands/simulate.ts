@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_CRASH_EVERY_MS } from '../simulator/crash.js';
 import { SCENARIOS, type ScenarioName } from '../simulator/scenarios.js';
+import { SIM_RECORDING_KINDS, type SimRecordingKind } from '../simulator/recording-kinds.js';
 import { simulateLive, simulateToPcap, type SimulateOptions, type SimulationResult } from '../simulator/run.js';
 import { fail } from './fail.js';
 
@@ -14,7 +15,7 @@ export const CAPTURE_DEFAULT_TARGET = '192.0.2.10';
 interface SimulateFlags {
   target?: string; phones: string; callsPerHour: string; duration: string; seed: string; scenario: string;
   pcap?: string; events?: string; start?: string; syslogPort: string; recordingPort: string; sipPort: string; fast?: boolean; speed: string; shard?: string;
-  webPort?: string; crashEvery?: string; clockSkew?: string;
+  webPort?: string; crashEvery?: string; clockSkew?: string; recordingKinds?: string;
 }
 
 function int(name: string, raw: string, min: number, max: number): number {
@@ -40,6 +41,15 @@ function clockSkews(raw: string): number[] {
     if (ms === null) fail(`--clock-skew: "${part}" is not an offset like 16h, -16h, 30m or 1h30m`);
     return ms;
   });
+}
+
+/** `all`, or a comma list of kinds; `rtp` is accepted and always on. */
+function recordingKinds(raw: string): SimRecordingKind[] {
+  if (raw.trim() === 'all') return [...SIM_RECORDING_KINDS];
+  const known: ReadonlySet<string> = new Set(SIM_RECORDING_KINDS);
+  const kinds = raw.split(',').map((k) => k.trim()).filter((k) => k !== 'rtp');
+  for (const k of kinds) if (!known.has(k)) fail(`--recording-kinds: "${k}" is not one of all, rtp, ${SIM_RECORDING_KINDS.join(', ')}`);
+  return [...new Set(kinds)] as SimRecordingKind[];
 }
 
 function positive(name: string, raw: string): number {
@@ -72,6 +82,7 @@ export function parseSimulateFlags(f: SimulateFlags): SimulateOptions {
     ...(f.crashEvery !== undefined ? { crashEveryMs: Math.round(positive('crash-every', f.crashEvery) * 1000) }
       : f.webPort !== undefined ? { crashEveryMs: DEFAULT_CRASH_EVERY_MS } : {}),
     ...(f.clockSkew !== undefined ? { clockSkewsMs: clockSkews(f.clockSkew) } : {}),
+    ...(f.recordingKinds !== undefined ? { recordingKinds: recordingKinds(f.recordingKinds) } : {}),
   };
 }
 
@@ -103,6 +114,7 @@ export function registerSimulate(program: Command): void {
     .option('--web-port <p>', 'collector HTTP port: crashing phones upload tombstones to /api/dumps (auth off); crashes are off without it')
     .option('--crash-every <s>', 'mean seconds between one phone\'s crashes (default 3600 with --web-port)')
     .option('--clock-skew <list>', 'phones with a wrong clock: an offset (16h, -16h, 30m) for every phone, or a comma list that phone i takes entry i % n of')
+    .option('--recording-kinds <list>', `debug recordings beside RTP in every call: all, or a comma list of ${SIM_RECORDING_KINDS.join(', ')}`)
     .action(async (flags: SimulateFlags) => {
       const o = parseSimulateFlags(flags);
       const controller = new AbortController();

@@ -14,6 +14,7 @@ import { routeHash, setRoute } from './router.js';
 import { clockTime, TimelineCharts, type ChartDatasetInfo, type TimeWindow } from './timeline-charts.js';
 import type { LogLine } from './types.js';
 import { addBundleButton } from './bundle-dialog.js';
+import { recordingKindsView } from './recording-kinds-view.js';
 
 /** Points per series asked of the server: about one per pixel column of a laptop-wide chart. */
 const MAX_CHART_POINTS = 1200;
@@ -392,8 +393,10 @@ export class CallDetailPage {
       recBox.append(el('div', { class: 'downloads' },
         dl(`${base}/pcap?form=original`, 'pcap (as received, ACDR)'),
         dl(`${base}/pcap?form=plain`, 'pcap (plain RTP, for Wireshark)'),
-        dl(`/api/calls/${c.id}/samples.csv`, 'quality samples (CSV)')));
-      const audio = (rec.streams ?? []).filter((s) => s.audio);
+        dl(`/api/calls/${c.id}/samples.csv`, 'quality samples (CSV)')),
+        recordingKindsView(rec, base));
+      // The PCM recordings play in the kinds list; these are the call's own RTP directions.
+      const audio = (rec.streams ?? []).filter((s) => s.audio && s.kind !== 'pcm');
       if (audio.length > 0) {
         const players = el('div', { class: 'players' });
         for (const s of audio) {

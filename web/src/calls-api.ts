@@ -33,7 +33,15 @@ export interface Timeline {
 
 export type Sample = SampleJson;
 
-export interface RecordedStream { id: number; direction: string; codec: string | null; audio: boolean; ssrc: number | null; packets: number; lost: number }
+export interface RecordedStream {
+  id: number; direction: string; codec: string | null; audio: boolean; ssrc: number | null; packets: number; lost: number;
+  /** 'rtp' for the call's RTP, 'pcm' for the PCM recordings (network/TDM out, TDM in, DSP PCM). */
+  kind: string;
+  recordingKind: string;
+}
+
+/** One of the phone's debug recordings in a recorded call (docs/api.md). */
+export interface RecordingKindCount { kind: string; name: string; mediaType: number | null; datagrams: number; bytes: number; pcm: boolean; undecoded: number }
 
 export interface RecordedCall {
   id: number;
@@ -45,6 +53,7 @@ export interface RecordedCall {
   datagrams: number;
   recordingGaps: number;
   undecodableCodecs: string[];
+  recordingKinds?: RecordingKindCount[];
   streams?: RecordedStream[];
 }
 
