@@ -3,6 +3,9 @@
 // age and by size, removal of an import.
 import { expect, it } from 'vitest';
 import { DatagramBatch, datagramAt } from '../../server/pipeline/recordings/datagram-batch.js';
+import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
+import { CountingIds } from '../../server/store/ids.js';
+import { buildAcdr, buildRtp } from '../../server/simulator/wire/acdr.js';
 import { PHONE_ADDR } from '../fixtures/gen-recording.js';
 import { twoRecordedCalls } from '../fixtures/two-recorded-calls.js';
 import { eachBackend } from './backends.js';
@@ -55,6 +58,28 @@ eachBackend('recording store', (backend) => {
     expect(series.samples.length).toBeGreaterThan(0);
     expect(await t.getCall(3)).toBeNull();
     expect(await t.getSeries(3)).toBeNull();
+  });
+
+  it('gives back a call\'s recording kinds and its PCM streams as saved', async () => {
+    const { recordings: t } = await backend.open();
+    const session = { boardId: 7, resetCounter: 0, sessionId: 5 };
+    const pcm = (ssrc: number, k: number) => buildRtp({ payloadType: 0, sequence: k, timestamp: k * 160, ssrc, payload: new Uint8Array(160).fill(k) });
+    const tracker = new RecordingTracker({
+      inactivityMs: 30_000, callIds: new CountingIds(1), streamIds: new CountingIds(1),
+      sink: { datagram: () => undefined, callChanged: () => undefined, callEnded: () => undefined },
+    });
+    for (let k = 0; k < 20; k++) {
+      for (const [tp, m, payload] of [[9, 15, pcm(1, k)], [10, 15, pcm(2, k)], [2, 7, Uint8Array.of(k)], [2, 99, Uint8Array.of(k, k)]] as const) {
+        tracker.handle(buildAcdr({ version: 7, tracePoint: tp, mediaType: m, session }, payload), 1000 + k * 20, PHONE_ADDR, 50010);
+      }
+    }
+    const summary = tracker.activeCalls()[0]!.summary();
+    expect(summary.recordingKinds.map((k) => [k.kind, k.datagrams])).toEqual([['network', 20], ['tdm', 20], ['ec-debug', 20], ['other', 20]]);
+    await t.saveCalls([{ summary, series: null }]);
+    const back = (await t.getCall(summary.id))!;
+    expect(back.recordingKinds).toEqual(summary.recordingKinds);
+    expect(back.streams.map((s) => [s.recordingKind, s.kind, s.audio]).sort()).toEqual([['network', 'pcm', true], ['tdm', 'pcm', true]]);
+    expect((await t.listCalls({ limit: 10 }))[0]!.recordingKinds).toEqual(summary.recordingKinds);
   });
 
   it('replaces a saved call by id, and a save without series keeps the stored one', async () => {
