@@ -141,7 +141,7 @@ export function decodeTombstone(input: string | Uint8Array): TombstoneFile | Dec
         const proto = decodeProtoTombstone(input);
         return isDecodeError(proto) ? proto : { format: FORMAT, kind: 'tombstone-proto', tombstone: proto.tombstone, problems: proto.problems };
       }
-      return decodeText(bytesToText(input));
+      return decodeText(tombstoneBytesToText(input));
     }
     return decodeText(input);
   } catch (error) {
@@ -149,9 +149,14 @@ export function decodeTombstone(input: string | Uint8Array): TombstoneFile | Dec
   }
 }
 
-/** PowerShell's `adb logcat > file` writes UTF-16LE with a BOM; TextDecoder drops a UTF-8 BOM itself. */
-function bytesToText(bytes: Uint8Array): string {
-  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+/** PowerShell's `adb logcat > file` writes UTF-16LE with a BOM: its NULs make the file look binary. */
+export function hasUtf16Bom(bytes: Uint8Array): boolean {
+  return (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+}
+
+/** Text as the decoder reads it: UTF-16 by its BOM, else UTF-8 (TextDecoder drops a UTF-8 BOM itself). */
+export function tombstoneBytesToText(bytes: Uint8Array): string {
+  const encoding = !hasUtf16Bom(bytes) ? 'utf-8' : bytes[0] === 0xff ? 'utf-16le' : 'utf-16be';
   return new TextDecoder(encoding, { fatal: false }).decode(bytes);
 }
 

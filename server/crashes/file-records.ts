@@ -8,6 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SNIFF_BYTES, sniffKind } from '../../parsers/archive-sniff.js';
+import { hasUtf16Bom, tombstoneBytesToText } from '../../parsers/tombstone.js';
 import { reportSignature } from './report.js';
 import { decodeLeaf } from './decode-file.js';
 import { DEFAULT_UNWRAP_LIMITS, unwrap } from './unwrap.js';
@@ -21,7 +22,8 @@ export const CRASH_FILE_DECODER = {
   /** Needs the first SNIFF_BYTES bytes for tar; a shorter head still recognises every other kind. */
   matches: (head: Uint8Array): boolean => {
     const kind = sniffKind(head.subarray(0, SNIFF_BYTES));
-    return CRASH_KINDS.has(kind) || (kind === 'text' && CRASH_TEXT.test(Buffer.from(head).toString('latin1')));
+    const text = kind === 'text' || (kind === 'binary' && hasUtf16Bom(head));
+    return CRASH_KINDS.has(kind) || (text && CRASH_TEXT.test(tombstoneBytesToText(head)));
   },
   records: crashFileRecords,
 };

@@ -39,6 +39,14 @@ describe('decode command on crash files', () => {
     expect((report!['signature'] as { text: string }).text).toContain('libsipua.so!sip_dialog_set_remote_target');
   });
 
+  it('reads a logcat capture saved as UTF-16 by a PowerShell redirect', async () => {
+    const file = path.join(dir, 'logcat_utf16.txt');
+    const capture = fs.readFileSync(FIXTURES + 'logcat_threadtime_android8.txt', 'utf8');
+    fs.writeFileSync(file, Buffer.from(`\uFEFF${capture}`, 'utf16le'));
+    const [report] = await decode(file);
+    expect(report).toMatchObject({ source: 'tombstone', arch: 'arm', process: { name: '/system/bin/voip_task', tid: 1227 }, signal: { name: 'SIGSEGV' } });
+  });
+
   it('prints a gzipped core as one report with its crashing thread', async () => {
     const lines = await decode(FIXTURES + 'core.aarch64.gz');
     expect(lines).toHaveLength(1);
