@@ -2,6 +2,7 @@
 // digest with revocation and expiry, disabled users and last logins, and the audit trail newest
 // first with its filters (action, actor, time range).
 import { expect, it } from 'vitest';
+import type { ClickHouseAuth } from '../../server/store/clickhouse/auth.js';
 import { eachBackend } from './backends.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -109,6 +110,19 @@ eachBackend('auth store', (backend) => {
     await auth.putSetting('sites', 'Rome=10.3.0.0/16', NOW + 3);
     const reopened = await backend.open({ sameAs: store, slot: 1 });
     expect(await reopened.auth.getSetting('sites')).toBe('Rome=10.3.0.0/16');
+  });
+
+  it.runIf(backend.name === 'clickhouse')('adds the new columns to tables made before them, keeping the rows', async () => {
+    const old = await backend.open();
+    const db = (old.auth as ClickHouseAuth).ctx.db;
+    for (const [table, column] of [['auth_users', 'disabled'], ['auth_users', 'last_login_at'], ['auth_tokens', 'expires_at']]) await db.run(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    await db.run(`INSERT INTO auth_users (name, version, id, role, password_hash, created_at, updated_at, deleted) VALUES ('old', 1, 1, 'admin', 'scrypt$o', ${NOW}, ${NOW}, 0)`);
+    await db.run(`INSERT INTO auth_tokens (id, version, name, role, digest, created_by, created_at, last_used_at, revoked_at) VALUES (7, 1, 'old', 'viewer', '${'0a'.repeat(32)}', 'old', ${NOW}, NULL, NULL)`);
+    const upgraded = await backend.open({ sameAs: old });
+    expect(await upgraded.auth.userByName('old')).toMatchObject({ role: 'admin', disabled: false, lastLoginAt: null });
+    expect(await upgraded.auth.useToken('0a'.repeat(32), NOW + 1)).toMatchObject({ id: 7, expiresAt: null });
+    await upgraded.auth.updateUser('old', { disabled: true }, NOW + 2);
+    expect((await upgraded.auth.userByName('old'))!.disabled).toBe(true);
   });
 
   it.runIf(backend.name === 'clickhouse')('a user made on one collector logs in on another', async () => {
