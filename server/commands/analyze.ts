@@ -62,6 +62,7 @@ function table(r: AnalyzeReport): string {
   const f = (n: number | null, digits = 2) => (n === null ? '-' : n.toFixed(digits));
   for (const c of r.calls) {
     lines.push('', `call ${c.id}  session ${c.sessionId}  from ${c.deviceAddr}  ${new Date(c.startMs).toISOString()} … ${new Date(c.endMs).toISOString()}  ${c.verdict}`);
+    lines.push(`  recordings: ${c.recordingKinds.map((k) => `${k.name} ${k.datagrams}${k.undecoded > 0 ? ` (${k.undecoded} not RTP-framed)` : ''}`).join(', ')}`);
     lines.push('  dir tp  SSRC        codec   pkts   lost  lost%  seqerr  dup  maxΔms  maxJms  meanJms  MOS');
     for (const s of c.streams) {
       lines.push(`  ${s.direction}  ${String(s.tracePoint).padEnd(3)} 0x${s.ssrc.toString(16).padStart(8, '0')}  ${(s.codec ?? String(s.payloadType)).padEnd(6)}`

@@ -72,5 +72,6 @@ describe('ipp-collector analyze', () => {
     const out = await analyze([file]);
     expect(out).toContain('session abcdef:3:1');
     expect(out).toMatch(/rx\s+0\s+0x11110001\s+PCMU/);
+    expect(out).toMatch(/^ {2}recordings: RTP \d+$/m);
   });
 });
