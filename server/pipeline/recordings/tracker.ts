@@ -3,12 +3,13 @@
  * ingest (arrival = collector clock) and `ipp-collector analyze` (arrival = capture time), so the
  * grouping exists once.
  *
- * Calls: per sender (phone address) and ACDR session id (`board:reset:session`); media records
- * without a session go to the sender's `none` session. Streams: trace point, direction, SSRC and
- * far end (spec §7). Every record of a call is tallied by recording kind (parsers/acdr/recording-kind.ts);
- * the PCM kinds become streams like RTP when their payload is RTP-framed. A call ends when no datagram came for the inactivity time, or shortly after
- * an RTCP BYE. Per datagram the work is O(1) and nothing per packet is kept: the sink decides what
- * to do with the bytes (the live ingest batches them to the store).
+ * Calls: per sender (phone address) and ACDR session id (`board:reset:session`); media and debug
+ * records without a session go to the sender's `none` session. Streams: trace point, direction,
+ * SSRC and far end (spec §7). Every record of a call is tallied by recording kind
+ * (parsers/acdr/recording-kind.ts); the PCM kinds become streams like RTP when their payload is
+ * RTP-framed. A call ends when no datagram came for the inactivity time, or shortly after an RTCP
+ * BYE. Per datagram the work is O(1) and nothing per packet is kept: the sink decides what to do
+ * with the bytes (the live ingest batches them to the store).
  */
 import { decodeAcdr, type AcdrRecord } from '../../../parsers/acdr.js';
 import { ACDR_RECORDING_KINDS, acdrRecordingKind, isCallScopedKind, type AcdrRecordingKind } from '../../../parsers/acdr/recording-kind.js';
