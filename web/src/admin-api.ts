@@ -1,5 +1,5 @@
 // The admin API (users, API tokens, the audit trail) over HTTP, answers checked at the boundary.
-export class AdminApiError extends Error {}
+import { ApiError, callJson as call, isObject, listOf } from './json-api.js';
 
 export type Role = 'viewer' | 'analyst' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'analyst', 'admin'];
@@ -44,7 +44,6 @@ export interface AuditFilter {
   cursor?: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isRole = (v: unknown): v is Role => v === 'viewer' || v === 'analyst' || v === 'admin';
 const isTimeOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
 
@@ -64,24 +63,6 @@ function isAuditEntry(v: unknown): v is AuditEntry {
     && typeof v.target === 'string' && typeof v.address === 'string' && typeof v.ok === 'boolean' && typeof v.detail === 'string';
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(path, {
-    method,
-    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const answer: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw new AdminApiError(isObject(answer) && typeof answer.error === 'string' ? answer.error : `${method} ${path.split('?')[0]} answered ${res.status}`);
-  if (!isObject(answer)) throw new AdminApiError(`${path.split('?')[0]} answered with an unexpected shape`);
-  return answer;
-}
-
-function listOf<T>(answer: Record<string, unknown>, key: string, check: (v: unknown) => v is T): T[] {
-  const list = answer[key];
-  if (!Array.isArray(list)) throw new AdminApiError(`the answer has no ${key} list`);
-  return list.filter(check);
-}
-
 export async function fetchUsers(): Promise<UserInfo[]> {
   return listOf(await call('GET', '/api/users'), 'users', isUser);
 }
@@ -97,7 +78,7 @@ export async function changeUser(name: string, change: { role?: Role; disabled?:
 /** Generates a new password for `name` and returns it: the only time it is shown. */
 export async function resetPassword(name: string): Promise<string> {
   const answer = await call('POST', `/api/users/${encodeURIComponent(name)}/reset-password`, {});
-  if (typeof answer.password !== 'string') throw new AdminApiError('the reset answered without a password');
+  if (typeof answer.password !== 'string') throw new ApiError('the reset answered without a password');
   return answer.password;
 }
 
@@ -108,7 +89,7 @@ export async function fetchTokens(): Promise<TokenInfo[]> {
 /** Issues a token and returns its secret: the only time it is shown. */
 export async function issueToken(name: string, role: Role, expiresAt: string | null): Promise<string> {
   const answer = await call('POST', '/api/tokens', { name, role, ...(expiresAt ? { expiresAt } : {}) });
-  if (typeof answer.token !== 'string') throw new AdminApiError('the token answer has no secret');
+  if (typeof answer.token !== 'string') throw new ApiError('the token answer has no secret');
   return answer.token;
 }
 
@@ -138,7 +119,7 @@ export interface SitesInfo {
 function sitesOf(answer: Record<string, unknown>): SitesInfo {
   const { table, source, configTable, sites } = answer;
   if (typeof table !== 'string' || (source !== 'admin' && source !== 'config' && source !== 'none') || typeof configTable !== 'string' || !Array.isArray(sites)) {
-    throw new AdminApiError('/api/settings/sites answered with an unexpected shape');
+    throw new ApiError('/api/settings/sites answered with an unexpected shape');
   }
   return { table, source, configTable, sites: sites.filter((s): s is string => typeof s === 'string') };
 }
