@@ -9,6 +9,13 @@ import type { Health, SourceCounters } from './types.js';
 const STALE_AFTER_MS = 6000;
 const ZERO: SourceCounters = { received: 0, bytes: 0, parsed: 0, malformed: 0, dropped: 0, stored: 0, queued: 0 };
 
+/** Firing alerts (and failed deliveries) at a glance, linking to the alerts page. */
+function alertBadge(a: NonNullable<Health['alerts']>): HTMLElement {
+  const failed = a.deliveriesFailed ?? 0;
+  return el('a', { href: '#/alerts', class: `alerts-badge${a.firing > 0 ? ' firing' : ''}`, title: 'alerts firing now / deliveries that failed' },
+    `alerts ${count(a.firing)} firing`, failed > 0 ? el('b', { class: 'bad' }, ` · ${count(failed)} failed`) : null);
+}
+
 export class HealthStrip {
   readonly element: HTMLElement;
   private readonly listeners: HTMLElement;
@@ -110,6 +117,7 @@ export class HealthStrip {
       el('span', { title: 'browsers connected / lines not sent to a browser that was too slow' },
         `clients ${count(h.live.clients)} · live-dropped `,
         el('b', { class: h.live.dropped > 0 ? 'bad' : '' }, count(h.live.dropped))),
+      ...(h.alerts ? [alertBadge(h.alerts)] : []),
       el('span', { title: `store backend ${s.backend}` },
         `store ${count(s.logs)} lines, ${bytes(s.sizeBytes)} · queue ${count(s.writeQueue)}`),
       ...(s.lastError ? [el('span', { class: 'bad', title: s.lastError }, `store error: ${s.lastError}`)] : []),

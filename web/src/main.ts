@@ -1,5 +1,6 @@
 // App shell: top nav, health strip, and one page at a time chosen by the URL hash.
 import { AdminPage } from './admin-page.js';
+import { AlertsPage } from './alerts-page.js';
 import { fetchHealth } from './api.js';
 import { CallDetailPage } from './call-detail-page.js';
 import { CallsPage } from './calls-page.js';
@@ -48,6 +49,7 @@ const PAGES: PageDef[] = [
   { path: '/logs', title: 'Logs', nav: true, create: (live) => new LogsPage(live) },
   { path: '/crashes', title: 'Crashes', nav: true, create: () => new CrashesPage() },
   { path: '/imports', title: 'Imports', nav: true, create: (live) => new ImportsPage(live) },
+  { path: '/alerts', title: 'Alerts', nav: true, create: () => new AlertsPage() },
   { path: '/setup', title: 'Setup', nav: true, create: (live) => new SetupPage(live) },
   { path: '/admin', title: 'Admin', nav: true, adminOnly: true, create: () => new AdminPage() },
 ];

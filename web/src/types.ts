@@ -49,6 +49,8 @@ export interface Health {
   counters: Record<string, SourceCounters>;
   live: { clients: number; dropped: number };
   store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; degraded?: boolean; lastError: string | null; stalled?: boolean; writeWaitingMs?: number };
+  /** Absent on collectors without alerting. */
+  alerts?: { firing: number; deliveriesFailed?: number };
 }
 
 export interface Device {
@@ -126,7 +128,8 @@ export function isHealth(x: unknown): x is Health {
     isObj(x.counters) &&
     Object.values(x.counters).every(isObj) &&
     isObj(x.live) &&
-    isObj(x.store)
+    isObj(x.store) &&
+    (x.alerts === undefined || (isObj(x.alerts) && typeof x.alerts.firing === 'number'))
   );
 }
 
