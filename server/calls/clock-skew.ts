@@ -5,7 +5,7 @@
  * overlap) and land hours away on the timeline. A sample is (device timestamp − receive time) of
  * one report or log line; the skew is the median of the device's recent samples (a late datagram
  * or one odd line moves it not at all), and less than MIN_SKEW_MS is network delay and clock
- * jitter, not a wrong clock.
+ * jitter or a late report, not a wrong clock.
  *
  * Reports and syslog are kept apart: a report's timestamps carry their zone (RFC 3339), so they
  * measure the clock itself; RFC 3164 syslog times carry none (read as UTC), so a phone logging in
@@ -13,8 +13,13 @@
  */
 import type { CallRecord, SampleRecord } from './model.js';
 
-/** Skews smaller than this are not a wrong clock (network delay, report send lag, seconds-only syslog times). */
-export const MIN_SKEW_MS = 5000;
+/**
+ * Skews smaller than this are not called a wrong clock: a report can arrive a minute or more after
+ * the STOP it names (SIP retransmissions, a phone that sends on its next timer tick, a queue after
+ * a network outage), syslog times have whole seconds, and matching goes by Call-ID, SSRC and
+ * addresses first. The clocks the manual warns about are off by hours.
+ */
+export const MIN_SKEW_MS = 120_000;
 /** Samples kept per device and kind: the median of the newest of them is the skew. */
 const SAMPLES_KEPT = 15;
 /** Devices remembered at most; the longest unheard is forgotten first. */

@@ -35,7 +35,11 @@ async function api<T>(p: string): Promise<T> {
 beforeAll(async () => {
   const p = await freePorts(2, 0);
   const config = testConfig({ webPort: p.tcp[0]!, sipPort: p.tcp[1]! });
-  collector = await startCollector(config);
+  // The phone's clock agrees with the collector's: its reports (STOP times T0 + 60 s … T0 + 180 s) arrive
+  // around T0 + 2 min. A phone hours off would have its reports moved onto the receive clock
+  // (server/calls/clock-skew.ts), and the times asserted here would be the receive clock's.
+  const startedAt = Date.now();
+  collector = await startCollector(config, () => T0 + 120_000 + (Date.now() - startedAt));
   base = `http://127.0.0.1:${p.tcp[0]}`;
   sipPort = p.tcp[1]!;
   expect(collector.listeners.filter((l) => l.name.startsWith('sip-')).map((l) => [l.name, l.state])).toEqual([['sip-udp', 'listening'], ['sip-tcp', 'listening']]);
