@@ -169,7 +169,7 @@ export class AlertsPage {
       .then(([rules, firing, resolved, silences, deliveries]) => {
         if (this.destroyed) return;
         this.rules = rules;
-        this.drawFiring(firing);
+        this.drawFiring(firing, silences);
         this.drawRules(rules);
         this.drawSilences(silences);
         this.drawHistory(resolved);
@@ -180,17 +180,26 @@ export class AlertsPage {
 
   // ---- firing and history ----
 
-  private drawFiring(episodes: AlertEpisode[]): void {
+  /**
+   * The server marks an episode silenced only when it opened under a silence; one already firing when
+   * a silence starts is shown as covered too, so the admin sees their silence took hold.
+   */
+  private drawFiring(episodes: AlertEpisode[], silences: AlertSilence[]): void {
+    const now = Date.now();
     clear(this.firingBody);
     if (episodes.length === 0) this.firingBody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'Nothing is firing.')));
     for (const e of episodes) {
       const silence = el('button', { type: 'button', class: 'silence', hidden: !this.isAdmin }, 'Silence');
       silence.addEventListener('click', () => this.prefillSilence(e));
-      this.firingBody.append(el('tr', { 'data-episode': e.id, class: e.silenced ? 'silenced' : 'firing' },
+      const cover = silences.find((x) => x.startsAt <= now && x.endsAt > now && (x.ruleId === null || x.ruleId === e.ruleId) && (x.key === null || x.key === e.key));
+      const badge = e.silenced
+        ? el('span', { class: 'badge silenced', title: 'opened under a silence: not delivered' }, 'silenced')
+        : cover ? el('span', { class: 'badge silenced', title: 'a silence covers it now: its resolve is still delivered' }, `silenced until ${at(cover.endsAt)}`) : null;
+      this.firingBody.append(el('tr', { 'data-episode': e.id, class: e.silenced || cover ? 'silenced' : 'firing' },
         el('td', {}, visibleText(e.ruleName)),
         el('td', {}, keyText(e.key)),
         el('td', {}, at(e.startedAt)),
-        el('td', { class: 'alert-msg' }, visibleText(e.message), e.silenced ? el('span', { class: 'badge silenced' }, 'silenced') : null),
+        el('td', { class: 'alert-msg' }, visibleText(e.message), badge),
         el('td', {}, this.deepLink(e)),
         el('td', { class: 'actions' }, silence)));
     }
