@@ -1,9 +1,12 @@
 // The Alerts page in headless Chromium over a collector with logins on: an admin's create form
 // shows the server's 400 sentence, then makes a call-MOS rule; the simulator's bursty-loss fleet
 // triggers it, "Evaluate now" runs a pass, and the episode shows under Firing now with its message
-// and a deep link that opens the call; a silence from its Silence button marks it silenced. A
+// and a deep link that opens the call; its webhook, which answers 503, shows as a failed delivery
+// after its attempts; a silence from its Silence button marks it silenced. A
 // viewer sees the same lists without any write control.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +27,9 @@ let browser: BrowserSession;
 let page: Page;
 let sipPort = 0;
 let recordingPort = 0;
+/** A receiver that is down: every delivery attempt gets a 503. */
+let hook: http.Server;
+let hookHits = 0;
 
 async function logIn(user: string, password: string): Promise<void> {
   await page.goto(`${collector.webUrl}/#/`);
@@ -48,13 +54,19 @@ const firingRows = () => page.locator('table.alerts-firing tbody tr[data-episode
 
 describe('alerts page', () => {
   beforeAll(async () => {
+    hook = http.createServer((req, res) => {
+      hookHits += 1;
+      req.resume();
+      res.writeHead(503).end('down for maintenance');
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const p = await freePorts(1, 1);
     sipPort = p.tcp[0]!;
     recordingPort = p.udp[0]!;
     process.env.IPP_ADMIN_PASSWORD = ADMIN_PASSWORD;
     try {
       // Passes only on demand, so the test decides when the rule is evaluated.
-      collector = await spawnCollector(['--auth', 'on', '--alert-interval', '0', '--sip-port', String(sipPort), '--recording-port', String(recordingPort)]);
+      collector = await spawnCollector(['--auth', 'on', '--alert-interval', '0', '--alert-max-attempts', '2', '--sip-port', String(sipPort), '--recording-port', String(recordingPort)]);
     } finally {
       delete process.env.IPP_ADMIN_PASSWORD;
     }
@@ -69,6 +81,7 @@ describe('alerts page', () => {
   afterAll(async () => {
     await browser?.close();
     await collector?.stop();
+    await new Promise((resolve) => hook?.close(resolve));
   });
 
   it('an admin creates a rule, after the server named the bad field', async () => {
@@ -89,11 +102,13 @@ describe('alerts page', () => {
     expect(await message.innerText()).toMatch(/mos/i);
 
     await form.locator('input[name="param-mos"]').fill(MOS_THRESHOLD);
+    await form.locator('input[name="webhook-url"]').fill(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`);
     await form.locator('button[type="submit"]').click();
     await expect.poll(() => message.innerText()).toBe('Created rule Bad calls.');
     const row = page.locator('table.alerts-rules tr[data-rule]', { hasText: 'Bad calls' });
     await row.waitFor({ timeout: 10_000 });
     expect(await row.innerText()).toContain(`mos ${MOS_THRESHOLD}`);
+    expect(await row.innerText()).toContain('webhook http://127.0.0.1:');
   });
 
   it('the simulator triggers it and the episode fires with a message and a working deep link', async () => {
@@ -113,6 +128,13 @@ describe('alerts page', () => {
     expect(await link.getAttribute('href')).toMatch(/^#\/calls\/\d+$/);
     // The health strip counts it.
     await expect.poll(() => page.locator('.health a.alerts-badge').innerText(), { timeout: 10_000 }).toMatch(/alerts [1-9]\d* firing/);
+
+    // The receiver is down: retried once after its back-off, then failed and shown, not dropped.
+    const failed = page.locator('table.alerts-deliveries tr.delivery-failed').first();
+    await failed.waitFor({ timeout: SEEN_TIMEOUT_MS });
+    expect(await failed.locator('td').nth(5).innerText()).toBe('2');
+    expect(await failed.locator('td').nth(6).innerText()).toMatch(/503/);
+    expect(hookHits).toBeGreaterThanOrEqual(2);
 
     await link.click();
     await page.waitForFunction(() => /^#\/calls\/\d+$/.test(location.hash));

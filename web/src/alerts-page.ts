@@ -189,9 +189,9 @@ export class AlertsPage {
     clear(this.firingBody);
     if (episodes.length === 0) this.firingBody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'Nothing is firing.')));
     for (const e of episodes) {
-      const silence = el('button', { type: 'button', class: 'silence', hidden: !this.isAdmin }, 'Silence');
-      silence.addEventListener('click', () => this.prefillSilence(e));
       const cover = silences.find((x) => x.startsAt <= now && x.endsAt > now && (x.ruleId === null || x.ruleId === e.ruleId) && (x.key === null || x.key === e.key));
+      const silence = el('button', { type: 'button', class: 'silence', hidden: !this.isAdmin || cover !== undefined }, 'Silence');
+      silence.addEventListener('click', () => this.prefillSilence(e));
       const badge = e.silenced
         ? el('span', { class: 'badge silenced', title: 'opened under a silence: not delivered' }, 'silenced')
         : cover ? el('span', { class: 'badge silenced', title: 'a silence covers it now: its resolve is still delivered' }, `silenced until ${at(cover.endsAt)}`) : null;
