@@ -119,10 +119,11 @@ export class AlertsPage {
         return changed.length === 0 ? 'Evaluated: nothing opened or resolved.' : `Evaluated: ${changed.length} episode(s) opened or resolved.`;
       });
     });
-    this.adminOnly.push(evaluate, this.ruleForm, this.silenceForm);
+    const tools = el('div', { class: 'alerts-tools' }, evaluate);
+    this.adminOnly.push(tools, this.ruleForm, this.silenceForm);
     this.element = el('div', { class: 'page alerts-page' },
       el('div', { class: 'alerts-body' },
-        card('firing', 'Firing now', el('div', { class: 'alerts-tools' }, evaluate), this.message,
+        card('firing', 'Firing now', tools, this.message,
           table('alerts-firing', ['Rule', 'Key', 'Since', 'Message', '', ''], this.firingBody)),
         card('rules', 'Rules', this.ruleForm, this.ruleMessage,
           table('alerts-rules', ['Name', 'Kind', 'Parameters', 'Scope', 'Channels', 'Enabled', ''], this.rulesBody)),
