@@ -96,6 +96,7 @@ export class AdminPage {
   /** Who is looking: their own row cannot be disabled (the server refuses it too). */
   private readonly me = fetchSession().then((s) => s.user?.name ?? null, () => null);
   private nextCursor: string | null = null;
+  private auditRequests = 0;
   private destroyed = false;
 
   constructor() {
@@ -344,8 +345,10 @@ export class AdminPage {
   private loadAudit(older: boolean): void {
     const filter = this.currentFilter();
     if (older && this.nextCursor) filter.cursor = this.nextCursor;
+    // Only the newest request draws: an older filter's answer arriving late must not replace it.
+    const asked = ++this.auditRequests;
     fetchAudit(filter, AUDIT_PAGE).then(({ entries, nextCursor }) => {
-      if (this.destroyed) return;
+      if (this.destroyed || asked !== this.auditRequests) return;
       if (!older) clear(this.auditBody);
       for (const e of entries) this.auditBody.append(auditRow(e));
       if (!older && entries.length === 0) this.auditBody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No entries match.')));
