@@ -417,6 +417,10 @@ describe('dashboard', () => {
     expect(wav.subarray(8, 12).toString('ascii')).toBe('WAVE');
     expect(wav.readUInt32LE(24)).toBe(8000);
     expect(await page.locator('.call-side audio').count()).toBeGreaterThan(0);
+    // The recording kinds list: the simulated call is RTP only, its datagrams counted, played by the RTP players.
+    const kindRows = page.locator('.call-side table.recording-kinds tbody tr');
+    expect(await kindRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).toEqual(['rtp']);
+    expect(await kindRows.locator('td').allTextContents()).toEqual(['RTP', expect.stringMatching(/^[1-9][\d,]*$/), expect.stringMatching(/B$/), 'the RTP players below']);
     const csvHref = hrefs.find((h) => h.endsWith('samples.csv'));
     const csv = (await get(csvHref!)).toString('utf8').split('\r\n');
     expect(csv[0]).toMatch(/^start,end,stream_id,direction,source,mosLq \(MOS\)/);

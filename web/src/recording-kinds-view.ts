@@ -8,7 +8,7 @@ import { bytes, count } from './format.js';
 function audioCell(rec: RecordedCall, k: RecordingKindCount, base: string): HTMLElement {
   const cell = el('td', { class: 'kind-audio' });
   if (!k.pcm) {
-    cell.append(el('span', { class: 'muted' }, 'kept raw: in the pcap as received'));
+    cell.append(el('span', { class: 'muted' }, k.kind === 'rtp' ? 'the RTP players below' : 'kept raw: in the pcap as received'));
     return cell;
   }
   const streams = (rec.streams ?? []).filter((s) => s.recordingKind === k.kind && s.audio);
