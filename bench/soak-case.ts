@@ -26,8 +26,9 @@ const PHONES = Number(process.env.IPP_SOAK_PHONES ?? 200);
 const CALLS_PER_HOUR = Number(process.env.IPP_SOAK_CALLS_PER_HOUR ?? 20);
 /** Syslog beside the fleet: a site's phones at debug log level. */
 const SYSLOG_RATE = Number(process.env.IPP_SOAK_SYSLOG_RATE ?? 5000);
-/** The store is bounded by retention: at this size the oldest lines go, so the disk is flat too. */
-const RETENTION_MB = 2000;
+/** The store is bounded by retention: at these sizes the oldest lines and recorded calls go, so the disk is flat too. */
+const RETENTION_MB = Number(process.env.IPP_SOAK_RETENTION_MB ?? 2000);
+const RECORDINGS_MB = Number(process.env.IPP_SOAK_RECORDINGS_MB ?? 4096);
 /** Memory is judged only on runs this long: shorter ones are still warming up. */
 const JUDGE_MEMORY_AFTER_S = 600;
 const WARMUP_S = 300;
@@ -43,14 +44,14 @@ const SOURCE_OF_KIND: Record<string, string> = {
 };
 const SOURCES = ['syslog-udp', 'recordings', 'sip-udp'] as const;
 
-interface SourceCounters { received: number; stored: number; dropped: number; malformed: number; kernelDropped: number }
+interface SourceCounters { received: number; stored: number; dropped: number; malformed: number; kernelDropped: number; queued: number }
 interface Health {
   counters: Record<string, SourceCounters>;
   store: { sizeBytes: number; logs: number; searchIndexLag: number };
-  process: { rssMb: number; heapUsedMb: number; eventLoopLag: { p99Ms: number; maxMs: number } };
+  process: { rssMb: number; heapUsedMb: number; externalMb: number; eventLoopLag: { p99Ms: number; maxMs: number } };
 }
 interface Sample {
-  minute: number; atS: number; rssMb: number | null; heapUsedMb: number; storeMb: number; storedLogs: number; indexLag: number;
+  minute: number; atS: number; rssMb: number | null; heapUsedMb: number; externalMb: number; storeMb: number; storedLogs: number; indexLag: number;
   eventLoopP99Ms: number; eventLoopMaxMs: number; live: Percentiles & { missed: number };
   counters: Record<string, SourceCounters>;
 }
@@ -63,7 +64,8 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
   const ports = await freePorts(1, 3);
   const [web, syslog, recordings, sip] = [ports.tcp[0]!, ports.udp[0]!, ports.udp[1]!, ports.udp[2]!];
   const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(web), '--syslog-port', String(syslog),
-    '--syslog-tcp-port', '0', '--recording-port', String(recordings), '--sip-port', String(sip), '--retention-max-mb', String(RETENTION_MB)]);
+    '--syslog-tcp-port', '0', '--recording-port', String(recordings), '--sip-port', String(sip), '--retention-max-mb', String(RETENTION_MB),
+    '--recordings-max-mb', String(RECORDINGS_MB)]);
   const base = `http://127.0.0.1:${web}`;
   const health = () => getJson<Health>(`${base}/api/health`);
   const eventsFile = path.join(dataDir, 'fleet.events.json');
@@ -87,15 +89,15 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
       markersSent += 10;
       const h = await health();
       const s: Sample = {
-        minute, atS: round((performance.now() - started) / 1000), rssMb: rssMb(child.pid!), heapUsedMb: h.process.heapUsedMb,
+        minute, atS: round((performance.now() - started) / 1000), rssMb: rssMb(child.pid!), heapUsedMb: h.process.heapUsedMb, externalMb: h.process.externalMb,
         storeMb: round(h.store.sizeBytes / 2 ** 20), storedLogs: h.store.logs, indexLag: h.store.searchIndexLag,
         eventLoopP99Ms: h.process.eventLoopLag.p99Ms, eventLoopMaxMs: h.process.eventLoopLag.maxMs,
         live: { ...live.latency, missed: live.missed }, counters: pick(h.counters),
       };
       samples.push(s);
-      process.stderr.write(`soak ${o.smoke ? `${s.atS}s` : `min ${minute}`}: rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB, store ${s.storeMb} MB (${s.storedLogs} lines, index lag ${s.indexLag}), ` +
+      process.stderr.write(`soak ${o.smoke ? `${s.atS}s` : `min ${minute}`}: rss ${s.rssMb} MB, heap ${s.heapUsedMb} MB, external ${s.externalMb} MB, store ${s.storeMb} MB (${s.storedLogs} lines, index lag ${s.indexLag}), ` +
         `loop p99 ${s.eventLoopP99Ms} ms (max ${s.eventLoopMaxMs}), live p99 ${s.live.p99} ms, ` +
-        SOURCES.map((src) => `${src} ${s.counters[src]!.received}/${s.counters[src]!.dropped}/${s.counters[src]!.kernelDropped}`).join(', ') + ' (received/dropped/kernel)\n');
+        SOURCES.map((src) => `${src} ${s.counters[src]!.received}/${s.counters[src]!.dropped}/${s.counters[src]!.kernelDropped}/${s.counters[src]!.queued}`).join(', ') + ' (received/dropped/kernel/queued)\n');
     }
     const simulated = await fleet;
     const blasted = await syslogLoad;
@@ -118,7 +120,7 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
     return {
       name: 'soak',
       load: `the simulator's fleet (${PHONES} phones, ${CALLS_PER_HOUR} calls/h each: ${simulated.datagrams} datagrams, ${simulated.calls} calls) ` +
-        `plus ${syslogRate} syslog lines/s for ${seconds} s over loopback; a live-tail round trip of 10 marker lines per ${intervalMs / 1000} s sample; retention at ${RETENTION_MB} MB`,
+        `plus ${syslogRate} syslog lines/s for ${seconds} s over loopback; a live-tail round trip of 10 marker lines per ${intervalMs / 1000} s sample; retention at ${RETENTION_MB} MB of lines and ${RECORDINGS_MB} MB of recorded datagrams`,
       result: {
         seconds,
         passed: failures.length === 0,
@@ -138,7 +140,7 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
         'simulator, syslog sender, collector and this sampler share the 2 cores',
         'lost = sent − received + dropped per source: what the kernel dropped is not received, so it counts as lost',
         `memory is judged (slope after ${WARMUP_S} s) only on runs of ${JUDGE_MEMORY_AFTER_S} s or more`,
-        'IPP_SOAK_PHONES, IPP_SOAK_CALLS_PER_HOUR and IPP_SOAK_SYSLOG_RATE change the load',
+        'IPP_SOAK_PHONES, IPP_SOAK_CALLS_PER_HOUR and IPP_SOAK_SYSLOG_RATE change the load; IPP_SOAK_RETENTION_MB and IPP_SOAK_RECORDINGS_MB the budgets',
       ],
     };
   } finally {
@@ -166,7 +168,7 @@ function runSimulator(args: string[]): Promise<Simulated> {
 function pick(counters: Record<string, SourceCounters>): Record<string, SourceCounters> {
   return Object.fromEntries(SOURCES.map((src) => {
     const c = counters[src];
-    return [src, { received: c?.received ?? 0, stored: c?.stored ?? 0, dropped: c?.dropped ?? 0, malformed: c?.malformed ?? 0, kernelDropped: c?.kernelDropped ?? 0 }];
+    return [src, { received: c?.received ?? 0, stored: c?.stored ?? 0, dropped: c?.dropped ?? 0, malformed: c?.malformed ?? 0, kernelDropped: c?.kernelDropped ?? 0, queued: c?.queued ?? 0 }];
   }));
 }
 

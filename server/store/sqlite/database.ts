@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { DOMAINS } from './domains.js';
 import { LOGS_SCHEMA, migrate } from './migrations.js';
+import { RECORDINGS_SCHEMA_NAME } from './recordings.js';
+import { vacuumBeyondSlack } from './vacuum.js';
 import { searchTerms } from '../search-text.js';
 import type { LogColumns } from './log-columns.js';
 import {
@@ -20,8 +22,6 @@ import type { LogSource } from '../types.js';
 const RETENTION_CHUNK_ROWS = 20_000;
 /** Longest one retention call works before it lets writes in. */
 const RETENTION_SLICE_MS = 200;
-/** Free pages given back to the file system per call (32 MB of 4 KiB pages). */
-const VACUUM_PAGES_PER_CALL = 8192;
 /** How long a measurement of the other domains' bytes stands (they change slowly next to the logs). */
 const OTHER_BYTES_TTL_MS = 10 * 60_000;
 /**
@@ -57,13 +57,18 @@ export class SqliteDatabase {
 
   constructor(readonly file: string) {
     this.db = new Database(file);
-    // auto_vacuum must be chosen before the first table exists; it lets retention shrink the file.
-    this.db.pragma('auto_vacuum = INCREMENTAL');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.prepare(`ATTACH DATABASE ? AS ${RECORDINGS_SCHEMA_NAME}`).run(recordingsFileOf(file));
+    for (const schema of ['main', RECORDINGS_SCHEMA_NAME]) {
+      // auto_vacuum must be chosen before the first table exists; it lets retention shrink the file.
+      this.db.pragma(`${schema}.auto_vacuum = INCREMENTAL`);
+      this.db.pragma(`${schema}.journal_mode = WAL`);
+      // Migrations move tables between the files, which commit one by one: each commit is made durable.
+      this.db.pragma(`${schema}.synchronous = FULL`);
+    }
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('wal_autocheckpoint = 8000');
     migrate(this.db, file, [LOGS_SCHEMA, ...Object.values(DOMAINS).map((d) => d.schema)]);
+    for (const schema of ['main', RECORDINGS_SCHEMA_NAME]) this.db.pragma(`${schema}.synchronous = NORMAL`);
     this.domains = Object.fromEntries(Object.entries(DOMAINS).map(([name, d]) => [name, d.open(this.db)]));
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
       device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings, import_id)
@@ -220,15 +225,14 @@ export class SqliteDatabase {
       if (removed === 0) break;
       if (performance.now() > until) more = true;
     }
-    // The file shrinks a bounded step per call: moving pages holds the lock too.
-    if (deleted > 0 || this.freePages() > 0) this.db.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_CALL})`);
+    vacuumBeyondSlack(this.db, 'main', policy.maxSizeBytes);
     return { deletedLogs: deleted, sizeBytes: this.fileBytes(), more };
   }
 
   /**
-   * Bytes of everything but the log tables (calls, crashes, accounts…), measured one b-tree at a
-   * time (dbstat reads only the b-tree its `name =` names; any other filter reads the whole file:
-   * seconds at a few GB) and remembered for OTHER_BYTES_TTL_MS.
+   * Bytes of the main file's other tables (calls, crashes, accounts…; recordings have a file of
+   * their own), measured one b-tree at a time (dbstat reads only the b-tree its `name =` names; any
+   * other filter reads the whole file) and remembered for OTHER_BYTES_TTL_MS.
    */
   private otherBytes(nowMs: number): number {
     if (this.otherBytesMeasured && nowMs - this.otherBytesMeasured.at < OTHER_BYTES_TTL_MS) return this.otherBytesMeasured.bytes;
@@ -251,20 +255,19 @@ export class SqliteDatabase {
     })();
   }
 
-  private pageSize(): number {
-    return this.db.pragma('page_size', { simple: true }) as number;
-  }
-
+  /** Bytes the main file's pages hold (the logs and the small domains; recordings have their own file). */
   private usedBytes(): number {
-    return ((this.db.pragma('page_count', { simple: true }) as number) - this.freePages()) * this.pageSize();
+    const pragma = (name: string) => this.db.pragma(name, { simple: true }) as number;
+    return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
   }
 
-  private freePages(): number {
-    return this.db.pragma('freelist_count', { simple: true }) as number;
-  }
-
+  /** Both files' length, what the store takes on disk (write-ahead logs aside). */
   private fileBytes(): number {
-    return (this.db.pragma('page_count', { simple: true }) as number) * this.pageSize();
+    let bytes = 0;
+    for (const schema of ['main', RECORDINGS_SCHEMA_NAME]) {
+      bytes += (this.db.pragma(`${schema}.page_count`, { simple: true }) as number) * (this.db.pragma(`${schema}.page_size`, { simple: true }) as number);
+    }
+    return bytes;
   }
 
   stats(): StoreStats {
@@ -295,4 +298,9 @@ function toStoredLog(r: LogRow): StoredLog {
     structuredData: r.sd ? JSON.parse(r.sd) : null, warnings: r.warnings ? JSON.parse(r.warnings) : [],
     importId: r.import_id,
   };
+}
+
+/** The recordings' file beside the main one: `ipp-collector.sqlite` → `ipp-collector-recordings.sqlite`. */
+export function recordingsFileOf(file: string): string {
+  return file === ':memory:' ? file : file.replace(/(\.sqlite)?$/, '-recordings.sqlite');
 }

@@ -10,9 +10,19 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { CallToSave, RecordedCallQuery } from '../recording-store.js';
 import type { Schema } from './migrations.js';
+import { vacuumBeyondSlack } from './vacuum.js';
 import type { DatagramColumns } from '../../pipeline/recordings/datagram-batch.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../pipeline/recordings/types.js';
 import type { Verdict } from '../../calls/model.js';
+
+/** The attached database (its own file) that holds the recordings' tables. */
+export const RECORDINGS_SCHEMA_NAME = 'recordings';
+
+const R = RECORDINGS_SCHEMA_NAME;
+const COPY_RECORDINGS = `
+    INSERT OR IGNORE INTO ${R}.recording_calls SELECT id, session_id, device_addr, device_id, start_ms, end_ms, active, worst_mos, verdict, summary, series, import_id FROM main.recording_calls;
+    INSERT OR IGNORE INTO ${R}.recording_streams SELECT id, call_id, direction, ssrc, codec, stats FROM main.recording_streams;
+    INSERT OR IGNORE INTO ${R}.recording_chunks SELECT id, call_id, first_ms, last_ms, count, bytes, times, ports, ends, data FROM main.recording_chunks;`;
 
 export const RECORDINGS_SCHEMA: Schema = {
   name: 'recordings',
@@ -61,6 +71,38 @@ export const RECORDINGS_SCHEMA: Schema = {
     ALTER TABLE recording_calls ADD COLUMN import_id INTEGER;
     CREATE INDEX recording_calls_import ON recording_calls(import_id) WHERE import_id IS NOT NULL;
     `,
+    // 3: the tables move to their own file (attached as RECORDINGS_SCHEMA_NAME). The datagrams are
+    // most of a store's bytes; beside the logs, measuring what the logs alone took meant reading
+    // the datagrams' whole b-tree (seconds at a few GB: the worker stalled and ingest queued behind
+    // it), and a stale measurement made retention delete lines far under their budget.
+    `
+    CREATE TABLE IF NOT EXISTS ${R}.recording_calls (
+      id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, device_addr TEXT NOT NULL, device_id INTEGER,
+      start_ms REAL NOT NULL, end_ms REAL NOT NULL, active INTEGER NOT NULL, worst_mos REAL, verdict TEXT NOT NULL,
+      summary TEXT NOT NULL, series TEXT, import_id INTEGER
+    );
+    CREATE TABLE IF NOT EXISTS ${R}.recording_streams (
+      id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL, direction TEXT NOT NULL, ssrc INTEGER NOT NULL, codec TEXT, stats TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ${R}.recording_chunks (
+      id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL, first_ms REAL NOT NULL, last_ms REAL NOT NULL, count INTEGER NOT NULL,
+      bytes INTEGER NOT NULL, times BLOB NOT NULL, ports BLOB NOT NULL, ends BLOB NOT NULL, data BLOB NOT NULL
+    );
+    ${COPY_RECORDINGS}
+    CREATE INDEX IF NOT EXISTS ${R}.recording_calls_start ON recording_calls(start_ms);
+    CREATE INDEX IF NOT EXISTS ${R}.recording_calls_device ON recording_calls(device_addr, start_ms);
+    CREATE INDEX IF NOT EXISTS ${R}.recording_calls_import ON recording_calls(import_id) WHERE import_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${R}.recording_streams_call ON recording_streams(call_id);
+    CREATE INDEX IF NOT EXISTS ${R}.recording_chunks_call ON recording_chunks(call_id, id);
+    `,
+    // 4: only then the old tables go, in a later transaction. Each file commits on its own, so the
+    // copy is made again first: rows that one crash kept from the new file come over now.
+    `
+    ${COPY_RECORDINGS}
+    DROP TABLE main.recording_calls;
+    DROP TABLE main.recording_streams;
+    DROP TABLE main.recording_chunks;
+    `,
   ],
 };
 
@@ -69,6 +111,11 @@ export class RecordingsTables {
   private readonly insertChunk: Statement;
   private readonly upsertCall: Statement;
   private readonly upsertStream: Statement;
+  /**
+   * The stored datagrams' bytes, summed once and then kept up to date by every write and delete:
+   * summing them each retention round read the whole datagram table (a second at a few GB).
+   */
+  private datagramBytesKept: number | null = null;
 
   constructor(private readonly db: Db) {
     this.insertChunk = db.prepare(`INSERT INTO recording_chunks (call_id, first_ms, last_ms, count, bytes, times, ports, ends, data)
@@ -99,6 +146,7 @@ export class RecordingsTables {
       if (list) list.push(i);
       else byCall.set(id, [i]);
     }
+    let written = 0;
     this.db.transaction(() => {
       for (const [callId, rows] of byCall) {
         const times = new Float64Array(rows.length);
@@ -117,8 +165,10 @@ export class RecordingsTables {
           ends[k] = o;
         });
         this.insertChunk.run(callId, times[0]!, times[rows.length - 1]!, rows.length, size, bytesOf(times), bytesOf(ports), bytesOf(ends), data);
+        written += size;
       }
     })();
+    if (this.datagramBytesKept !== null) this.datagramBytesKept += written;
   }
 
   saveCalls(calls: readonly CallToSave[]): void {
@@ -192,7 +242,7 @@ export class RecordingsTables {
     let deleted = 0;
     const old = this.db.prepare('SELECT id FROM recording_calls WHERE active = 0 AND end_ms < ?').all(nowMs - maxAgeMs) as Array<{ id: number }>;
     for (const { id } of old) deleted += this.deleteCall(id);
-    let total = (this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM recording_chunks').get() as { b: number }).b;
+    let total = this.datagramBytes();
     const oldest = this.db.prepare('SELECT call_id AS id, SUM(bytes) AS b FROM recording_chunks GROUP BY call_id ORDER BY call_id LIMIT 100');
     while (total > maxDatagramBytes) {
       const batch = oldest.all() as Array<{ id: number; b: number }>;
@@ -203,6 +253,7 @@ export class RecordingsTables {
         total -= b;
       }
     }
+    vacuumBeyondSlack(this.db, RECORDINGS_SCHEMA_NAME, maxDatagramBytes);
     return { deletedCalls: deleted };
   }
 
@@ -216,16 +267,23 @@ export class RecordingsTables {
 
   stats(): { calls: number; datagramBytes: number } {
     const calls = (this.db.prepare('SELECT COUNT(*) AS n FROM recording_calls').get() as { n: number }).n;
-    const datagramBytes = (this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM recording_chunks').get() as { b: number }).b;
-    return { calls, datagramBytes };
+    return { calls, datagramBytes: this.datagramBytes() };
+  }
+
+  private datagramBytes(): number {
+    this.datagramBytesKept ??= (this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM recording_chunks').get() as { b: number }).b;
+    return this.datagramBytesKept;
   }
 
   private deleteCall(id: number): number {
-    return this.db.transaction(() => {
+    const { deleted, bytes } = this.db.transaction(() => {
+      const bytes = (this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b FROM recording_chunks WHERE call_id = ?').get(id) as { b: number }).b;
       this.db.prepare('DELETE FROM recording_chunks WHERE call_id = ?').run(id);
       this.db.prepare('DELETE FROM recording_streams WHERE call_id = ?').run(id);
-      return this.db.prepare('DELETE FROM recording_calls WHERE id = ?').run(id).changes;
+      return { deleted: this.db.prepare('DELETE FROM recording_calls WHERE id = ?').run(id).changes, bytes };
     })();
+    if (this.datagramBytesKept !== null) this.datagramBytesKept -= bytes;
+    return deleted;
   }
 }
 
