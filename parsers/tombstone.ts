@@ -170,11 +170,17 @@ interface Line {
   readonly foreign?: boolean;
 }
 
+/**
+ * A logcat time column: the date and time (-v year, usec, nsec), or seconds as `-v epoch` (since
+ * 1970) and `-v monotonic` (since boot, right-aligned in a padded column) print them.
+ */
+const LOGCAT_TIME = String.raw`(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,9}|\d+\.\d{3,9}`;
+
 const LOGCAT_PREFIXES: readonly RegExp[] = [
   // threadtime: "03-14 09:41:27.512  1203  1227 F DEBUG   : ", with -v year, usec/nsec, zone or uid columns
-  /^(?<time>(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,9})(?: [+-]\d{4})?\s+(?:[\w.]+\s+)?\d+\s+\d+\s+[VDIWEFA]\s+(?<tag>[^:]*?)\s*: ?(?<msg>.*)$/,
+  new RegExp(String.raw`^\s*(?<time>${LOGCAT_TIME})(?: [+-]\d{4})?\s+(?:[\w.]+\s+)?\d+\s+\d+\s+[VDIWEFA]\s+(?<tag>[^:]*?)\s*: ?(?<msg>.*)$`),
   // time: "03-14 09:41:27.512 I/DEBUG   (   86): " (Android 4 debuggerd logged at info)
-  /^(?<time>(?:\d{4}-)?\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,9})\s+[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$/,
+  new RegExp(String.raw`^\s*(?<time>${LOGCAT_TIME})\s+[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$`),
   // brief: "F/DEBUG  ( 1203): "
   /^[VDIWEFA]\/(?<tag>[^(]*?)\s*\(\s*\d+\): ?(?<msg>.*)$/,
   // Android Studio: "2024-03-14 09:41:27.512 1203-1227/? A/DEBUG: "

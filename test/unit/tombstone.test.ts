@@ -261,12 +261,26 @@ describe('logcat captures decode like the tombstone file of the same crash', () 
     ['-v uid (numeric)', (line: string) => line.replace(/^(\S+ \S+)/, '$1  1000'), '03-14 09:41:27.512'],
     ['-v uid (named)', (line: string) => line.replace(/^(\S+ \S+)/, '$1 system'), '03-14 09:41:27.512'],
     ['-v year,usec,zone,uid,color', (line: string) => `\x1b[38;5;196m${line.replace(/^(\S+) (\S+)/, '2024-$1 $2284 +0100  1000')}\x1b[0m`, '2024-03-14 09:41:27.512284'],
+    // Seconds since 1970 and, padded to a right-aligned column, since boot.
+    ['-v epoch', (line: string) => line.replace(/^\S+ \S+/, '1710409287.512'), '1710409287.512'],
+    ['-v epoch,usec', (line: string) => line.replace(/^\S+ \S+/, '1710409287.512284'), '1710409287.512284'],
+    ['-v monotonic', (line: string) => line.replace(/^\S+ \S+/, '   93.512'), '93.512'],
+    ['-v monotonic,uid', (line: string) => line.replace(/^\S+ \S+/, ' 1093.512  1000'), '1093.512'],
   ])('threadtime with %s', (_name, rewrite, time) => {
     const source = text('logcat_threadtime_android8.txt');
     const variant = source.split(/\r?\n/).map((line) => (line === '' ? line : rewrite(line))).join('\n');
     const t = single(variant);
     expect(crashingPart(t)).toEqual(crashingPart(single(source)));
     expect(t.logcatTime).toBe(time);
+  });
+
+  it('reads the time format with -v monotonic (Android 4 debuggerd, CRLF) like its dated form', () => {
+    const source = text('logcat_time_arm32_android40.txt');
+    const variant = source.split(/\r\n/).map((line) => line.replace(/^\d\d-\d\d \S+/, '  412.512')).join('\r\n');
+    expect(variant).not.toEqual(source);
+    const t = single(variant);
+    expect(crashingPart(t)).toEqual(crashingPart(single(source)));
+    expect(t.logcatTime).toBe('412.512');
   });
 });
 
