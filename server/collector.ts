@@ -53,6 +53,11 @@ import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;
 const RETENTION_INTERVAL_MS = 60_000;
+/**
+ * Lines are trimmed more often than the rest: a minute of a busy site's lines is a large bite to
+ * delete at once (the soak's store worker fell minutes behind when it first reached the budget).
+ */
+const LOGS_TRIM_INTERVAL_MS = 10_000;
 /** Between two slices of a long trim: the store's writes get this long to themselves. */
 const RETENTION_SLICE_GAP_MS = 100;
 /** How often the kernel's per-socket drop counts are read into the counters. */
@@ -259,10 +264,11 @@ export async function startCollector(config: CollectorConfig, now: () => number 
       .then((r) => { trimming = false; if (r.more) setTimeout(trimLogs, RETENTION_SLICE_GAP_MS).unref(); })
       .catch((err: Error) => { trimming = false; writer.lastError = `retention: ${err.message}`; });
   };
+  const logsTrim = setInterval(trimLogs, LOGS_TRIM_INTERVAL_MS);
+  logsTrim.unref();
   const retention = setInterval(() => {
     store.recordings.enforceRetention(config.retentionDays * 86_400_000, config.recordingsMaxMb * 1024 * 1024, now())
       .catch((err: Error) => { if (recordings) recordings.lastError = `retention: ${err.message}`; });
-    trimLogs();
     // Each kind ages out on its own clock; a failure is reported like the logs' own and retried next round.
     const failed = (err: Error) => { writer.lastError = `retention: ${err.message}`; };
     store.calls.enforceRetention(config.callsRetentionDays * 86_400_000, now()).catch(failed);
@@ -291,6 +297,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     stop: () => {
       stopping ??= (async () => {
         clearInterval(retention);
+        clearInterval(logsTrim);
         alerts.stop();
         if (fleetDevices) clearInterval(fleetDevices);
         stopKernelDrops();

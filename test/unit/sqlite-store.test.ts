@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { CountingIds } from '../../server/store/ids.js';
@@ -83,11 +84,25 @@ describe('SQLite store', () => {
     db.close();
   });
 
+  it('keeps its line count through writes, retention and a removed import, as COUNT(*) over the table would', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-count-')), 'db.sqlite');
+    const db = new SqliteDatabase(file);
+    db.write(packLogs(Array.from({ length: 300 }, (_, i) => rec(i + 1, { importId: i < 50 ? 9 : null, message: `${'c'.repeat(1000)} ${i}` }))).columns, [device]);
+    expect(db.stats().logs).toBe(300);
+    expect(db.deleteImportedLogs(9)).toBe(50);
+    const trimmed = db.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: 150_000 }, T0).deletedLogs;
+    expect(trimmed).toBeGreaterThan(0);
+    expect(db.stats().logs).toBe(250 - trimmed);
+    db.close();
+    const check = new Database(file, { readonly: true });
+    expect((check.prepare('SELECT COUNT(*) AS n FROM logs').get() as { n: number }).n).toBe(250 - trimmed);
+    check.close();
+  });
+
   it('refuses a database from a newer collector', async () => {
     const { store, file } = openTemp();
     await store.close();
     stores.pop();
-    const Database = (await import('better-sqlite3')).default;
     const db = new Database(file);
     db.prepare("UPDATE schema_versions SET version = 99 WHERE name = 'logs'").run();
     db.close();
