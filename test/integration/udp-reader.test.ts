@@ -22,7 +22,19 @@ const ADDON = new URL('../../dist/server/sources/native/recvmmsg.node', import.m
 
 interface Received { data: Buffer; address: string; port: number }
 
+/**
+ * A free port can be taken between the probe and the bind by a test running beside this one: the
+ * receiver then reports the bind failure, and another port is tried.
+ */
 async function receiveWith(reader: 'recvmmsg' | 'dgram', send: (port: number) => Promise<number[]>, expected: number) {
+  for (let attempt = 1; ; attempt++) {
+    const r = await receiveOnFreePort(reader, send, expected);
+    if (r) return r;
+    if (attempt === 3) throw new Error('three free ports in a row were taken before the receiver could bind them');
+  }
+}
+
+async function receiveOnFreePort(reader: 'recvmmsg' | 'dgram', send: (port: number) => Promise<number[]>, expected: number) {
   const { udp: [port] } = await freePorts(0, 1);
   const settings: ReceiverSettings = {
     bind: { name: 'test', bind: '', port: port!, flag: '--test-port', receiveBufferBytes: 4 << 20 },
@@ -32,7 +44,8 @@ async function receiveWith(reader: 'recvmmsg' | 'dgram', send: (port: number) =>
   const got: Received[] = [];
   const batches: DatagramBatch[] = [];
   let closed!: () => void;
-  const done = new Promise<void>((r) => { closed = r; });
+  // A receiver that failed to bind ends without a 'closed' message: its exit settles it too.
+  const done = new Promise<void>((r) => { closed = r; worker.once('exit', () => r()); });
   const status = await new Promise<ListenerStatus>((resolve) => worker.on('message', (m: FromReceiver) => {
     if (m.type === 'bound') resolve(m.status);
     else if (m.type === 'batch') {
@@ -42,6 +55,7 @@ async function receiveWith(reader: 'recvmmsg' | 'dgram', send: (port: number) =>
     } else closed();
   }));
   try {
+    if (status.state !== 'listening') return null;
     const senderPorts = await send(port!);
     await waitFor(async () => got.length, (n) => n >= expected, 10_000);
     worker.postMessage({ type: 'close' } satisfies ToReceiver);
