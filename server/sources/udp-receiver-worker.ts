@@ -15,7 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { plainAddress } from './listener.js';
 import { bindUdpSocket, type UdpBindOptions } from './udp-listener.js';
-import { DatagramBatchBuilder, uninitialised, type DatagramBatch } from './datagram-batch.js';
+import { DatagramBatchBuilder, sealBatch, uninitialised, type DatagramBatch } from './datagram-batch.js';
 import { bindNativeUdpSocket, type NativeUdpSocket } from './native-udp-socket.js';
 
 export interface ReceiverSettings {
@@ -71,13 +71,10 @@ function readNative(socket: NativeUdpSocket): void {
       // Read and dropped, counted at once; the arrays are reused.
       port.postMessage({ type: 'batch', batch: { ...empty, dropped: n } } satisfies FromReceiver);
     } else if (n > 0) {
-      const a = fresh;
-      const batch: DatagramBatch = {
-        n, bytes: a.bytes.subarray(0, a.ends[n - 1]!), ends: a.ends.subarray(0, n), from: a.from.subarray(0, n), ports: a.ports.subarray(0, n), addresses, dropped: 0,
-      };
+      const { batch, transfer, arraysKept } = sealBatch(fresh, n, fresh.ends[n - 1]!, addresses, 0);
       unacknowledged += n;
-      port.postMessage({ type: 'batch', batch } satisfies FromReceiver, [a.bytes.buffer, a.ends.buffer, a.from.buffer, a.ports.buffer] as ArrayBuffer[]);
-      fresh = newArrays();
+      port.postMessage({ type: 'batch', batch } satisfies FromReceiver, transfer);
+      if (!arraysKept) fresh = newArrays();
     }
     setImmediate(step);
   };
