@@ -7,7 +7,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { DOMAINS } from './domains.js';
 import { LOGS_SCHEMA, migrate } from './migrations.js';
 import { RECORDINGS_SCHEMA_NAME } from './recordings.js';
-import { vacuumBeyondSlack } from './vacuum.js';
+import { filePages, vacuumBeyondSlack } from './vacuum.js';
 import { searchTerms } from '../search-text.js';
 import type { LogColumns } from './log-columns.js';
 import {
@@ -269,17 +269,16 @@ export class SqliteDatabase {
 
   /** Bytes the main file's pages hold (the logs and the small domains; recordings have their own file). */
   private usedBytes(): number {
-    const pragma = (name: string) => this.db.pragma(name, { simple: true }) as number;
-    return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+    const p = filePages(this.db, 'main');
+    return (p.count - p.free) * p.size;
   }
 
   /** Both files' length, what the store takes on disk (write-ahead logs aside). */
   private fileBytes(): number {
-    let bytes = 0;
-    for (const schema of ['main', RECORDINGS_SCHEMA_NAME]) {
-      bytes += (this.db.pragma(`${schema}.page_count`, { simple: true }) as number) * (this.db.pragma(`${schema}.page_size`, { simple: true }) as number);
-    }
-    return bytes;
+    return ['main', RECORDINGS_SCHEMA_NAME].reduce((bytes, schema) => {
+      const p = filePages(this.db, schema);
+      return bytes + p.count * p.size;
+    }, 0);
   }
 
   stats(): StoreStats {

@@ -242,15 +242,14 @@ export class RecordingsTables {
     let deleted = 0;
     const old = this.db.prepare('SELECT id FROM recording_calls WHERE active = 0 AND end_ms < ?').all(nowMs - maxAgeMs) as Array<{ id: number }>;
     for (const { id } of old) deleted += this.deleteCall(id);
-    let total = this.datagramBytes();
-    const oldest = this.db.prepare('SELECT call_id AS id, SUM(bytes) AS b FROM recording_chunks GROUP BY call_id ORDER BY call_id LIMIT 100');
-    while (total > maxDatagramBytes) {
-      const batch = oldest.all() as Array<{ id: number; b: number }>;
+    // The kept byte count falls with each deleted call, so the loop needs no sums of its own.
+    const oldest = this.db.prepare('SELECT DISTINCT call_id AS id FROM recording_chunks ORDER BY call_id LIMIT 100');
+    while (this.datagramBytes() > maxDatagramBytes) {
+      const batch = oldest.all() as Array<{ id: number }>;
       if (batch.length === 0) break;
-      for (const { id, b } of batch) {
-        if (total <= maxDatagramBytes) break;
+      for (const { id } of batch) {
+        if (this.datagramBytes() <= maxDatagramBytes) break;
         deleted += this.deleteCall(id);
-        total -= b;
       }
     }
     vacuumBeyondSlack(this.db, RECORDINGS_SCHEMA_NAME, maxDatagramBytes);

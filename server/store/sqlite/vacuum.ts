@@ -13,10 +13,16 @@ const VACUUM_PAGES_PER_CALL = 8192;
 const VACUUM_SLACK_OF_BUDGET = 0.05;
 const VACUUM_SLACK_MAX_BYTES = 256 * 2 ** 20;
 
+/** One attached file's pages: how many, how many free, and their size. */
+export function filePages(db: Db, schema: string): { count: number; free: number; size: number } {
+  const pragma = (name: string) => db.pragma(`${schema}.${name}`, { simple: true }) as number;
+  return { count: pragma('page_count'), free: pragma('freelist_count'), size: pragma('page_size') };
+}
+
 /** Gives one attached file's free pages beyond the slack back, a bounded step per call. */
 export function vacuumBeyondSlack(db: Db, schema: string, budgetBytes: number): void {
-  const pragma = (name: string) => db.pragma(`${schema}.${name}`, { simple: true }) as number;
+  const pages = filePages(db, schema);
   const slackBytes = Math.min(budgetBytes * VACUUM_SLACK_OF_BUDGET, VACUUM_SLACK_MAX_BYTES);
-  const excess = pragma('freelist_count') - Math.floor(slackBytes / pragma('page_size'));
+  const excess = pages.free - Math.floor(slackBytes / pages.size);
   if (excess > 0) db.pragma(`${schema}.incremental_vacuum(${Math.min(excess, VACUUM_PAGES_PER_CALL)})`);
 }
