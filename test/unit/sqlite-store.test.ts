@@ -5,9 +5,10 @@ import { CountingIds } from '../../server/store/ids.js';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DirectSqliteStore } from '../../server/store/sqlite/direct-store.js';
-import type { LogRecord, Store } from '../../server/store/types.js';
+import type { LogQuery, LogRecord, Store } from '../../server/store/types.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
-import { SqliteDatabase } from '../../server/store/sqlite/database.js';
+import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from '../../server/store/sqlite/database.js';
+import { LOGS_SCHEMA, migrate } from '../../server/store/sqlite/migrations.js';
 import { searchTerms } from '../../server/store/search-text.js';
 import { packLogs } from '../../server/store/sqlite/log-columns.js';
 
@@ -32,6 +33,16 @@ function rec(id: number, over: Partial<LogRecord> = {}): LogRecord {
     seq: null, sid: null, message: `line ${id}`, raw: new TextEncoder().encode(`<134>raw ${id}`), structuredData: null, warnings: [], importId: null,
     ...over,
   };
+}
+
+/** The search index's parts, by their tables. */
+function ftsParts(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_schema WHERE sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+  } finally {
+    db.close();
+  }
 }
 
 const device = { id: 1, address: '10.0.0.5', mac: null, model: null, firmware: null, hostname: null, firstSeen: T0, lastSeen: T0, logs: 0, seqGaps: 0, seqOutOfOrder: 0, modules: {} };
@@ -128,6 +139,65 @@ describe('search behind the writes', () => {
     expect(search('jitter overflow')).toEqual([3, 1]);
     expect(search('10.0.0.1')).toEqual([4]);
     db.close();
+  });
+
+  it('keeps the index in parts, searches them newest first, and drops a part once retention removed all its lines', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-parts-')), 'db.sqlite');
+    const db = new SqliteDatabase(file);
+    const lines = 25_000;
+    for (let b = 0; b < lines / 5000; b++) {
+      db.write(packLogs(Array.from({ length: 5000 }, (_, i) => {
+        const id = b * 5000 + i + 1;
+        return rec(id, { message: id % 1000 === 0 ? `needle ${id}` : `hay ${id}` });
+      })).columns, [device]);
+    }
+    while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
+    expect(ftsParts(file)).toEqual(['logs_fts_0', 'logs_fts_1', 'logs_fts_2']);
+    const needles = (q: Partial<LogQuery> = {}) => db.queryLogs({ text: 'needle', limit: 100, ...q }).map((r) => r.id);
+    const all = Array.from({ length: 25 }, (_, i) => (25 - i) * 1000);
+    expect(needles()).toEqual(all);
+    expect(needles({ limit: 12 })).toEqual(all.slice(0, 12));
+    expect(needles({ afterId: 0, limit: 12 })).toEqual([...all].reverse().slice(0, 12));
+    // Lines received before line 12,000 age out: the first part covered only those and goes.
+    db.enforceRetention({ maxAgeMs: 60_000, maxSizeBytes: 1e12 }, T0 + 12_000 * 1000 + 60_000, 0);
+    expect(db.stats().logs).toBe(lines - 11_999);
+    expect(ftsParts(file)).toEqual(['logs_fts_1', 'logs_fts_2']);
+    // The second part's entries for deleted lines find nothing.
+    expect(needles()).toEqual(all.filter((id) => id >= 12_000));
+    expect(db.queryLogs({ text: 'hay 11999', limit: 10 })).toEqual([]);
+    db.close();
+  });
+
+  it('never numbers a new line with an id the index has seen, so a removed line cannot match as a new one', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-reuse-')), 'db.sqlite');
+    const db = new SqliteDatabase(file);
+    db.write(packLogs(Array.from({ length: 10 }, (_, i) => rec(i + 1, { importId: i >= 5 ? 3 : null, message: i >= 5 ? 'imported secret' : 'live' }))).columns, [device]);
+    while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
+    expect(db.deleteImportedLogs(3)).toBe(5);
+    const next = db.nextIds().log;
+    expect(next).toBe(11);
+    db.write(packLogs([rec(next, { message: 'after the import went' })]).columns, [device]);
+    while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
+    expect(db.queryLogs({ text: 'secret', limit: 10 })).toEqual([]);
+    expect(db.queryLogs({ text: 'import', limit: 10 }).map((r) => r.id)).toEqual([next]);
+    db.close();
+  });
+
+  it('opens a store of the one-index schema with its index as the first part, and keeps filling it', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-fts-v2-')), 'db.sqlite');
+    const old = new Database(file);
+    migrate(old, file, [{ ...LOGS_SCHEMA, migrations: LOGS_SCHEMA.migrations.slice(0, 2) }]);
+    old.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, module, message, raw) VALUES (1, ?, 1, 'syslog-udp', 'rfc3164', 'sip_stack', 'REGISTER timeout', x'00')`).run(T0);
+    old.prepare("INSERT INTO logs_fts (rowid, message) VALUES (1, 'REGISTER timeout')").run();
+    old.prepare("UPDATE meta SET value = 1 WHERE key = 'fts_indexed_upto'").run();
+    old.close();
+    const db = new SqliteDatabase(file);
+    expect(db.searchIndexLag()).toBe(0);
+    db.write(packLogs([rec(2, { message: 'REGISTER sent' })]).columns, [device]);
+    expect(db.indexPending(FTS_INDEX_CHUNK_ROWS)).toBe(1);
+    expect(db.queryLogs({ text: 'register', limit: 10 }).map((r) => r.id)).toEqual([2, 1]);
+    db.close();
+    expect(ftsParts(file)).toEqual(['logs_fts_0']);
   });
 
   it('reads a search as alternatives of words and phrases (the scan and the fleet store match those)', () => {

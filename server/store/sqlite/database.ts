@@ -7,6 +7,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { DOMAINS } from './domains.js';
 import { LOGS_SCHEMA, migrate } from './migrations.js';
 import { RECORDINGS_SCHEMA_NAME } from './recordings.js';
+import { LogSearchIndex } from './search-index.js';
 import { filePages, vacuumBeyondSlack } from './vacuum.js';
 import { searchTerms } from '../search-text.js';
 import type { LogColumns } from './log-columns.js';
@@ -48,9 +49,8 @@ interface DeviceRow {
 export class SqliteDatabase {
   private readonly db: Db;
   private readonly insertLog: Statement;
-  private readonly insertFts: Statement;
   private readonly upsertDevice: Statement;
-  private ftsIndexedUpto: number;
+  private readonly searchIndex: LogSearchIndex;
   /**
    * Lines stored, counted once at open and kept with each write and delete: /api/health asks every
    * couple of seconds while a dashboard is open, and COUNT(*) over millions of lines took the worker
@@ -79,18 +79,18 @@ export class SqliteDatabase {
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
       device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings, import_id)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.insertFts = this.db.prepare('INSERT INTO logs_fts (rowid, message) VALUES (?, ?)');
     this.upsertDevice = this.db.prepare(`INSERT INTO devices (id, address, mac, model, firmware, hostname, first_seen,
       last_seen, logs, seq_gaps, seq_out_of_order, modules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET mac = excluded.mac, model = excluded.model, firmware = excluded.firmware,
       hostname = excluded.hostname, last_seen = excluded.last_seen, logs = excluded.logs, seq_gaps = excluded.seq_gaps,
       seq_out_of_order = excluded.seq_out_of_order, modules = excluded.modules`);
-    this.ftsIndexedUpto = (this.db.prepare("SELECT value FROM meta WHERE key = 'fts_indexed_upto'").get() as { value: number }).value;
+    this.searchIndex = new LogSearchIndex(this.db);
     this.lineCount = (this.db.prepare('SELECT COUNT(*) AS n FROM logs').get() as { n: number }).n;
   }
 
   nextIds(): { log: number; device: number } {
-    const log = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS n FROM logs').get() as { n: number }).n;
+    // Past the index too: the index keeps entries of deleted lines, which a reused id would match.
+    const log = (this.db.prepare('SELECT MAX(COALESCE(MAX(id), 0), ?) + 1 AS n FROM logs').get(this.searchIndex.indexedUpto) as { n: number }).n;
     const device = (this.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 AS n FROM devices').get() as { n: number }).n;
     return { log, device };
   }
@@ -126,21 +126,13 @@ export class SqliteDatabase {
 
   /** Indexes up to `maxRows` stored lines for search; returns how many it indexed. */
   indexPending(maxRows: number): number {
-    const rows = this.db.prepare('SELECT id, message FROM logs WHERE id > ? ORDER BY id LIMIT ?').all(this.ftsIndexedUpto, maxRows) as Array<{ id: number; message: string }>;
-    if (rows.length === 0) return 0;
-    const upto = rows[rows.length - 1]!.id;
-    this.db.transaction(() => {
-      for (const r of rows) this.insertFts.run(r.id, r.message);
-      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'fts_indexed_upto'").run(upto);
-    })();
-    this.ftsIndexedUpto = upto;
-    return rows.length;
+    return this.searchIndex.indexPending(maxRows, this.lineCount);
   }
 
   /** Stored lines not yet searchable through the index (the scan covers them meanwhile). */
   searchIndexLag(): number {
     const max = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM logs').get() as { m: number }).m;
-    return Math.max(0, max - this.ftsIndexedUpto);
+    return Math.max(0, max - this.searchIndex.indexedUpto);
   }
 
   queryLogs(q: LogQuery): StoredLog[] {
@@ -155,18 +147,19 @@ export class SqliteDatabase {
     if (q.afterId !== undefined) { where.push('l.id > ?'); params.push(q.afterId); }
     if (q.importId !== undefined) { where.push('l.import_id = ?'); params.push(q.importId); }
     const order = q.afterId !== undefined ? 'ASC' : 'DESC';
-    const select = (extraWhere: string[], extraParams: unknown[], from: string, limit: number): LogRow[] => {
+    const select = (extraWhere: readonly string[], extraParams: readonly unknown[], from: string, limit: number): LogRow[] => {
       const conds = [...extraWhere, ...where];
       const sql = `SELECT l.* FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY l.id ${order} LIMIT ?`;
       return this.db.prepare(sql).all(...extraParams, ...params, limit) as LogRow[];
     };
     if (q.text === undefined || q.text.trim() === '') return select([], [], 'logs l', q.limit).map(toStoredLog);
 
-    const upto = this.ftsIndexedUpto;
+    const upto = this.searchIndex.indexedUpto;
     const alternatives = searchTerms(q.text);
     const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.message), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
     const tail = (limit: number) => select(['l.id > ?', `((${matches.join(') OR (')}))`], [upto, ...alternatives.flat().map((t) => t.text)], 'logs l', limit);
-    const indexed = (match: string, limit: number) => select(['logs_fts MATCH ?', 'l.id <= ?'], [match, upto], 'logs_fts f JOIN logs l ON l.id = f.rowid', limit);
+    const indexed = (match: string, limit: number) =>
+      this.searchIndex.search(order, limit, (from, matches, n) => select([matches, 'l.id <= ?'], [match, upto], from, n));
     const searchIndexed = (limit: number): LogRow[] => {
       if (limit <= 0) return [];
       try {
@@ -255,13 +248,14 @@ export class SqliteDatabase {
     return this.deleteLines(ids.map((r) => r.id));
   }
 
-  /** Deletes these lines with their search index entries, in one transaction. */
+  /** Deletes these lines, and the search index's parts that covered only deleted lines, in one transaction. */
   private deleteLines(ids: readonly number[]): number {
     if (ids.length === 0) return 0;
     const list = JSON.stringify(ids);
     const deleted = this.db.transaction(() => {
-      this.db.prepare('DELETE FROM logs_fts WHERE rowid IN (SELECT value FROM json_each(?))').run(list);
-      return this.db.prepare('DELETE FROM logs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+      const n = this.db.prepare('DELETE FROM logs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+      this.searchIndex.dropEmptiedParts();
+      return n;
     })();
     this.lineCount -= deleted;
     return deleted;

@@ -46,13 +46,20 @@ export const LOGS_SCHEMA: Schema = {
     CREATE INDEX logs_device ON logs(device_id, id);
     CREATE INDEX logs_module ON logs(module, id);
     CREATE INDEX logs_sid ON logs(sid) WHERE sid IS NOT NULL;
-    -- Contentless with delete support: the text lives once, in logs; retention deletes by rowid range.
+    -- Contentless: the text lives once, in logs. Migration 3 makes this the first part of the index.
     CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='', contentless_delete=1, tokenize='unicode61');
     `,
     // 2: lines from an imported capture carry its id, so an import can be told apart and removed.
     `
     ALTER TABLE logs ADD COLUMN import_id INTEGER;
     CREATE INDEX logs_import ON logs(import_id) WHERE import_id IS NOT NULL;
+    `,
+    // 3: the search index in parts that retention drops whole (see search-index.ts); the one index
+    // so far becomes the first part, its lines counted by the highest id it covers.
+    `
+    ALTER TABLE logs_fts RENAME TO logs_fts_0;
+    CREATE TABLE logs_fts_parts (part INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, lines INTEGER NOT NULL);
+    INSERT INTO logs_fts_parts (part, first_id, lines) SELECT 0, 0, value FROM meta WHERE key = 'fts_indexed_upto';
     `,
   ],
 };
