@@ -9,6 +9,7 @@
 import type { CallRow } from '../server/store/call-rows.js';
 import { openStore, writeCallRows } from '../server/store/open-store.js';
 import type { DeviceRecord } from '../server/store/types.js';
+import { packLogs } from '../server/store/log-columns.js';
 
 export const QUALITY_SITES = 'Berlin=10.20.0.0/24;Paris=10.20.1.0/24;Madrid=10.20.2.0/24';
 const DEVICES = 1000;
@@ -56,7 +57,7 @@ export async function seedQuality(choice: { dataDir: string; store?: string }, s
   try {
     const ids = await store.rowIds();
     const devices = Array.from({ length: DEVICES }, (_, i) => device(i, ids.newDeviceId(`10.20.${Math.floor(i / 256)}.${i % 256}`), s.nowMs));
-    await store.write({ logs: [], devices });
+    await store.write({ logs: packLogs([]), devices });
     deviceIds = devices.map((d) => d.id);
   } finally {
     await store.close();

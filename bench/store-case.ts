@@ -20,6 +20,7 @@ import type { LogRecord, Store } from '../server/store/types.js';
 import { clickHouseBinary, startClickHouse } from './clickhouse-server.js';
 import type { BenchOptions, CaseResult } from './harness.js';
 import { syslogLine } from './syslog-lines.js';
+import { packLogs } from '../server/store/log-columns.js';
 
 const DEVICES = 1000;
 const WRITE_BATCH = 50_000;
@@ -74,7 +75,7 @@ async function writeLines(store: Store, n: number, nowMs: number): Promise<{ rat
     ingest.handle('syslog-udp', datagrams[i % datagrams.length]!, `10.20.${Math.floor((i % DEVICES) / 250)}.${(i % DEVICES) % 250 + 1}`);
     if (batch.length >= WRITE_BATCH || i === n - 1) {
       const t = performance.now();
-      await store.write({ logs: batch, devices: devices.takeDirty() });
+      await store.write({ logs: packLogs(batch), devices: devices.takeDirty() });
       writeMs += performance.now() - t;
       batch = [];
     }

@@ -46,9 +46,6 @@ import { CrashService } from './crashes/service.js';
 import { DEFAULT_UNWRAP_LIMITS } from './crashes/unwrap.js';
 import { startDumpDropFolder } from './sources/dump-drop-folder.js';
 import { openStore } from './store/open-store.js';
-import type { CallStore } from './store/call-store.js';
-import type { ImportStore } from './store/import-store.js';
-import type { RecordingStore } from './store/recording-store.js';
 import type { Store } from './store/types.js';
 
 const HEALTH_PUSH_INTERVAL_MS = 2000;

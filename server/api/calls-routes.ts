@@ -6,7 +6,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from '../analysis/e-model.js';
 import type { CallCorrelator } from '../calls/correlator.js';
 import { callJson, streamJson } from '../json/call.js';
-import type { QualityMetrics, QualitySample, Verdict } from '../calls/model.js';
+import type { QualitySample, Verdict } from '../calls/model.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import { sliceFromQuery } from '../fleet/quality-slices.js';
 import { parseSites, type SiteMap } from '../fleet/sites.js';

@@ -11,8 +11,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { spoolUpload, UploadError } from '../crashes/intake.js';
 import type { ImportPorts } from '../import/capture-import.js';
 import { runImport, type ImportServices } from '../import/run-import.js';
-import type { ImportRow, ImportStore } from '../store/import-store.js';
-import type { RecordingStore } from '../store/recording-store.js';
+import type { ImportRow } from '../store/import-store.js';
 import { BadRequest, optionalInt, optionalString } from './params.js';
 
 const MAX_LIST = 200;

@@ -9,9 +9,9 @@ import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio
 import { originalPcap, plainPcap, type RecordingPcapForm } from '../export/recording-pcap.js';
 import type { RecordingIngest } from '../pipeline/recordings/recording-ingest.js';
 import type { RecordedCallSeries, RecordedCallSummary, RecordedStreamSummary } from '../pipeline/recordings/types.js';
-import type { RecordedCallQuery, RecordingStore } from '../store/recording-store.js';
+import type { RecordedCallQuery } from '../store/recording-store.js';
 import type { Store } from '../store/types.js';
-import { callJson, streamJson } from '../json/recorded-call.js';
+import { callJson } from '../json/recorded-call.js';
 import { BadRequest, optionalInt, optionalList, optionalString, optionalTime } from './params.js';
 
 export interface RecordingsApiDeps {

@@ -14,7 +14,6 @@ import type { Call, QualitySample } from '../calls/model.js';
 import { AudioUnavailable, mixedWav, streamWav } from '../export/recording-audio.js';
 import { originalPcap, plainPcap } from '../export/recording-pcap.js';
 import type { RecordedCallSummary } from '../pipeline/recordings/types.js';
-import type { CallStore } from '../store/call-store.js';
 import type { RecordingStore } from '../store/recording-store.js';
 import type { DeviceRecord, StoredLog } from '../store/types.js';
 import type { CrashReport } from '../crashes/report.js';

@@ -6,9 +6,8 @@
 import type { VerdictThresholds } from '../analysis/e-model.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import type { RecordedCallSummary } from '../pipeline/recordings/types.js';
-import type { CallDetail, CallStore } from '../store/call-store.js';
-import type { CrashStore, CrashRecord, DumpRecord } from '../store/crash-store.js';
-import type { RecordingStore } from '../store/recording-store.js';
+import type { CallDetail } from '../store/call-store.js';
+import type { CrashRecord, DumpRecord } from '../store/crash-store.js';
 import type { DeviceRecord, Store, StoredLog } from '../store/types.js';
 import type { BundleScope } from './types.js';
 

@@ -13,7 +13,7 @@ import type { ImportSummary } from '../import/capture-import.js';
 import { runningCollector } from '../import/data-dir-lock.js';
 import { openImportServices } from '../import/import-services.js';
 import { runImport } from '../import/run-import.js';
-import type { ImportRow, ImportStore } from '../store/import-store.js';
+import type { ImportRow } from '../store/import-store.js';
 import { fail } from './fail.js';
 
 const MAX_PORT = 65535;

@@ -13,8 +13,7 @@ import { CaptureError } from '../capture/pcap-reader.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
 import type { SyslogIngest } from '../pipeline/syslog-ingest.js';
 import type { BatchWriter } from '../store/batch-writer.js';
-import type { ImportRow, ImportStore } from '../store/import-store.js';
-import type { RecordingStore } from '../store/recording-store.js';
+import type { ImportRow } from '../store/import-store.js';
 import type { RowIds, Store } from '../store/types.js';
 import { CaptureImport, type ImportPorts } from './capture-import.js';
 

@@ -1,10 +1,12 @@
 /**
  * Groups parsed lines into transactions. One write is in flight at a time; lines that arrive
- * meanwhile wait in a bounded queue, and past its bound they are dropped and counted, never lost
- * silently. A failed write (disk full, I/O error) keeps its lines and is retried.
+ * meanwhile wait in a bounded queue, as columns in blocks of one transaction each (see
+ * log-columns.ts), and past its bound they are dropped and counted, never lost silently. A failed
+ * write (disk full, I/O error) keeps its block and is retried.
  */
 import type { Counters } from '../counters.js';
 import type { DeviceRegistry } from '../pipeline/device-registry.js';
+import { LogColumnsBuilder, type LogColumns } from './log-columns.js';
 import type { LogRecord, Store } from './types.js';
 
 export interface BatchWriterOptions {
@@ -16,7 +18,10 @@ export interface BatchWriterOptions {
 const RETRY_DELAY_MS = 1000;
 
 export class BatchWriter {
-  private queue: LogRecord[] = [];
+  /** Full blocks waiting, oldest first; `open` fills behind them. */
+  private readonly blocks: LogColumns[] = [];
+  private readonly open = new LogColumnsBuilder();
+  private blockedLines = 0;
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -42,14 +47,18 @@ export class BatchWriter {
   /** False when the queue is full and the line was dropped (and counted). */
   enqueue(record: LogRecord): boolean {
     // The batch being written counts too: a failed write puts it back in front of the queue.
-    if (this.queue.length + this.writing >= this.options.maxQueued) {
+    if (this.waiting + this.writing >= this.options.maxQueued) {
       this.counters.source(record.source).dropped++;
       return false;
     }
-    this.queue.push(record);
+    this.open.add(record);
     this.counters.source(record.source).queued++;
-    if (this.queue.length >= this.options.batchSize) this.kick();
-    else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.kick(), this.options.flushIntervalMs);
+    if (this.open.length >= this.options.batchSize) {
+      const block = this.open.take();
+      this.blocks.push(block);
+      this.blockedLines += block.n;
+      this.kick();
+    } else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.kick(), this.options.flushIntervalMs);
     return true;
   }
 
@@ -60,7 +69,12 @@ export class BatchWriter {
 
   /** Lines not yet committed: the queue and the batch being written. */
   get queued(): number {
-    return this.queue.length + this.writing;
+    return this.waiting + this.writing;
+  }
+
+  /** Lines waiting behind the write in flight. */
+  private get waiting(): number {
+    return this.blockedLines + this.open.length;
   }
 
   private kick(): void {
@@ -71,7 +85,7 @@ export class BatchWriter {
     if (this.inFlight) return;
     this.inFlight = this.writeNext().finally(() => {
       this.inFlight = null;
-      if (this.queue.length > 0 && !this.closed) {
+      if (this.waiting > 0 && !this.closed) {
         if (this.lastError) this.timer = setTimeout(() => this.kick(), RETRY_DELAY_MS);
         else this.kick();
       }
@@ -79,27 +93,29 @@ export class BatchWriter {
   }
 
   private async writeNext(): Promise<void> {
-    const batch = this.queue.length <= this.options.batchSize ? this.queue : this.queue.slice(0, this.options.batchSize);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    const full = this.blocks.shift();
+    if (full) this.blockedLines -= full.n;
+    const batch = full ?? this.open.take();
     const devices = this.devices.takeDirty();
-    this.writing = batch.length;
+    this.writing = batch.n;
     this.writeStartedAt = performance.now();
     try {
       await this.store.write({ logs: batch, devices });
       this.onWrite?.(performance.now() - this.writeStartedAt);
       this.lastError = null;
       this.degraded = false;
-      for (const r of batch) {
-        const c = this.counters.source(r.source);
+      for (const source of batch.text.source) {
+        const c = this.counters.source(source as LogRecord['source']);
         c.queued--;
         c.stored++;
       }
-      if (batch.length > 0) this.lastStoredId = batch[batch.length - 1]!.id;
+      if (batch.n > 0) this.lastStoredId = batch.id[batch.n - 1]!;
     } catch (err) {
       this.lastError = (err as Error).message;
       this.degraded = true;
-      // Put the lines back in front so order is kept for the retry.
-      this.queue = batch.concat(this.queue);
+      // Back in front so order is kept for the retry.
+      this.blocks.unshift(batch);
+      this.blockedLines += batch.n;
       this.devices.requeue(devices);
     } finally {
       this.writing = 0;
@@ -109,13 +125,13 @@ export class BatchWriter {
 
   /** Writes everything queued; resolves when it is committed. */
   async flush(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) {
+    while (this.inFlight || this.waiting > 0) {
       if (this.inFlight) await this.inFlight;
       else this.kick();
       if (this.lastError && !this.inFlight) throw new Error(`store write failed: ${this.lastError}`);
     }
     const devices = this.devices.takeDirty();
-    if (devices.length > 0) await this.store.write({ logs: [], devices });
+    if (devices.length > 0) await this.store.write({ logs: this.open.take(), devices });
   }
 
   async close(): Promise<void> {

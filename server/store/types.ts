@@ -11,6 +11,7 @@ import type { IdSource } from './ids.js';
 import type { CallStore } from './call-store.js';
 import type { CrashStore, SymbolStore } from './crash-store.js';
 import type { ImportStore } from './import-store.js';
+import type { LogColumns } from './log-columns.js';
 import type { RecordingStore } from './recording-store.js';
 
 export type LogSource = 'syslog-udp' | 'syslog-tcp' | 'syslog-tls';
@@ -107,8 +108,8 @@ export interface LogStore {
   loadDevices(): Promise<DeviceRecord[]>;
   /** Every collector's devices with their counts summed: what the fleet knows. */
   fleetDevices(): Promise<DeviceRecord[]>;
-  /** Writes one batch in one transaction; resolves once it is durable (committed to the WAL). */
-  write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }): Promise<void>;
+  /** Writes one batch (lines as columns, see log-columns.ts) in one transaction; resolves once it is durable (committed to the WAL). */
+  write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }): Promise<void>;
   queryLogs(query: LogQuery): Promise<StoredLog[]>;
   getLog(id: number): Promise<StoredLog | null>;
   /** Removes every line of one imported capture; returns how many went. */

@@ -4,6 +4,7 @@
 import { expect, it } from 'vitest';
 import type { DeviceRecord, LogRecord } from '../../server/store/types.js';
 import { eachBackend } from './backends.js';
+import { packLogs } from '../../server/store/log-columns.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const DAY = 86_400_000;
@@ -23,7 +24,7 @@ eachBackend('logs contract', (backend) => {
   it('writes lines and devices and reads them back newest first, raw bytes intact', async () => {
     const store = await backend.open();
     const raw = new Uint8Array([0x3c, 0x31, 0x3e, 0xe9, 0xff, 0x00, 0x09, 0x0a, 0x5c]);
-    await store.write({ logs: [rec(1), rec(2, { raw, structuredData: [{ id: 'x', params: { a: 'b' } }], warnings: ['w'], hostname: null, seq: 7, sid: 'ab' })], devices: [device] });
+    await store.write({ logs: packLogs([rec(1), rec(2, { raw, structuredData: [{ id: 'x', params: { a: 'b' } }], warnings: ['w'], hostname: null, seq: 7, sid: 'ab' })]), devices: [device] });
     const rows = await store.queryLogs({ limit: 10 });
     expect(rows.map((r) => r.id)).toEqual([2, 1]);
     expect([...rows[0]!.raw]).toEqual([...raw]);
@@ -40,7 +41,7 @@ eachBackend('logs contract', (backend) => {
     const logs = Array.from({ length: 20 }, (_, i) => rec(i + 1, {
       deviceId: (i % 2) + 1, module: i % 3 === 0 ? 'dsp' : 'voip_task', severity: i % 8,
     }));
-    await store.write({ logs, devices: [device, { ...device, id: 2, address: '10.0.0.6' }] });
+    await store.write({ logs: packLogs(logs), devices: [device, { ...device, id: 2, address: '10.0.0.6' }] });
     expect((await store.queryLogs({ deviceId: 2, limit: 100 })).every((r) => r.deviceId === 2)).toBe(true);
     expect((await store.queryLogs({ modules: ['dsp'], limit: 100 })).map((r) => r.id)).toEqual([19, 16, 13, 10, 7, 4, 1]);
     expect((await store.queryLogs({ maxSeverity: 2, limit: 100 })).every((r) => r.severity! <= 2)).toBe(true);
@@ -54,12 +55,12 @@ eachBackend('logs contract', (backend) => {
   it('searches words, prefixes, quoted phrases, and pasted addresses and Call-IDs', async () => {
     const store = await backend.open();
     await store.write({
-      logs: [
+      logs: packLogs([
         rec(1, { message: 'REGISTER timeout towards 10.0.0.1' }),
         rec(2, { message: 'Call-ID: a84b4c76e66710@pc33.example.com received' }),
         rec(3, { message: 'jitter buffer overflow on channel 2' }),
         rec(4, { message: 'Jitter measured, buffer fine' }),
-      ],
+      ]),
       devices: [device],
     });
     expect((await store.queryLogs({ text: 'jitter overflow', limit: 10 })).map((r) => r.id)).toEqual([3]);
@@ -74,7 +75,7 @@ eachBackend('logs contract', (backend) => {
 
   it('answers a search it cannot parse as well as it can, never with a crash', async () => {
     const store = await backend.open();
-    await store.write({ logs: [rec(1)], devices: [device] });
+    await store.write({ logs: packLogs([rec(1)]), devices: [device] });
     await expect(store.queryLogs({ text: '"unbalanced', limit: 10 })).resolves.toEqual([]);
     await expect(store.queryLogs({ text: 'NEAR(', limit: 10 })).resolves.toBeInstanceOf(Array);
     await expect(store.queryLogs({ text: "'; DROP TABLE logs; --", limit: 10 })).resolves.toEqual([]);
@@ -83,7 +84,7 @@ eachBackend('logs contract', (backend) => {
 
   it('deletes lines past the age limit, and search no longer finds them', async () => {
     const store = await backend.open();
-    await store.write({ logs: Array.from({ length: 10 }, (_, i) => rec(i + 1, { message: `event ${i + 1} common` })), devices: [device] });
+    await store.write({ logs: packLogs(Array.from({ length: 10 }, (_, i) => rec(i + 1, { message: `event ${i + 1} common` }))), devices: [device] });
     const res = await store.enforceRetention({ maxAgeMs: 4500, maxSizeBytes: 1e12 }, T0 + 10_000);
     expect(res.deletedLogs).toBe(5);
     expect((await store.queryLogs({ limit: 100 })).map((r) => r.id)).toEqual([10, 9, 8, 7, 6]);
@@ -93,12 +94,12 @@ eachBackend('logs contract', (backend) => {
   it('ages out by receive time even when imported lines have newer ids, and removes an import as a unit', async () => {
     const store = await backend.open();
     await store.write({
-      logs: [
+      logs: packLogs([
         rec(1, { receivedAt: T0 - 1000 }),
         rec(2, { receivedAt: T0 - 40 * DAY, importId: 7, message: 'old capture line' }),
         rec(3, { receivedAt: T0 - 1 * DAY, importId: 7, message: 'recent capture line' }),
         rec(4, { receivedAt: T0 - 1 * DAY, importId: 8 }),
-      ],
+      ]),
       devices: [device],
     });
     expect((await store.enforceRetention({ maxAgeMs: 30 * DAY, maxSizeBytes: 1e12 }, T0)).deletedLogs).toBe(1);
@@ -114,7 +115,7 @@ eachBackend('logs contract', (backend) => {
     const big = 'x'.repeat(2000);
     for (let day = 0; day < 4; day++) {
       const logs = Array.from({ length: 500 }, (_, i) => rec(day * 500 + i + 1, { receivedAt: T0 - (3 - day) * DAY + i, message: `${big} ${day} ${i}`, raw: new TextEncoder().encode(`${day}-${i}-${Math.random()}`.repeat(50)) }));
-      await store.write({ logs, devices: [device] });
+      await store.write({ logs: packLogs(logs), devices: [device] });
     }
     const total = (await store.stats()).sizeBytes;
     const res = await store.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: Math.floor(total / 3) }, T0);
@@ -125,7 +126,7 @@ eachBackend('logs contract', (backend) => {
 
   it('counts lines in stats and names its backend', async () => {
     const store = await backend.open();
-    await store.write({ logs: [rec(1), rec(2), rec(3)], devices: [device] });
+    await store.write({ logs: packLogs([rec(1), rec(2), rec(3)]), devices: [device] });
     const stats = await store.stats();
     expect(stats.backend).toBe(backend.name);
     expect(stats.logs).toBe(3);
@@ -136,10 +137,10 @@ eachBackend('logs contract', (backend) => {
     const first = await backend.open({ slot: 0 });
     const second = await backend.open({ slot: 1, sameAs: first });
     const line = rec(1, { message: 'sent to both collectors' });
-    await first.write({ logs: [line, rec(2, { deviceTs: null, raw: new TextEncoder().encode('untimed') })], devices: [{ ...device, logs: 2, modules: { voip_task: 2 } }] });
+    await first.write({ logs: packLogs([line, rec(2, { deviceTs: null, raw: new TextEncoder().encode('untimed') })]), devices: [{ ...device, logs: 2, modules: { voip_task: 2 } }] });
     // The second collector numbers its copy itself, and got it a few ms later.
     await second.write({
-      logs: [{ ...line, id: 101, receivedAt: line.receivedAt + 3 }, rec(102, { deviceTs: null, raw: new TextEncoder().encode('untimed'), receivedAt: T0 + 2003 })],
+      logs: packLogs([{ ...line, id: 101, receivedAt: line.receivedAt + 3 }, rec(102, { deviceTs: null, raw: new TextEncoder().encode('untimed'), receivedAt: T0 + 2003 })]),
       devices: [{ ...device, logs: 2, lastSeen: T0 + 60_000, model: '450HD', modules: { voip_task: 1, dsp: 1 } }],
     });
     for (const s of [first, second]) {

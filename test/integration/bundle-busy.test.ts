@@ -17,11 +17,10 @@ import { recordedCallRecord } from '../../server/pipeline/recordings/call-record
 import { DatagramBatch } from '../../server/pipeline/recordings/datagram-batch.js';
 import { RecordingTracker } from '../../server/pipeline/recordings/tracker.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
-import type { CallStore } from '../../server/store/call-store.js';
 import { openStoreOnThisThread } from '../../server/store/open-store.js';
-import type { RecordingStore } from '../../server/store/recording-store.js';
 import type { DeviceRecord, LogRecord } from '../../server/store/types.js';
 import { PHONE_ADDR, recordedCallRecords, recordingFeed } from '../fixtures/gen-recording.js';
+import { packLogs } from '../../server/store/log-columns.js';
 
 const LINES = 200_000;
 const HOUR_MS = 3_600_000;
@@ -53,7 +52,7 @@ describe('a bundle of a busy device over an hour', () => {
     const device: DeviceRecord = { id: 1, address: PHONE_ADDR, mac: '00:90:8f:00:00:01', model: '450HD', firmware: 'UC_3.4.5', hostname: null,
       firstSeen: START_MS, lastSeen: START_MS + HOUR_MS, logs: LINES, seqGaps: 0, seqOutOfOrder: 0, modules: { sip_stack: LINES } };
     for (let id = 1; id <= LINES; id += 10_000) {
-      await store.write({ logs: Array.from({ length: Math.min(10_000, LINES - id + 1) }, (_, k) => logLine(id + k)), devices: id === 1 ? [device] : [] });
+      await store.write({ logs: packLogs(Array.from({ length: Math.min(10_000, LINES - id + 1) }, (_, k) => logLine(id + k))), devices: id === 1 ? [device] : [] });
     }
     // A few recorded calls of a minute each, spread over the hour, in the recordings and the call model.
     const batch = new DatagramBatch();

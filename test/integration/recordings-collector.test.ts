@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/test-config.js';
 import { startCollector, type RunningCollector } from '../../server/collector.js';
 import { analyzeCapture } from '../../server/pipeline/recordings/analyze-capture.js';
-import type { CallStore } from '../../server/store/call-store.js';
 import { buildAcdr } from '../../server/simulator/wire/acdr.js';
 import { recordedCallRecords, recordingFeed, type RecordingDatagram } from '../fixtures/gen-recording.js';
 import { freePorts } from '../../bench/free-ports.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WorkerSqliteStore } from '../../server/store/sqlite/worker-store.js';
 import type { LogRecord } from '../../server/store/types.js';
+import { packLogs } from '../../server/store/log-columns.js';
 
 const WORKER = new URL('../../dist/server/store/sqlite/worker.js', import.meta.url);
 
@@ -23,7 +24,7 @@ describe('store worker', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-worker-'));
     const store = await WorkerSqliteStore.open(path.join(dir, 'db.sqlite'), WORKER);
     const device = { id: 1, address: '10.0.0.5', mac: null, model: null, firmware: null, hostname: null, firstSeen: 1, lastSeen: 2, logs: 3, seqGaps: 0, seqOutOfOrder: 0, modules: { dsp: 3 } };
-    await store.write({ logs: [rec(1, 'alpha overflow'), rec(2, 'beta'), rec(3, 'gamma overflow')], devices: [device] });
+    await store.write({ logs: packLogs([rec(1, 'alpha overflow'), rec(2, 'beta'), rec(3, 'gamma overflow')]), devices: [device] });
     const rows = await store.queryLogs({ text: 'overflow', limit: 10 });
     expect(rows.map((r) => r.id)).toEqual([3, 1]);
     expect(rows[0]).toMatchObject({ seq: 3, structuredData: [{ id: 'x', params: { a: '1' } }], warnings: ['w'], source: 'syslog-tcp' });

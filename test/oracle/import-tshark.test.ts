@@ -21,8 +21,7 @@ import { openImportServices } from '../../server/import/import-services.js';
 import { runImport } from '../../server/import/run-import.js';
 import type { RecordedCallSummary } from '../../server/pipeline/recordings/types.js';
 import { simulateToPcap } from '../../server/simulator/run.js';
-import type { ImportRow, ImportStore } from '../../server/store/import-store.js';
-import type { RecordingStore } from '../../server/store/recording-store.js';
+import type { ImportRow } from '../../server/store/import-store.js';
 import { classicRecords, pcapngFile } from '../fixtures/gen-pcapng.js';
 import { requireTshark, runTshark, tsharkFields } from '../support/tshark.js';
 

@@ -6,6 +6,7 @@ import type { CallRecord } from '../../server/calls/model.js';
 import { CallCorrelator } from '../../server/calls/correlator.js';
 import { openStore } from '../../server/store/open-store.js';
 import type { DeviceRecord } from '../../server/store/types.js';
+import { packLogs } from '../../server/store/log-columns.js';
 
 export const FLEET_SITES = 'Berlin=10.1.0.0/16;Paris=10.2.0.0/16';
 const HOUR_MS = 3_600_000;
@@ -48,7 +49,7 @@ export async function seedQualityFleet(dataDir: string, nowMs: number): Promise<
       id: ids.newDeviceId(p.address), address: p.address, mac: null, model: p.model, firmware: p.firmware, hostname: null,
       firstSeen: nowMs - 72 * HOUR_MS, lastSeen: nowMs, logs: 0, seqGaps: 0, seqOutOfOrder: 0, modules: {},
     }));
-    await store.write({ logs: [], devices });
+    await store.write({ logs: packLogs([]), devices });
     const correlator = new CallCorrelator(store);
     let n = 0;
     const records: CallRecord[] = [];

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DatagramBatch, datagramAt } from '../../server/pipeline/recordings/datagram-batch.js';
 import { recordingsFileOf, SqliteDatabase } from '../../server/store/sqlite/database.js';
 import { DOMAINS } from '../../server/store/sqlite/domains.js';
-import { packLogs } from '../../server/store/sqlite/log-columns.js';
+import { packLogs } from '../../server/store/log-columns.js';
 import { LOGS_SCHEMA, migrate } from '../../server/store/sqlite/migrations.js';
 import { RECORDINGS_SCHEMA, RecordingsTables } from '../../server/store/sqlite/recordings.js';
 import type { LogRecord } from '../../server/store/types.js';
@@ -88,7 +88,7 @@ describe('SQLite store files', () => {
     const file = tempFile();
     const db = new SqliteDatabase(file);
     const text = 'z'.repeat(500);
-    db.write(packLogs(Array.from({ length: 2000 }, (_, i) => line(i + 1, `${text} ${i}`))).columns, [device]);
+    db.write(packLogs(Array.from({ length: 2000 }, (_, i) => line(i + 1, `${text} ${i}`))), [device]);
     const budget = 8_000_000;
     expect(db.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: budget }, T0).deletedLogs).toBe(0);
     // 20 MB of recordings after the logs' first measurement: the logs still fit their budget.

@@ -10,7 +10,7 @@ import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from '../../server/store/sqlite/database.js';
 import { LOGS_SCHEMA, migrate } from '../../server/store/sqlite/migrations.js';
 import { searchTerms } from '../../server/store/search-text.js';
-import { packLogs } from '../../server/store/sqlite/log-columns.js';
+import { packLogs } from '../../server/store/log-columns.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const stores: Store[] = [];
@@ -50,7 +50,7 @@ const device = { id: 1, address: '10.0.0.5', mac: null, model: null, firmware: n
 describe('SQLite store', () => {
   it('numbers new rows after the highest stored ids', async () => {
     const { store } = openTemp();
-    await store.write({ logs: [rec(1), rec(2)], devices: [device] });
+    await store.write({ logs: packLogs([rec(1), rec(2)]), devices: [device] });
     const ids = await store.rowIds();
     expect([ids.log.next(), ids.newDeviceId('192.0.2.99')]).toEqual([3, 2]);
   });
@@ -59,7 +59,7 @@ describe('SQLite store', () => {
     const { store } = openTemp();
     const big = 'x'.repeat(2000);
     for (let b = 0; b < 10; b++) {
-      await store.write({ logs: Array.from({ length: 500 }, (_, i) => rec(b * 500 + i + 1, { message: `${big} ${b}` })), devices: [device] });
+      await store.write({ logs: packLogs(Array.from({ length: 500 }, (_, i) => rec(b * 500 + i + 1, { message: `${big} ${b}` }))), devices: [device] });
     }
     const before = await store.stats();
     expect(before.sizeBytes).toBeGreaterThan(8_000_000);
@@ -74,7 +74,7 @@ describe('SQLite store', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-trim-')), 'db.sqlite');
     const db = new SqliteDatabase(file);
     const big = 'y'.repeat(2000);
-    for (let b = 0; b < 20; b++) db.write(packLogs(Array.from({ length: 1000 }, (_, i) => rec(b * 1000 + i + 1, { message: `${big} ${b}` }))).columns, [device]);
+    for (let b = 0; b < 20; b++) db.write(packLogs(Array.from({ length: 1000 }, (_, i) => rec(b * 1000 + i + 1, { message: `${big} ${b}` }))), [device]);
     const budget = 4_000_000;
     let calls = 0;
     let deleted = 0;
@@ -84,7 +84,7 @@ describe('SQLite store', () => {
       const r = db.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: budget }, T0, 0);
       deleted += r.deletedLogs;
       more = r.more;
-      db.write(packLogs([rec(next++, { message: 'written between slices' })]).columns, [device]);
+      db.write(packLogs([rec(next++, { message: 'written between slices' })]), [device]);
       expect(calls).toBeLessThan(200);
     }
     expect(calls).toBeGreaterThan(5);
@@ -98,7 +98,7 @@ describe('SQLite store', () => {
   it('keeps its line count through writes, retention and a removed import, as COUNT(*) over the table would', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-count-')), 'db.sqlite');
     const db = new SqliteDatabase(file);
-    db.write(packLogs(Array.from({ length: 300 }, (_, i) => rec(i + 1, { importId: i < 50 ? 9 : null, message: `${'c'.repeat(1000)} ${i}` }))).columns, [device]);
+    db.write(packLogs(Array.from({ length: 300 }, (_, i) => rec(i + 1, { importId: i < 50 ? 9 : null, message: `${'c'.repeat(1000)} ${i}` }))), [device]);
     expect(db.stats().logs).toBe(300);
     expect(db.deleteImportedLogs(9)).toBe(50);
     const trimmed = db.enforceRetention({ maxAgeMs: 1e15, maxSizeBytes: 150_000 }, T0).deletedLogs;
@@ -125,9 +125,9 @@ describe('search behind the writes', () => {
   it('finds lines the index has not reached yet, and the same lines once indexed', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-fts-')), 'db.sqlite');
     const db = new SqliteDatabase(file);
-    db.write(packLogs([rec(1, { message: 'Jitter buffer overflow ch 1' }), rec(2, { message: 'all fine' })]).columns, [device]);
+    db.write(packLogs([rec(1, { message: 'Jitter buffer overflow ch 1' }), rec(2, { message: 'all fine' })]), [device]);
     db.indexPending(1);
-    db.write(packLogs([rec(3, { message: 'jitter BUFFER overflow ch 3' }), rec(4, { message: 'registered 10.0.0.1' })]).columns, [device]);
+    db.write(packLogs([rec(3, { message: 'jitter BUFFER overflow ch 3' }), rec(4, { message: 'registered 10.0.0.1' })]), [device]);
     expect(db.searchIndexLag()).toBe(3);
     const search = (text: string) => db.queryLogs({ text, limit: 10 }).map((r) => r.id);
     expect(search('jitter overflow')).toEqual([3, 1]);
@@ -149,7 +149,7 @@ describe('search behind the writes', () => {
       db.write(packLogs(Array.from({ length: 5000 }, (_, i) => {
         const id = b * 5000 + i + 1;
         return rec(id, { message: id % 1000 === 0 ? `needle ${id}` : `hay ${id}` });
-      })).columns, [device]);
+      })), [device]);
     }
     while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
     expect(ftsParts(file)).toEqual(['logs_fts_0', 'logs_fts_1', 'logs_fts_2']);
@@ -171,12 +171,12 @@ describe('search behind the writes', () => {
   it('never numbers a new line with an id the index has seen, so a removed line cannot match as a new one', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-reuse-')), 'db.sqlite');
     const db = new SqliteDatabase(file);
-    db.write(packLogs(Array.from({ length: 10 }, (_, i) => rec(i + 1, { importId: i >= 5 ? 3 : null, message: i >= 5 ? 'imported secret' : 'live' }))).columns, [device]);
+    db.write(packLogs(Array.from({ length: 10 }, (_, i) => rec(i + 1, { importId: i >= 5 ? 3 : null, message: i >= 5 ? 'imported secret' : 'live' }))), [device]);
     while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
     expect(db.deleteImportedLogs(3)).toBe(5);
     const next = db.nextIds().log;
     expect(next).toBe(11);
-    db.write(packLogs([rec(next, { message: 'after the import went' })]).columns, [device]);
+    db.write(packLogs([rec(next, { message: 'after the import went' })]), [device]);
     while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
     expect(db.queryLogs({ text: 'secret', limit: 10 })).toEqual([]);
     expect(db.queryLogs({ text: 'import', limit: 10 }).map((r) => r.id)).toEqual([next]);
@@ -193,7 +193,7 @@ describe('search behind the writes', () => {
     old.close();
     const db = new SqliteDatabase(file);
     expect(db.searchIndexLag()).toBe(0);
-    db.write(packLogs([rec(2, { message: 'REGISTER sent' })]).columns, [device]);
+    db.write(packLogs([rec(2, { message: 'REGISTER sent' })]), [device]);
     expect(db.indexPending(FTS_INDEX_CHUNK_ROWS)).toBe(1);
     expect(db.queryLogs({ text: 'register', limit: 10 }).map((r) => r.id)).toEqual([2, 1]);
     db.close();
@@ -211,7 +211,7 @@ describe('search behind the writes', () => {
     const logs = [rec(1), rec(2, { facility: null, severity: null, deviceTs: null, seq: 7, structuredData: [{ id: 'a', params: { k: 'v' } }], warnings: ['no PRI'] }),
       rec(3, { importId: 4, hostname: null, app: null, pid: null, msgid: null, sid: 'abc', deviceTime: null })];
     const db = new SqliteDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-pack-')), 'db.sqlite'));
-    db.write(structuredClone(packLogs(logs).columns), [device]);
+    db.write(structuredClone(packLogs(logs)), [device]);
     const back = logs.map((r) => db.getLog(r.id)!);
     db.close();
     expect(back.map((r) => ({ ...r, raw: [...r.raw] }))).toEqual(logs.map((r) => ({ ...r, raw: [...r.raw] })));

@@ -113,7 +113,7 @@ export class CallDetailPage {
   private destroyed = false;
   private readonly disposers: (() => void)[] = [];
 
-  constructor(private readonly live: LiveConnection, idText: string) {
+  constructor(live: LiveConnection, idText: string) {
     this.id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
     this.header = el('div', { class: 'call-header' }, el('h1', {}, `Call ${idText}`), el('span', { class: 'muted' }, 'Loading…'));
     this.facts = el('div', { class: 'call-facts' });

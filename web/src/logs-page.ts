@@ -3,7 +3,7 @@
 // into a ticket; `q` in the URL means history mode.
 import { ApiError, fetchDevices, fetchHealth, fetchLogs } from './api.js';
 import { clear, el } from './dom.js';
-import { count, MODULE_LABELS, moduleLabel, SEVERITY_NAMES } from './format.js';
+import { count, MODULE_LABELS, SEVERITY_NAMES } from './format.js';
 import { LineDetail } from './line-detail.js';
 import type { ConnectionState, LiveConnection } from './live.js';
 import { LogView, MAX_ROWS, type ViewStatus } from './log-view.js';

@@ -60,9 +60,6 @@ const METRIC_LABELS: Readonly<Record<string, string>> = {
   mosLq: 'MOS-LQ', mosCq: 'MOS-CQ', rFactor: 'R', lossPct: 'loss', discardPct: 'discard', jitterMs: 'jitter',
   jitterBufferNominalMs: 'JB nominal', jitterBufferMaxMs: 'JB max', roundTripMs: 'round trip',
 };
-const METRIC_UNITS: Readonly<Record<string, string>> = {
-  mosLq: '', mosCq: '', rFactor: '', lossPct: ' %', discardPct: ' %', jitterMs: ' ms', jitterBufferNominalMs: ' ms', jitterBufferMaxMs: ' ms', roundTripMs: ' ms',
-};
 
 type Point = { x: number; y: number | null };
 

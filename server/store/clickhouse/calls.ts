@@ -23,7 +23,7 @@
  */
 import type { VerdictThresholds } from '../../analysis/e-model.js';
 import {
-  compatible, findMatch, learn, learnStream, matchStream, MAX_TIME_CANDIDATES, timeWindow, type CallCandidates, type StoredStreamKeys,
+  compatible, findMatch, learn, MAX_TIME_CANDIDATES, timeWindow, type CallCandidates, type StoredStreamKeys,
 } from '../../calls/matching.js';
 import type {
   Call, CallInfo, CallKeys, CallRecord, CallSegment, CallStream, QualityMetrics, QualitySample, QualitySource, StreamSpec, Verdict,

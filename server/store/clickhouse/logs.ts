@@ -17,9 +17,10 @@
 import type { PhoneModule } from '../../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../../parsers/syslog.js';
 import type { IdSource } from '../ids.js';
+import { rawOf, type LogColumns } from '../log-columns.js';
 import { searchTerms } from '../search-text.js';
 import type {
-  DeviceRecord, LogQuery, LogRecord, LogSource, LogStore, RetentionPolicy, RetentionResult, StoreStats, StoredLog,
+  DeviceRecord, LogQuery, LogSource, LogStore, RetentionPolicy, RetentionResult, StoreStats, StoredLog,
 } from '../types.js';
 import { describe, type ServerFeatures } from './connection.js';
 import type { FleetContext } from './context.js';
@@ -101,13 +102,17 @@ export class ClickHouseLogs implements LogStore {
   }
 
   /** Two INSERTs (lines, then devices): a batch is durable once both return. */
-  async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }): Promise<void> {
-    if (batch.logs.length > 0) {
+  async write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }): Promise<void> {
+    const c = batch.logs;
+    if (c.n > 0) {
       const w = new TsvWriter();
-      for (const r of batch.logs) {
+      const t = c.text;
+      const orNull = (v: number, none: number) => (v === none || Number.isNaN(v) ? null : v);
+      for (let i = 0; i < c.n; i++) {
         // Capture times from imports can carry fractions of a millisecond; the column is whole ms.
-        w.row([r.id, Math.round(r.receivedAt), r.deviceId, r.source, r.format, r.facility, r.severity, r.deviceTime, r.deviceTs === null ? null : Math.round(r.deviceTs), r.hostname, r.app, r.pid,
-          r.msgid, r.module, r.seq, r.sid, r.message, r.raw, r.structuredData ? JSON.stringify(r.structuredData) : '', r.warnings, r.importId]);
+        w.row([c.id[i]!, Math.round(c.receivedAt[i]!), c.deviceId[i]!, t.source[i]!, t.format[i]!, orNull(c.facility[i]!, -1), orNull(c.severity[i]!, -1), t.deviceTime[i]!,
+          Number.isNaN(c.deviceTs[i]!) ? null : Math.round(c.deviceTs[i]!), t.hostname[i]!, t.app[i]!, t.pid[i]!, t.msgid[i]!, t.module[i]!, orNull(c.seq[i]!, NaN), t.sid[i]!,
+          t.message[i]!, rawOf(c, i), t.sd[i] ?? '', t.warnings[i] ? JSON.parse(t.warnings[i]!) as string[] : [], orNull(c.importId[i]!, NaN)]);
       }
       await this.ctx.db.insertTsv('logs', LOG_COLUMNS, w.take());
     }

@@ -10,9 +10,9 @@ import { RECORDINGS_SCHEMA_NAME } from './recordings.js';
 import { LogSearchIndex } from './search-index.js';
 import { filePages, vacuumBeyondSlack } from './vacuum.js';
 import { searchTerms } from '../search-text.js';
-import type { LogColumns } from './log-columns.js';
+import { rawOf, type LogColumns } from '../log-columns.js';
 import {
-  QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult,
+  QueryError, type DeviceRecord, type LogQuery, type RetentionPolicy, type RetentionResult,
   type StoreStats, type StoredLog,
 } from '../types.js';
 import type { PhoneModule } from '../../../parsers/phone-module.js';
@@ -103,7 +103,6 @@ export class SqliteDatabase {
     const c = logs;
     const t = c.text;
     const row: unknown[] = new Array(21);
-    const rawBase = Buffer.from(c.raw.buffer, c.raw.byteOffset, c.raw.byteLength);
     const nullIf = (v: number, none: number) => (v === none ? null : v);
     const nullIfNaN = (v: number) => (Number.isNaN(v) ? null : v);
     this.db.transaction(() => {
@@ -112,7 +111,7 @@ export class SqliteDatabase {
         row[5] = nullIf(c.facility[i]!, -1); row[6] = nullIf(c.severity[i]!, -1); row[7] = t.deviceTime[i]; row[8] = nullIfNaN(c.deviceTs[i]!);
         row[9] = t.hostname[i]; row[10] = t.app[i]; row[11] = t.pid[i]; row[12] = t.msgid[i]; row[13] = t.module[i];
         row[14] = nullIfNaN(c.seq[i]!); row[15] = t.sid[i]; row[16] = t.message[i];
-        row[17] = rawBase.subarray(i === 0 ? 0 : c.rawEnds[i - 1]!, c.rawEnds[i]!);
+        row[17] = rawOf(c, i);
         row[18] = t.sd[i]; row[19] = t.warnings[i]; row[20] = nullIfNaN(c.importId[i]!);
         this.insertLog.run(row);
       }

@@ -3,8 +3,8 @@
  * It indexes each batch for search at once, so what it wrote is searchable when `write` resolves.
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import type { DeviceRecord, LogQuery, LogRecord, RetentionPolicy, Store } from '../types.js';
-import { packLogs } from './log-columns.js';
+import type { DeviceRecord, LogQuery, RetentionPolicy, Store } from '../types.js';
+import type { LogColumns } from '../log-columns.js';
 import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 
@@ -30,8 +30,8 @@ export class DirectSqliteStore implements Store {
   async rowIds() { return countingRowIds(this.db.nextIds(), await this.recordingIds()); }
   async loadDevices() { return this.db.loadDevices(); }
   async fleetDevices() { return this.db.loadDevices(); }
-  async write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
-    this.db.write(packLogs(batch.logs).columns, batch.devices);
+  async write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }) {
+    this.db.write(batch.logs, batch.devices);
     while (this.db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
   }
   async queryLogs(q: LogQuery) { return this.db.queryLogs(q); }

@@ -13,7 +13,6 @@ import type { Schema } from './migrations.js';
 import { vacuumBeyondSlack } from './vacuum.js';
 import type { DatagramColumns } from '../../pipeline/recordings/datagram-batch.js';
 import type { RecordedCallSeries, RecordedCallSummary } from '../../pipeline/recordings/types.js';
-import type { Verdict } from '../../calls/model.js';
 
 /** The attached database (its own file) that holds the recordings' tables. */
 export const RECORDINGS_SCHEMA_NAME = 'recordings';

@@ -3,12 +3,12 @@
  * never stall the sockets on the main thread.
  */
 import { Worker } from 'node:worker_threads';
-import { packLogs } from './log-columns.js';
+import type { LogColumns } from '../log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
 import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 import {
-  QueryError, type DeviceRecord, type LogQuery, type LogRecord, type RetentionPolicy, type RetentionResult, type Store,
+  QueryError, type DeviceRecord, type LogQuery, type RetentionPolicy, type RetentionResult, type Store,
   type StoreStats, type StoredLog,
 } from '../types.js';
 
@@ -70,10 +70,8 @@ export class WorkerSqliteStore implements Store {
   async rowIds() { return countingRowIds(await this.call<{ log: number; device: number }>('nextIds'), await this.recordingIds()); }
   loadDevices() { return this.call<DeviceRecord[]>('loadDevices'); }
   fleetDevices() { return this.loadDevices(); }
-  write(batch: { logs: readonly LogRecord[]; devices: readonly DeviceRecord[] }) {
-    const { columns, transfer } = packLogs(batch.logs);
-    return this.call<void>('write', [{ logs: columns, devices: batch.devices }], transfer);
-  }
+  // Cloned, not transferred: a failed write keeps its block for the retry.
+  write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }) { return this.call<void>('write', [batch]); }
   queryLogs(q: LogQuery) { return this.call<StoredLog[]>('queryLogs', [q]); }
   getLog(id: number) { return this.call<StoredLog | null>('getLog', [id]); }
   deleteImportedLogs(importId: number) { return this.call<number>('deleteImportedLogs', [importId]); }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import type { LogColumns } from './log-columns.js';
+import type { LogColumns } from '../log-columns.js';
 import { QueryError } from '../types.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
