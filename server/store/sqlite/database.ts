@@ -146,9 +146,9 @@ export class SqliteDatabase {
     if (q.afterId !== undefined) { where.push('l.id > ?'); params.push(q.afterId); }
     if (q.importId !== undefined) { where.push('l.import_id = ?'); params.push(q.importId); }
     const order = q.afterId !== undefined ? 'ASC' : 'DESC';
-    const select = (extraWhere: readonly string[], extraParams: readonly unknown[], from: string, limit: number): LogRow[] => {
+    const select = (extraWhere: readonly string[], extraParams: readonly unknown[], from: string, limit: number, orderBy = 'l.id'): LogRow[] => {
       const conds = [...extraWhere, ...where];
-      const sql = `SELECT l.* FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY l.id ${order} LIMIT ?`;
+      const sql = `SELECT l.* FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY ${orderBy} ${order} LIMIT ?`;
       return this.db.prepare(sql).all(...extraParams, ...params, limit) as LogRow[];
     };
     if (q.text === undefined || q.text.trim() === '') return select([], [], 'logs l', q.limit).map(toStoredLog);
@@ -158,7 +158,7 @@ export class SqliteDatabase {
     const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.message), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
     const tail = (limit: number) => select(['l.id > ?', `((${matches.join(') OR (')}))`], [upto, ...alternatives.flat().map((t) => t.text)], 'logs l', limit);
     const indexed = (match: string, limit: number) =>
-      this.searchIndex.search(order, limit, (from, matches, n) => select([matches, 'l.id <= ?'], [match, upto], from, n));
+      this.searchIndex.search(order, limit, (from, matches, n) => select([matches, 'l.id <= ?'], [match, upto], from, n, 'f.rowid'));
     const searchIndexed = (limit: number): LogRow[] => {
       if (limit <= 0) return [];
       try {
