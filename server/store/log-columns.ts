@@ -41,6 +41,11 @@ const emptyText = (): LogText => ({ source: [], format: [], module: [], message:
 const INITIAL_ROWS = 64;
 const INITIAL_RAW_BYTES = 16 * 1024;
 
+/** A facility or severity as stored: null where its column holds -1. */
+export const codeOrNull = (v: number): number | null => (v === -1 ? null : v);
+/** A time, sequence number or import id as stored: null where its column holds NaN. */
+export const numberOrNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
 /** Line i's raw bytes (a view into the batch). */
 export function rawOf(c: LogColumns, i: number): Uint8Array {
   return c.raw.subarray(i === 0 ? 0 : c.rawEnds[i - 1]!, c.rawEnds[i]!);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Counters } from '../../server/counters.js';
 import { DeviceRegistry } from '../../server/pipeline/device-registry.js';
 import { BatchWriter } from '../../server/store/batch-writer.js';
-import { LogColumnsBuilder, packLogs, rawOf, type LogColumns } from '../../server/store/log-columns.js';
+import { codeOrNull, LogColumnsBuilder, numberOrNull, packLogs, rawOf, type LogColumns } from '../../server/store/log-columns.js';
 import type { LogRecord, Store } from '../../server/store/types.js';
 
 const T0 = Date.UTC(2026, 11, 7, 13, 0, 0);
@@ -24,13 +24,12 @@ function line(id: number, over: Partial<LogRecord> = {}): LogRecord {
 /** Back from columns to the record each line was, to compare with what went in. */
 function unpack(c: LogColumns): LogRecord[] {
   const t = c.text;
-  const orNull = (v: number, none: number) => (v === none || Number.isNaN(v) ? null : v);
   return Array.from({ length: c.n }, (_, i) => ({
     id: c.id[i]!, receivedAt: c.receivedAt[i]!, deviceId: c.deviceId[i]!, source: t.source[i] as LogRecord['source'], format: t.format[i] as LogRecord['format'],
-    facility: orNull(c.facility[i]!, -1), severity: orNull(c.severity[i]!, -1), deviceTime: t.deviceTime[i]!, deviceTs: orNull(c.deviceTs[i]!, NaN),
-    hostname: t.hostname[i]!, app: t.app[i]!, pid: t.pid[i]!, msgid: t.msgid[i]!, module: t.module[i] as LogRecord['module'], seq: orNull(c.seq[i]!, NaN),
+    facility: codeOrNull(c.facility[i]!), severity: codeOrNull(c.severity[i]!), deviceTime: t.deviceTime[i]!, deviceTs: numberOrNull(c.deviceTs[i]!),
+    hostname: t.hostname[i]!, app: t.app[i]!, pid: t.pid[i]!, msgid: t.msgid[i]!, module: t.module[i] as LogRecord['module'], seq: numberOrNull(c.seq[i]!),
     sid: t.sid[i]!, message: t.message[i]!, raw: rawOf(c, i), structuredData: t.sd[i] ? JSON.parse(t.sd[i]!) : null,
-    warnings: t.warnings[i] ? JSON.parse(t.warnings[i]!) : [], importId: orNull(c.importId[i]!, NaN),
+    warnings: t.warnings[i] ? JSON.parse(t.warnings[i]!) : [], importId: numberOrNull(c.importId[i]!),
   }));
 }
 

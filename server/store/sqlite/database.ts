@@ -10,7 +10,7 @@ import { RECORDINGS_SCHEMA_NAME } from './recordings.js';
 import { LogSearchIndex } from './search-index.js';
 import { filePages, vacuumBeyondSlack } from './vacuum.js';
 import { searchTerms } from '../search-text.js';
-import { rawOf, type LogColumns } from '../log-columns.js';
+import { codeOrNull, numberOrNull, rawOf, type LogColumns } from '../log-columns.js';
 import {
   QueryError, type DeviceRecord, type LogQuery, type RetentionPolicy, type RetentionResult,
   type StoreStats, type StoredLog,
@@ -103,16 +103,14 @@ export class SqliteDatabase {
     const c = logs;
     const t = c.text;
     const row: unknown[] = new Array(21);
-    const nullIf = (v: number, none: number) => (v === none ? null : v);
-    const nullIfNaN = (v: number) => (Number.isNaN(v) ? null : v);
     this.db.transaction(() => {
       for (let i = 0; i < c.n; i++) {
         row[0] = c.id[i]; row[1] = c.receivedAt[i]; row[2] = c.deviceId[i]; row[3] = t.source[i]; row[4] = t.format[i];
-        row[5] = nullIf(c.facility[i]!, -1); row[6] = nullIf(c.severity[i]!, -1); row[7] = t.deviceTime[i]; row[8] = nullIfNaN(c.deviceTs[i]!);
+        row[5] = codeOrNull(c.facility[i]!); row[6] = codeOrNull(c.severity[i]!); row[7] = t.deviceTime[i]; row[8] = numberOrNull(c.deviceTs[i]!);
         row[9] = t.hostname[i]; row[10] = t.app[i]; row[11] = t.pid[i]; row[12] = t.msgid[i]; row[13] = t.module[i];
-        row[14] = nullIfNaN(c.seq[i]!); row[15] = t.sid[i]; row[16] = t.message[i];
+        row[14] = numberOrNull(c.seq[i]!); row[15] = t.sid[i]; row[16] = t.message[i];
         row[17] = rawOf(c, i);
-        row[18] = t.sd[i]; row[19] = t.warnings[i]; row[20] = nullIfNaN(c.importId[i]!);
+        row[18] = t.sd[i]; row[19] = t.warnings[i]; row[20] = numberOrNull(c.importId[i]!);
         this.insertLog.run(row);
       }
       for (const d of devices) {
@@ -158,7 +156,7 @@ export class SqliteDatabase {
     const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.message), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
     const tail = (limit: number) => select(['l.id > ?', `((${matches.join(') OR (')}))`], [upto, ...alternatives.flat().map((t) => t.text)], 'logs l', limit);
     const indexed = (match: string, limit: number) =>
-      this.searchIndex.search(order, limit, (from, matches, n) => select([matches, 'l.id <= ?'], [match, upto], from, n, 'f.rowid'));
+      this.searchIndex.search(order, limit, (from, matchesPart, n) => select([matchesPart, 'l.id <= ?'], [match, upto], from, n, 'f.rowid'));
     const searchIndexed = (limit: number): LogRow[] => {
       if (limit <= 0) return [];
       try {
