@@ -9,7 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getJson, peakRssMb, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { freePorts } from './free-ports.js';
+import { getJson, peakRssMb, startCollectorProcess, stopProcess, waitForDashboard, type BenchOptions, type CaseResult } from './harness.js';
 import { liveLatency, percentiles, type Percentiles } from './live-probe.js';
 import { LONG_CALL_ID, seedCalls } from './seed-calls.js';
 
@@ -22,8 +23,6 @@ const MARKER_TIMEOUT_MS = 5000;
 const TIMELINE_POINTS = 600;
 const PAGE_SIZE = 50;
 const SORTS = ['start', 'worstMos', 'loss', 'jitter', 'duration'] as const;
-const WEB_PORT = 47_320;
-const SYSLOG_PORT = 47_321;
 const MARKER = 'api-marker';
 
 
@@ -35,12 +34,11 @@ export async function apiCase(o: BenchOptions): Promise<CaseResult> {
     const seedStarted = performance.now();
     await seedCalls(dataDir, load.historyCalls);
     const seedSeconds = round((performance.now() - seedStarted) / 1000);
-    child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(WEB_PORT), '--syslog-port', String(SYSLOG_PORT),
+    const { tcp: [webPort], udp: [syslogPort] } = await freePorts(1, 1);
+    child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(webPort), '--syslog-port', String(syslogPort),
       '--syslog-tcp-port', '0', '--recording-port', '0', '--sip-port', '0']);
-    const base = `http://127.0.0.1:${WEB_PORT}`;
-    for (let i = 0; i < 200; i++) {
-      try { await getJson(`${base}/api/health`); break; } catch { await sleep(100); }
-    }
+    const base = `http://127.0.0.1:${webPort}`;
+    await waitForDashboard(base);
     const { calls } = await getJson<{ calls: Array<{ id: number }> }>(`${base}/api/calls?q=${encodeURIComponent(LONG_CALL_ID)}`);
     const longId = calls[0]?.id;
     if (longId === undefined) throw new Error('the seeded two-hour call is not listed');
@@ -49,7 +47,7 @@ export async function apiCase(o: BenchOptions): Promise<CaseResult> {
     const timelineMs = await timeRequests(n, () => `${base}/api/calls/${longId}/timeline?maxPoints=${TIMELINE_POINTS}`);
     const pageMs = await timeRequests(n, (i) => `${base}/api/calls?limit=${PAGE_SIZE}&offset=${i % 2 === 0 ? deepOffset : (i * PAGE_SIZE) % deepOffset}&sort=${SORTS[i % SORTS.length]}&order=desc`);
     const detailMs = await timeRequests(n, () => `${base}/api/calls/${longId}`);
-    const live = await liveLatency({ base, syslogPort: SYSLOG_PORT, marker: MARKER, count: load.markers, ratePerS: MARKER_RATE_PER_S, timeoutMs: MARKER_TIMEOUT_MS });
+    const live = await liveLatency({ base, syslogPort: syslogPort!, marker: MARKER, count: load.markers, ratePerS: MARKER_RATE_PER_S, timeoutMs: MARKER_TIMEOUT_MS });
     return {
       name: 'api',
       load: `${load.historyCalls} stored calls plus a two-hour call (a sample a second); ${n} requests per endpoint, one at a time; ${load.markers} syslog markers at ${MARKER_RATE_PER_S}/s through a live socket.io subscription`,

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import { PACKAGE_ROOT } from '../server/package-root.js';
-import { getJson, peakRssMb, sleep, startCollectorProcess, stopProcess, type BenchOptions, type CaseResult } from './harness.js';
+import { freePorts } from './free-ports.js';
+import { peakRssMb, startCollectorProcess, stopProcess, waitForDashboard, type BenchOptions, type CaseResult } from './harness.js';
 
 const FULL_CORE_MB = 200;
 const SMOKE_CORE_MB = 16;
-const WEB_PORT = 47_300;
 
 export async function crashesCase(o: BenchOptions): Promise<CaseResult> {
   const coreMb = o.smoke ? SMOKE_CORE_MB : FULL_CORE_MB;
@@ -28,17 +28,16 @@ export async function crashesCase(o: BenchOptions): Promise<CaseResult> {
   await appendZeros(core, coreMb * 1024 * 1024 - fixture.length);
   await pipeline(createReadStream(core), createGzip({ level: 1 }), createWriteStream(gz));
 
-  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(WEB_PORT),
+  const { tcp: [webPort] } = await freePorts(1, 0);
+  const child = startCollectorProcess(['--data-dir', dataDir, '--bind', '127.0.0.1', '--web-port', String(webPort),
     '--syslog-port', '0', '--syslog-tcp-port', '0', '--recording-port', '0', '--sip-port', '0']);
-  for (let i = 0; i < 100; i++) {
-    try { await getJson(`http://127.0.0.1:${WEB_PORT}/api/health`); break; } catch { await sleep(100); }
-  }
   const result: Record<string, unknown> = { coreMb };
   let peak: number | null = null;
   try {
+    await waitForDashboard(`http://127.0.0.1:${webPort}`);
     for (const [label, file] of [['raw', core], ['gzip', gz]] as const) {
       const started = performance.now();
-      const answer = await post(file, `/api/dumps?name=${label}`);
+      const answer = await post(webPort!, file, `/api/dumps?name=${label}`);
       const seconds = (performance.now() - started) / 1000;
       result[label] = { uploadMb: +(statSync(file).size / 2 ** 20).toFixed(1), seconds: +seconds.toFixed(2), coreMbPerS: +(coreMb / seconds).toFixed(0), status: answer.status, crashes: answer.crashIds };
     }
@@ -65,9 +64,9 @@ async function appendZeros(file: string, bytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-function post(file: string, urlPath: string): Promise<{ status: string; crashIds: number[] }> {
+function post(port: number, file: string, urlPath: string): Promise<{ status: string; crashIds: number[] }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: WEB_PORT, path: urlPath, method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': statSync(file).size } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': statSync(file).size } }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => {

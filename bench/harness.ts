@@ -98,6 +98,19 @@ export async function waitForListener(base: string, listener: string, timeoutMs 
   throw new Error(`collector at ${base}: ${listener} did not start listening within ${timeoutMs} ms`);
 }
 
+/** Waits until the collector's dashboard answers (it answers last, once every listener is bound). */
+export async function waitForDashboard(base: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await getJson(`${base}/api/health`);
+      return;
+    } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  throw new Error(`collector at ${base}: the dashboard did not answer within ${timeoutMs} ms`);
+}
+
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   return (await res.json()) as T;
