@@ -42,6 +42,11 @@ export interface SyslogMessage {
   readonly sid: string | null;
   /** The bytes this message was decoded from, exactly as received (line separators excluded). */
   readonly raw: Uint8Array;
+  /**
+   * Where `message` begins in `raw` when it is exactly raw's bytes from there to the end (ASCII,
+   * nothing unescaped): a store can then keep the text once; null when the text must be kept apart.
+   */
+  readonly messageAt: number | null;
   /** What the decoder had to tolerate; empty for a clean message. */
   readonly warnings: readonly string[];
 }
@@ -117,7 +122,7 @@ export function decodeSyslog(bytes: Uint8Array, options: DecodeSyslogOptions): S
       const line = ascii ? text.slice(start, end) : UTF8.decode(bytes.subarray(start, end));
       if (line.trim() !== '') {
         if (current === null || PRI_START.test(line) || RFC3164_TIME.test(line) || AUDIOCODES_HEAD.test(line)) {
-          if (current) messages.push(finish(current, bytes));
+          if (current) messages.push(finish(current, bytes, ascii ? text : null));
           current = parseHeader(line, options.referenceMs, current, start, end);
         } else {
           current.text += '\n' + line;
@@ -127,7 +132,7 @@ export function decodeSyslog(bytes: Uint8Array, options: DecodeSyslogOptions): S
     }
     start = lf + 1;
   }
-  if (current) messages.push(finish(current, bytes));
+  if (current) messages.push(finish(current, bytes, ascii ? text : null));
   if (messages.length === 0) return decodeError(FORMAT, 'datagram holds only white space', 0);
   return messages;
 }
@@ -167,10 +172,13 @@ interface MessageDraft {
   rawEnd: number;
 }
 
-function finish(d: MessageDraft, bytes: Uint8Array): SyslogMessage {
+/** @param asciiText the whole datagram as text when it is pure ASCII, so string offsets are byte offsets. */
+function finish(d: MessageDraft, bytes: Uint8Array, asciiText: string | null): SyslogMessage {
   let message = d.text;
   if (message.includes('#0')) message = message.replace(ESCAPED_CONTROL, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
   if (message.startsWith(BOM)) message = message.slice(1);
+  const at = d.rawEnd - message.length;
+  const messageAt = asciiText !== null && at >= d.rawStart && asciiText.startsWith(message, at) ? at - d.rawStart : null;
   const seqMatch = message.indexOf('[S') !== -1 ? SEQ.exec(message) : null;
   const sidMatch = message.indexOf('ID') !== -1 ? SID.exec(message) : null;
   return {
@@ -188,6 +196,7 @@ function finish(d: MessageDraft, bytes: Uint8Array): SyslogMessage {
     seq: seqMatch ? Number(seqMatch[1]) : null,
     sid: sidMatch ? sidMatch[1]!.toLowerCase() : null,
     raw: bytes.subarray(d.rawStart, d.rawEnd),
+    messageAt,
     warnings: d.warnings,
   };
 }

@@ -77,6 +77,7 @@ export class SyslogIngest {
         message: m.message,
         // A view into the datagram: the store packs the bytes once, on their way to the worker.
         raw: m.raw,
+        messageAt: m.messageAt,
         structuredData: m.structuredData,
         warnings: m.warnings,
         importId: from ? from.importId : null,

@@ -23,6 +23,8 @@ export interface LogColumns {
   readonly seq: Float64Array;
   /** NaN for null (live traffic). */
   readonly importId: Float64Array;
+  /** Where the message begins in the line's raw bytes, or -1 where `text.message` holds it (see messageOf). */
+  readonly messageAt: Int32Array;
   readonly text: LogText;
   /** Every line's raw bytes end to end; line i spans rawEnds[i-1]..rawEnds[i]. */
   readonly raw: Uint8Array;
@@ -30,7 +32,9 @@ export interface LogColumns {
 }
 
 interface LogText {
-  readonly source: string[]; readonly format: string[]; readonly module: string[]; readonly message: string[];
+  readonly source: string[]; readonly format: string[]; readonly module: string[];
+  /** Null where the message is a tail of the raw bytes: a line's text then waits and travels once. */
+  readonly message: (string | null)[];
   readonly deviceTime: (string | null)[]; readonly hostname: (string | null)[]; readonly app: (string | null)[];
   readonly pid: (string | null)[]; readonly msgid: (string | null)[]; readonly sid: (string | null)[];
   /** JSON of structured data and of warnings, only for the few lines that have them. */
@@ -41,7 +45,7 @@ const emptyText = (): LogText => ({ source: [], format: [], module: [], message:
 const INITIAL_ROWS = 64;
 const INITIAL_RAW_BYTES = 16 * 1024;
 
-/** A facility or severity as stored: null where its column holds -1. */
+/** A facility, severity or message offset as stored: null where its column holds -1. */
 export const codeOrNull = (v: number): number | null => (v === -1 ? null : v);
 /** A time, sequence number or import id as stored: null where its column holds NaN. */
 export const numberOrNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
@@ -49,6 +53,15 @@ export const numberOrNull = (v: number): number | null => (Number.isNaN(v) ? nul
 /** Line i's raw bytes (a view into the batch). */
 export function rawOf(c: LogColumns, i: number): Uint8Array {
   return c.raw.subarray(i === 0 ? 0 : c.rawEnds[i - 1]!, c.rawEnds[i]!);
+}
+
+const UTF8 = new TextDecoder();
+
+/** Line i's message, read from its raw bytes where only those hold it. */
+export function messageOf(c: LogColumns, i: number): string {
+  const kept = c.text.message[i];
+  if (kept !== null && kept !== undefined) return kept;
+  return UTF8.decode(c.raw.subarray((i === 0 ? 0 : c.rawEnds[i - 1]!) + c.messageAt[i]!, c.rawEnds[i]!));
 }
 
 /** Lines appended one at a time, taken off as blocks of their exact size; the arrays grow as needed and are reused. */
@@ -62,6 +75,7 @@ export class LogColumnsBuilder {
   private seq = new Float64Array(INITIAL_ROWS);
   private importId = new Float64Array(INITIAL_ROWS);
   private rawEnds = new Uint32Array(INITIAL_ROWS);
+  private messageAt = new Int32Array(INITIAL_ROWS);
   private raw = new Uint8Array(INITIAL_RAW_BYTES);
   private text = emptyText();
   /** Lines added since the last take. */
@@ -83,8 +97,10 @@ export class LogColumnsBuilder {
     this.importId[i] = r.importId ?? NaN;
     this.raw.set(r.raw, start);
     this.rawEnds[i] = end;
+    const messageAt = r.messageAt ?? -1;
+    this.messageAt[i] = messageAt;
     const t = this.text;
-    t.source.push(r.source); t.format.push(r.format); t.module.push(r.module); t.message.push(r.message);
+    t.source.push(r.source); t.format.push(r.format); t.module.push(r.module); t.message.push(messageAt === -1 ? r.message : null);
     t.deviceTime.push(r.deviceTime); t.hostname.push(r.hostname); t.app.push(r.app); t.pid.push(r.pid); t.msgid.push(r.msgid); t.sid.push(r.sid);
     t.sd.push(r.structuredData ? JSON.stringify(r.structuredData) : null);
     t.warnings.push(r.warnings.length ? JSON.stringify(r.warnings) : null);
@@ -98,7 +114,7 @@ export class LogColumnsBuilder {
     const block: LogColumns = {
       n, id: this.id.slice(0, n), receivedAt: this.receivedAt.slice(0, n), deviceId: this.deviceId.slice(0, n), deviceTs: this.deviceTs.slice(0, n),
       facility: this.facility.slice(0, n), severity: this.severity.slice(0, n), seq: this.seq.slice(0, n), importId: this.importId.slice(0, n),
-      text: this.text, raw: this.raw.slice(0, rawBytes), rawEnds: this.rawEnds.slice(0, n),
+      messageAt: this.messageAt.slice(0, n), text: this.text, raw: this.raw.slice(0, rawBytes), rawEnds: this.rawEnds.slice(0, n),
     };
     this.text = emptyText();
     this.length = 0;
@@ -110,10 +126,11 @@ export class LogColumnsBuilder {
     this.id = grown(this.id, rows, n); this.receivedAt = grown(this.receivedAt, rows, n); this.deviceId = grown(this.deviceId, rows, n);
     this.deviceTs = grown(this.deviceTs, rows, n); this.facility = grown(this.facility, rows, n); this.severity = grown(this.severity, rows, n);
     this.seq = grown(this.seq, rows, n); this.importId = grown(this.importId, rows, n); this.rawEnds = grown(this.rawEnds, rows, n);
+    this.messageAt = grown(this.messageAt, rows, n);
   }
 }
 
-type TypedArray = Float64Array | Int16Array | Int8Array | Uint32Array | Uint8Array;
+type TypedArray = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint8Array;
 
 /** A larger array of the same kind holding the first `used` elements. */
 function grown<A extends TypedArray>(a: A, size: number, used: number): A {

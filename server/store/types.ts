@@ -36,6 +36,8 @@ export interface LogRecord {
   readonly sid: string | null;
   readonly message: string;
   readonly raw: Uint8Array;
+  /** Where `message` begins in `raw` when it is exactly raw's ASCII bytes from there on (see SyslogMessage). */
+  readonly messageAt?: number | null;
   readonly structuredData: readonly SdElement[] | null;
   readonly warnings: readonly string[];
   /** The imported capture the line came from; null for live traffic. */

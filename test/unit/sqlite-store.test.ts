@@ -218,6 +218,28 @@ describe('search behind the writes', () => {
   });
 });
 
+describe('SQLite store: a message kept once', () => {
+  it('reads back, finds (in the unindexed tail and through the index) and stores once a message that is the tail of its raw bytes', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipp-msg-at-')), 'db.sqlite');
+    const head = '<134>Nov 26 10:00:01 voip_task[412]: ';
+    const tailOf = (id: number, message: string) => rec(id, { message, raw: new TextEncoder().encode(head + message), messageAt: head.length });
+    const db = new SqliteDatabase(file);
+    db.write(packLogs([tailOf(1, 'REGISTER sent to 10.0.0.1'), rec(2, { message: 'REGISTER kept apart' }), tailOf(3, 'INVITE\nVia: x')]), [device]);
+    const found = () => db.queryLogs({ text: 'register', limit: 10 }).map((r) => [r.id, r.message]);
+    expect(found()).toEqual([[2, 'REGISTER kept apart'], [1, 'REGISTER sent to 10.0.0.1']]);
+    while (db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
+    expect(db.searchIndexLag()).toBe(0);
+    expect(found()).toEqual([[2, 'REGISTER kept apart'], [1, 'REGISTER sent to 10.0.0.1']]);
+    expect(db.getLog(3)!.message).toBe('INVITE\nVia: x');
+    db.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT id, message, msg_at FROM logs ORDER BY id').all()).toEqual([
+      { id: 1, message: '', msg_at: head.length }, { id: 2, message: 'REGISTER kept apart', msg_at: null }, { id: 3, message: '', msg_at: head.length },
+    ]);
+    raw.close();
+  });
+});
+
 describe('device registry', () => {
   it('counts sequence gaps, fills them with late lines, and ignores counter restarts', () => {
     const reg = new DeviceRegistry([], new CountingIds(1).next);

@@ -120,6 +120,19 @@ describe('several lines in one datagram', () => {
     expect(msgs[1]!.warnings[0]).toMatch(/inherited/);
   });
 
+  it('says where the message begins in the raw bytes only where it is exactly their tail', () => {
+    const tail = (m: SyslogMessage) => new TextDecoder().decode(m.raw.subarray(m.messageAt!));
+    const [plain, crlf, sip] = decode('<134>Nov 26 10:00:01 voip_task[412]: call 17\n<131>Nov 26 10:00:02 dsp[400]: a\r\n'
+      + '<135>Nov 26 10:00:03 sip_stack: INVITE sip:a SIP/2.0\nVia: x');
+    expect(tail(plain!)).toBe('call 17');
+    expect(tail(crlf!)).toBe('a');
+    expect(tail(sip!)).toBe('INVITE sip:a SIP/2.0\nVia: x');
+    // Told apart from the bytes, so the text is kept on its own: a CR inside, an escape, non-ASCII text.
+    expect(one('<135>Nov 26 10:00:03 sip_stack: INVITE\r\nVia: x').messageAt).toBeNull();
+    expect(one('<14>Nov 26 10:00:01 sip_stack: a#012b').messageAt).toBeNull();
+    expect(one('<14>Nov 26 10:00:01 nxphone: Müller calling').messageAt).toBeNull();
+  });
+
   it('turns rsyslog #012 escapes back into new lines', () => {
     expect(one('<14>Nov 26 10:00:01 sip_stack: INVITE sip:a SIP/2.0#012Via: x#011y').message).toBe('INVITE sip:a SIP/2.0\nVia: x\ty');
   });

@@ -17,7 +17,7 @@
 import type { PhoneModule } from '../../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../../parsers/syslog.js';
 import type { IdSource } from '../ids.js';
-import { codeOrNull, numberOrNull, rawOf, type LogColumns } from '../log-columns.js';
+import { codeOrNull, numberOrNull, rawOf, messageOf, type LogColumns } from '../log-columns.js';
 import { searchTerms } from '../search-text.js';
 import type {
   DeviceRecord, LogQuery, LogSource, LogStore, RetentionPolicy, RetentionResult, StoreStats, StoredLog,
@@ -111,7 +111,7 @@ export class ClickHouseLogs implements LogStore {
         // Capture times from imports can carry fractions of a millisecond; the column is whole ms.
         w.row([c.id[i]!, Math.round(c.receivedAt[i]!), c.deviceId[i]!, t.source[i]!, t.format[i]!, codeOrNull(c.facility[i]!), codeOrNull(c.severity[i]!), t.deviceTime[i]!,
           Number.isNaN(c.deviceTs[i]!) ? null : Math.round(c.deviceTs[i]!), t.hostname[i]!, t.app[i]!, t.pid[i]!, t.msgid[i]!, t.module[i]!, numberOrNull(c.seq[i]!), t.sid[i]!,
-          t.message[i]!, rawOf(c, i), t.sd[i] ?? '', t.warnings[i] ? JSON.parse(t.warnings[i]!) as string[] : [], numberOrNull(c.importId[i]!)]);
+          messageOf(c, i), rawOf(c, i), t.sd[i] ?? '', t.warnings[i] ? JSON.parse(t.warnings[i]!) as string[] : [], numberOrNull(c.importId[i]!)]);
       }
       await this.ctx.db.insertTsv('logs', LOG_COLUMNS, w.take());
     }

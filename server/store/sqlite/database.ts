@@ -36,7 +36,7 @@ interface LogRow {
   id: number; received_at: number; device_id: number; source: string; format: string;
   facility: number | null; severity: number | null; device_time: string | null; device_ts: number | null;
   hostname: string | null; app: string | null; pid: string | null; msgid: string | null; module: string;
-  seq: number | null; sid: string | null; message: string; raw: Buffer; sd: string | null; warnings: string | null;
+  seq: number | null; sid: string | null; body: string; raw: Buffer; sd: string | null; warnings: string | null;
   import_id: number | null;
 }
 
@@ -77,8 +77,8 @@ export class SqliteDatabase {
     for (const schema of ['main', RECORDINGS_SCHEMA_NAME]) this.db.pragma(`${schema}.synchronous = NORMAL`);
     this.domains = Object.fromEntries(Object.entries(DOMAINS).map(([name, d]) => [name, d.open(this.db)]));
     this.insertLog = this.db.prepare(`INSERT INTO logs (id, received_at, device_id, source, format, facility, severity,
-      device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, raw, sd, warnings, import_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      device_time, device_ts, hostname, app, pid, msgid, module, seq, sid, message, msg_at, raw, sd, warnings, import_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsertDevice = this.db.prepare(`INSERT INTO devices (id, address, mac, model, firmware, hostname, first_seen,
       last_seen, logs, seq_gaps, seq_out_of_order, modules) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET mac = excluded.mac, model = excluded.model, firmware = excluded.firmware,
@@ -102,15 +102,16 @@ export class SqliteDatabase {
   write(logs: LogColumns, devices: readonly DeviceRecord[]): void {
     const c = logs;
     const t = c.text;
-    const row: unknown[] = new Array(21);
+    const row: unknown[] = new Array(22);
     this.db.transaction(() => {
       for (let i = 0; i < c.n; i++) {
         row[0] = c.id[i]; row[1] = c.receivedAt[i]; row[2] = c.deviceId[i]; row[3] = t.source[i]; row[4] = t.format[i];
         row[5] = codeOrNull(c.facility[i]!); row[6] = codeOrNull(c.severity[i]!); row[7] = t.deviceTime[i]; row[8] = numberOrNull(c.deviceTs[i]!);
         row[9] = t.hostname[i]; row[10] = t.app[i]; row[11] = t.pid[i]; row[12] = t.msgid[i]; row[13] = t.module[i];
-        row[14] = numberOrNull(c.seq[i]!); row[15] = t.sid[i]; row[16] = t.message[i];
-        row[17] = rawOf(c, i);
-        row[18] = t.sd[i]; row[19] = t.warnings[i]; row[20] = numberOrNull(c.importId[i]!);
+        row[14] = numberOrNull(c.seq[i]!); row[15] = t.sid[i];
+        row[16] = t.message[i] ?? ''; row[17] = codeOrNull(c.messageAt[i]!);
+        row[18] = rawOf(c, i);
+        row[19] = t.sd[i]; row[20] = t.warnings[i]; row[21] = numberOrNull(c.importId[i]!);
         this.insertLog.run(row);
       }
       for (const d of devices) {
@@ -153,7 +154,7 @@ export class SqliteDatabase {
 
     const upto = this.searchIndex.indexedUpto;
     const alternatives = searchTerms(q.text);
-    const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.message), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
+    const matches = alternatives.map((terms) => terms.map((t) => `instr(lower(l.body), ?) ${t.exclude ? '=' : '>'} 0`).join(' AND '));
     const tail = (limit: number) => select(['l.id > ?', `((${matches.join(') OR (')}))`], [upto, ...alternatives.flat().map((t) => t.text)], 'logs l', limit);
     const indexed = (match: string, limit: number) =>
       this.searchIndex.search(order, limit, (from, matchesPart, n) => select([matchesPart, 'l.id <= ?'], [match, upto], from, n, 'f.rowid'));
@@ -294,7 +295,7 @@ function toStoredLog(r: LogRow): StoredLog {
   return {
     id: r.id, receivedAt: r.received_at, deviceId: r.device_id, source: r.source as LogSource, format: r.format as SyslogFormat,
     facility: r.facility, severity: r.severity, deviceTime: r.device_time, deviceTs: r.device_ts, hostname: r.hostname,
-    app: r.app, pid: r.pid, msgid: r.msgid, module: r.module as PhoneModule, seq: r.seq, sid: r.sid, message: r.message,
+    app: r.app, pid: r.pid, msgid: r.msgid, module: r.module as PhoneModule, seq: r.seq, sid: r.sid, message: r.body,
     raw: new Uint8Array(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength),
     structuredData: r.sd ? JSON.parse(r.sd) : null, warnings: r.warnings ? JSON.parse(r.warnings) : [],
     importId: r.import_id,

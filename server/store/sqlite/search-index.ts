@@ -36,7 +36,7 @@ export class LogSearchIndex {
    * around eight parts, so neither a search nor the deleted lines' entries grow with the store.
    */
   indexPending(maxRows: number, storedLines: number): number {
-    const rows = this.db.prepare('SELECT id, message FROM logs WHERE id > ? ORDER BY id LIMIT ?').all(this.indexedUpto, maxRows) as Array<{ id: number; message: string }>;
+    const rows = this.db.prepare('SELECT id, body AS message FROM logs WHERE id > ? ORDER BY id LIMIT ?').all(this.indexedUpto, maxRows) as Array<{ id: number; message: string }>;
     if (rows.length === 0) return 0;
     const partLines = Math.min(PART_MAX_LINES, Math.max(PART_MIN_LINES, Math.round(storedLines * PART_SHARE_OF_LINES)));
     const upto = rows[rows.length - 1]!.id;
