@@ -100,7 +100,7 @@ export class BatchWriter {
     this.writing = batch.n;
     this.writeStartedAt = performance.now();
     try {
-      await this.store.write({ logs: batch, devices });
+      await this.store.write({ logs: batch, devices, backlog: this.blockedLines });
       this.onWrite?.(performance.now() - this.writeStartedAt);
       this.lastError = null;
       this.degraded = false;

@@ -102,6 +102,17 @@ export interface RetentionResult {
 }
 
 /** The logs contract: syslog lines and the devices that sent them. */
+/** One write of lines (as columns, see log-columns.ts) and the devices they changed. */
+export interface LogWrite {
+  readonly logs: LogColumns;
+  readonly devices: readonly DeviceRecord[];
+  /**
+   * Lines queued behind this batch in full batches: the store is behind the traffic, and may put
+   * its own background work (search indexing) off while any are.
+   */
+  readonly backlog?: number;
+}
+
 export interface LogStore {
   /**
    * The devices as this collector counts them, to go on counting after a restart (the embedded
@@ -111,7 +122,7 @@ export interface LogStore {
   /** Every collector's devices with their counts summed: what the fleet knows. */
   fleetDevices(): Promise<DeviceRecord[]>;
   /** Writes one batch (lines as columns, see log-columns.ts) in one transaction; resolves once it is durable (committed to the WAL). */
-  write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }): Promise<void>;
+  write(batch: LogWrite): Promise<void>;
   queryLogs(query: LogQuery): Promise<StoredLog[]>;
   getLog(id: number): Promise<StoredLog | null>;
   /** Removes every line of one imported capture; returns how many went. */

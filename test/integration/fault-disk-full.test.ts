@@ -133,7 +133,7 @@ describe.skipIf('skip' in disk)('a full disk under a syslog flood', () => {
     await c.kill('SIGTERM');
     const db = new Database(path.join(dataDir, 'ipp-collector.sqlite'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE message LIKE 'disk-full %'").get() as { n: number }).n;
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE body LIKE 'disk-full %'").get() as { n: number }).n;
     db.close();
     expect(rows).toBe(after.stored);
   }, 150_000);

@@ -48,7 +48,7 @@ describe('a collector killed mid-ingest', () => {
     await second.stop();
     const db = new Database(path.join(dataDir, 'ipp-collector.sqlite'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE message LIKE 'kill-case %'").get() as { n: number }).n;
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE body LIKE 'kill-case %'").get() as { n: number }).n;
     db.close();
     expect(rows).toBeGreaterThanOrEqual(acknowledged);
     expect(rows).toBeLessThanOrEqual(sent);

@@ -63,7 +63,7 @@ describe('collector process', () => {
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toContain(`syslog-udp: ${LINES} parsed, ${LINES} stored, 0 dropped`);
     const db = new Database(path.join(dataDir, 'ipp-collector.sqlite'), { readonly: true });
-    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE message LIKE 'sigterm-case %'").get() as { n: number }).n;
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM logs WHERE body LIKE 'sigterm-case %'").get() as { n: number }).n;
     db.close();
     expect(rows).toBe(LINES);
   });

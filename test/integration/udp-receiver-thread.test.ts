@@ -17,7 +17,21 @@ import { spawnCollector, type RunningCollector } from '../support/spawn-collecto
 import { waitFor } from '../support/senders.js';
 
 const WORKER = new URL('../../dist/server/sources/udp-receiver-worker.js', import.meta.url);
+const LISTENER = new URL('../../dist/server/sources/threaded-udp-listener.js', import.meta.url);
 const FLOOD = 30_000;
+/** Sends `count` datagrams as fast as a socket takes them, from a thread of its own. */
+const SENDER = `
+const dgram = require('node:dgram');
+const { workerData: { port, count } } = require('node:worker_threads');
+const s = dgram.createSocket('udp4');
+let left = count;
+let open = 64;
+const next = () => {
+  if (left-- > 0) s.send('<134>Dec  6 10:00:00 phone voip_task[1]: backlog line', port, '127.0.0.1', next);
+  else if (--open === 0) s.close();
+};
+for (let i = 0; i < 64; i++) next();
+`;
 
 async function send(port: number, lines: readonly string[]): Promise<void> {
   const s = dgram.createSocket('udp4');
@@ -53,6 +67,35 @@ describe.runIf(existsSync(fileURLToPath(WORKER)))('UDP receiver thread', () => {
       expect(batches.every((b) => b.n <= 50 && b.bytes.byteLength <= 4096)).toBe(true);
     } finally {
       await worker.terminate();
+    }
+  });
+
+  it('takes one batch per turn of the event loop, so a backlog of batches does not hold up other work (the store\'s answers)', async () => {
+    const { startThreadedUdpListener } = await import(LISTENER.href) as typeof import('../../server/sources/threaded-udp-listener.js');
+    const { udp: [port] } = await freePorts(0, 1);
+    const DATAGRAMS = 20_000;
+    let taken = 0;
+    const listener = await startThreadedUdpListener({
+      name: 'test', bind: '127.0.0.1', port: port!, flag: '--test-port', receiveBufferBytes: 8 << 20,
+      // 50 us of decoding per datagram: a second of work, arriving far faster than that.
+      onDatagram: () => { taken++; const until = performance.now() + 0.05; while (performance.now() < until); },
+      onDropped: () => undefined,
+    });
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => { const now = performance.now(); longestGap = Math.max(longestGap, now - last); last = now; }, 5);
+    try {
+      const sender = new Worker(SENDER, { eval: true, workerData: { port, count: DATAGRAMS } });
+      await new Promise((r) => sender.once('exit', r));
+      const sentAt = performance.now();
+      await waitFor(async () => taken, (n) => n >= DATAGRAMS * 0.9, 20_000);
+      // One batch (at most 1,024 datagrams, ~50 ms here) between timer turns, not the whole backlog.
+      expect(longestGap).toBeLessThan(400);
+      // And a backlog existed: the work went on well after the sender was done.
+      expect(performance.now() - sentAt).toBeGreaterThan(300);
+    } finally {
+      clearInterval(ticker);
+      await listener.close();
     }
   });
 

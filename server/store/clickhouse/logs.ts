@@ -17,10 +17,10 @@
 import type { PhoneModule } from '../../../parsers/phone-module.js';
 import type { SdElement, SyslogFormat } from '../../../parsers/syslog.js';
 import type { IdSource } from '../ids.js';
-import { codeOrNull, numberOrNull, rawOf, messageOf, type LogColumns } from '../log-columns.js';
+import { codeOrNull, numberOrNull, rawOf, messageOf } from '../log-columns.js';
 import { searchTerms } from '../search-text.js';
 import type {
-  DeviceRecord, LogQuery, LogSource, LogStore, RetentionPolicy, RetentionResult, StoreStats, StoredLog,
+  DeviceRecord, LogQuery, LogSource, LogStore, LogWrite, RetentionPolicy, RetentionResult, StoreStats, StoredLog,
 } from '../types.js';
 import { describe, type ServerFeatures } from './connection.js';
 import type { FleetContext } from './context.js';
@@ -102,7 +102,7 @@ export class ClickHouseLogs implements LogStore {
   }
 
   /** Two INSERTs (lines, then devices): a batch is durable once both return. */
-  async write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }): Promise<void> {
+  async write(batch: LogWrite): Promise<void> {
     const c = batch.logs;
     if (c.n > 0) {
       const w = new TsvWriter();

@@ -3,8 +3,7 @@
  * are created on first start; each domain keeps its SQL in its own file.
  */
 import { TimeOrderedIds } from '../ids.js';
-import type { LogColumns } from '../log-columns.js';
-import type { DeviceRecord, LogQuery, RetentionPolicy, RowIds, Store } from '../types.js';
+import type { LogQuery, LogWrite, RetentionPolicy, RowIds, Store } from '../types.js';
 import { ClickHouseAlerts } from './alerts.js';
 import { ClickHouseAuth } from './auth.js';
 import { ClickHouseCalls } from './calls.js';
@@ -68,7 +67,7 @@ export class ClickHouseStore implements Store {
 
   loadDevices() { return this.logs.loadDevices(); }
   fleetDevices() { return this.logs.fleetDevices(); }
-  write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }) { return this.logs.write(batch); }
+  write(batch: LogWrite) { return this.logs.write(batch); }
   queryLogs(q: LogQuery) { return this.logs.queryLogs(q); }
   getLog(id: number) { return this.logs.getLog(id); }
   deleteImportedLogs(importId: number) { return this.logs.deleteImportedLogs(importId); }

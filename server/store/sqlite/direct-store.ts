@@ -3,8 +3,7 @@
  * It indexes each batch for search at once, so what it wrote is searchable when `write` resolves.
  */
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
-import type { DeviceRecord, LogQuery, RetentionPolicy, Store } from '../types.js';
-import type { LogColumns } from '../log-columns.js';
+import type { LogQuery, LogWrite, RetentionPolicy, Store } from '../types.js';
 import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 
@@ -30,7 +29,7 @@ export class DirectSqliteStore implements Store {
   async rowIds() { return countingRowIds(this.db.nextIds(), await this.recordingIds()); }
   async loadDevices() { return this.db.loadDevices(); }
   async fleetDevices() { return this.db.loadDevices(); }
-  async write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }) {
+  async write(batch: LogWrite) {
     this.db.write(batch.logs, batch.devices);
     while (this.db.indexPending(FTS_INDEX_CHUNK_ROWS) > 0);
   }

@@ -3,12 +3,11 @@
  * never stall the sockets on the main thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { LogColumns } from '../log-columns.js';
 import type { StoreMethod, StoreRequest, StoreResponse } from './worker.js';
 import { countingRowIds } from './row-ids.js';
 import { domainStores, type DomainStores } from './domains.js';
 import {
-  QueryError, type DeviceRecord, type LogQuery, type RetentionPolicy, type RetentionResult, type Store,
+  QueryError, type DeviceRecord, type LogQuery, type LogWrite, type RetentionPolicy, type RetentionResult, type Store,
   type StoreStats, type StoredLog,
 } from '../types.js';
 
@@ -71,7 +70,7 @@ export class WorkerSqliteStore implements Store {
   loadDevices() { return this.call<DeviceRecord[]>('loadDevices'); }
   fleetDevices() { return this.loadDevices(); }
   // Cloned, not transferred: a failed write keeps its block for the retry.
-  write(batch: { logs: LogColumns; devices: readonly DeviceRecord[] }) { return this.call<void>('write', [batch]); }
+  write(batch: LogWrite) { return this.call<void>('write', [batch]); }
   queryLogs(q: LogQuery) { return this.call<StoredLog[]>('queryLogs', [q]); }
   getLog(id: number) { return this.call<StoredLog | null>('getLog', [id]); }
   deleteImportedLogs(importId: number) { return this.call<number>('deleteImportedLogs', [importId]); }
