@@ -1,9 +1,9 @@
 /**
- * Our own streaming reader for classic pcap, for what `pcap-parser` cannot do: nanosecond files
- * (magic a1b23c4d, either byte order) and going on after a damaged record. It reads records
- * through a FileWindow; a record header whose lengths are impossible is reported with its offset
- * and the reader looks for the next plausible record (sane lengths, a time near the last good one,
- * and another plausible record, or the end of the file, right after it).
+ * Our own streaming reader for classic pcap, microsecond and nanosecond files (either byte order),
+ * that goes on after a damaged record. It reads records through a FileWindow; a record header whose
+ * lengths are impossible is reported with its offset and the reader looks for the next plausible
+ * record (sane lengths, a time near the last good one, and another plausible record, or the end of
+ * the file, right after it). It replaced `pcap-parser` (see docs/decisions.md, Capture imports).
  */
 import { MAX_RECORD_BYTES, type CaptureFrame, type IssueSink } from './capture-frame.js';
 import type { FileWindow } from './file-window.js';
@@ -69,14 +69,33 @@ export interface ClassicReadStart {
   readonly problem?: string;
 }
 
-export async function* readClassicFrames(win: FileWindow, header: ClassicPcapHeader, start: ClassicReadStart, report: IssueSink): AsyncGenerator<CaptureFrame> {
+/**
+ * The frames, in batches of the records that lie in one file window (up to `batchSize`): each
+ * record is taken without an await while its bytes are in the window (`pcap-parser`'s events, and
+ * one await per record, cost six times the reading itself: 1.2 s against 0.2 s for 160 MB).
+ */
+export async function* readClassicFrameBatches(win: FileWindow, header: ClassicPcapHeader, start: ClassicReadStart, report: IssueSink, batchSize: number): AsyncGenerator<CaptureFrame[]> {
   const le = header.littleEndian;
   const fracPerMs = header.nanoseconds ? 1e6 : 1e3;
   let frame = start.frames;
   let lastSec = start.lastSec;
   let offset = start.resync ? await resync(win, header, start.offset, lastSec, report, start.problem) : start.offset;
+  let batch: CaptureFrame[] = [];
+  const moveWindow = (at: number, length: number) => {
+    // What was taken so far goes first, so a batch holds one window's records.
+    if (batch.length > 0) pending = batch;
+    batch = [];
+    return win.read(at, length);
+  };
+  let pending: CaptureFrame[] | null = null;
   while (offset < win.size) {
-    const headBytes = await win.read(offset, RECORD_HEADER_BYTES);
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+    // Awaited only when the window moves: an await per record cost as much as the rest of the reading.
+    const headBytes = win.peek(offset, RECORD_HEADER_BYTES) ?? await moveWindow(offset, RECORD_HEADER_BYTES);
+    if (pending) { yield pending; pending = null; }
     if (headBytes.length < RECORD_HEADER_BYTES) {
       report({ offset, message: `record header cut off: ${headBytes.length} of ${RECORD_HEADER_BYTES} bytes at the end of the file` });
       return;
@@ -84,19 +103,26 @@ export async function* readClassicFrames(win: FileWindow, header: ClassicPcapHea
     const h = recordHead(headBytes, 0, le);
     const problem = recordProblem(h, header);
     if (problem) {
+      if (batch.length > 0) yield batch;
+      batch = [];
       offset = await resync(win, header, offset, lastSec, report, problem);
       continue;
     }
     if (offset + RECORD_HEADER_BYTES + h.capturedLength > win.size) {
+      if (batch.length > 0) yield batch;
       report({ offset, message: `frame ${frame + 1} is cut off: ${win.size - offset - RECORD_HEADER_BYTES} of ${h.capturedLength} bytes before the end of the file` });
       return;
     }
-    const data = Buffer.from(await win.read(offset + RECORD_HEADER_BYTES, h.capturedLength));
+    const body = win.peek(offset + RECORD_HEADER_BYTES, h.capturedLength) ?? await moveWindow(offset + RECORD_HEADER_BYTES, h.capturedLength);
+    if (pending) { yield pending; pending = null; }
+    // A copy: a frame kept (a stored recording) must not hold the whole window alive.
+    const data = Buffer.from(body);
     frame++;
     lastSec = h.sec;
-    yield { frame, timeMs: h.sec * 1000 + h.frac / fracPerMs, linkType: header.linkType, data, originalLength: h.originalLength, interface: 0, offset };
+    batch.push({ frame, timeMs: h.sec * 1000 + h.frac / fracPerMs, linkType: header.linkType, data, originalLength: h.originalLength, interface: 0, offset });
     offset += RECORD_HEADER_BYTES + h.capturedLength;
   }
+  if (batch.length > 0) yield batch;
 }
 
 async function resync(win: FileWindow, header: ClassicPcapHeader, from: number, lastSec: number | null, report: IssueSink, problem?: string): Promise<number> {

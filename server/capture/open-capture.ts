@@ -1,14 +1,13 @@
 /**
  * The one place that tells capture formats apart by their magic and reads them: classic pcap in
- * microseconds (through `pcap-parser`), classic pcap in nanoseconds (our reader), either byte
- * order, and pcapng. Everything that reads captures (import, analyze, decode) comes through here.
+ * microseconds or nanoseconds, either byte order, and pcapng, each by a reader of our own. Everything that reads captures (import, analyze, decode) comes through here.
  */
 import { open } from 'node:fs/promises';
-import { readClassicFrames, classicPcapHeader, PCAP_GLOBAL_HEADER_BYTES } from './classic-pcap-reader.js';
+import { readClassicFrameBatches, classicPcapHeader, PCAP_GLOBAL_HEADER_BYTES } from './classic-pcap-reader.js';
 import type { CaptureFrame, IssueSink } from './capture-frame.js';
 import { FileWindow } from './file-window.js';
 import { readPcapngFrames } from './pcapng-reader.js';
-import { CaptureError, inBatches, readPcapFrameBatches } from './pcap-reader.js';
+import { CaptureError, inBatches } from './pcap-reader.js';
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
@@ -42,10 +41,6 @@ export async function* openCapture(file: string, report: IssueSink): AsyncGenera
  */
 export async function* openCaptureBatches(file: string, report: IssueSink, batchSize = 512): AsyncGenerator<CaptureFrame[]> {
   const format = await detect(file);
-  if (format === 'pcap') {
-    yield* readPcapFrameBatches(file, report, batchSize);
-    return;
-  }
   const win = await FileWindow.open(file);
   try {
     if (format === 'pcapng') {
@@ -54,7 +49,7 @@ export async function* openCaptureBatches(file: string, report: IssueSink, batch
     }
     const header = classicPcapHeader(await win.read(0, PCAP_GLOBAL_HEADER_BYTES));
     if (typeof header === 'string') throw new CaptureError(`${file}: ${header}`);
-    yield* inBatches(readClassicFrames(win, header, { offset: PCAP_GLOBAL_HEADER_BYTES, frames: 0, resync: false, lastSec: null }, report), batchSize);
+    yield* readClassicFrameBatches(win, header, { offset: PCAP_GLOBAL_HEADER_BYTES, frames: 0, resync: false, lastSec: null }, report, batchSize);
   } finally {
     await win.close();
   }
