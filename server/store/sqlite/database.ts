@@ -32,6 +32,11 @@ const OTHER_BYTES_TTL_MS = 10 * 60_000;
  */
 export const FTS_INDEX_CHUNK_ROWS = 2000;
 
+/** A line's columns as read back: the text once, as `body`, never also the `message` it may be kept in. */
+const LOG_COLUMNS = ['id', 'received_at', 'device_id', 'source', 'format', 'facility', 'severity', 'device_time', 'device_ts', 'hostname',
+  'app', 'pid', 'msgid', 'module', 'seq', 'sid', 'body', 'raw', 'sd', 'warnings', 'import_id'];
+const LOG_SELECT = LOG_COLUMNS.map((c) => `l.${c}`).join(', ');
+
 interface LogRow {
   id: number; received_at: number; device_id: number; source: string; format: string;
   facility: number | null; severity: number | null; device_time: string | null; device_ts: number | null;
@@ -147,7 +152,7 @@ export class SqliteDatabase {
     const order = q.afterId !== undefined ? 'ASC' : 'DESC';
     const select = (extraWhere: readonly string[], extraParams: readonly unknown[], from: string, limit: number, orderBy = 'l.id'): LogRow[] => {
       const conds = [...extraWhere, ...where];
-      const sql = `SELECT l.* FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY ${orderBy} ${order} LIMIT ?`;
+      const sql = `SELECT ${LOG_SELECT} FROM ${from} ${conds.length ? 'WHERE ' + conds.join(' AND ') : ''} ORDER BY ${orderBy} ${order} LIMIT ?`;
       return this.db.prepare(sql).all(...extraParams, ...params, limit) as LogRow[];
     };
     if (q.text === undefined || q.text.trim() === '') return select([], [], 'logs l', q.limit).map(toStoredLog);
@@ -190,7 +195,7 @@ export class SqliteDatabase {
   }
 
   getLog(id: number): StoredLog | null {
-    const row = this.db.prepare('SELECT * FROM logs WHERE id = ?').get(id) as LogRow | undefined;
+    const row = this.db.prepare(`SELECT ${LOG_SELECT} FROM logs l WHERE l.id = ?`).get(id) as LogRow | undefined;
     return row ? toStoredLog(row) : null;
   }
 
