@@ -97,6 +97,7 @@ export async function* readClassicFrameBatches(win: FileWindow, header: ClassicP
     const headBytes = win.peek(offset, RECORD_HEADER_BYTES) ?? await moveWindow(offset, RECORD_HEADER_BYTES);
     if (pending) { yield pending; pending = null; }
     if (headBytes.length < RECORD_HEADER_BYTES) {
+      if (batch.length > 0) yield batch;
       report({ offset, message: `record header cut off: ${headBytes.length} of ${RECORD_HEADER_BYTES} bytes at the end of the file` });
       return;
     }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureError, readPcapUdp, type CapturedUdp } from '../../server/capture/pcap-reader.js';
-import { openCapture } from '../../server/capture/open-capture.js';
+import { openCapture, openCaptureBatches } from '../../server/capture/open-capture.js';
 import { ethernetFrame, ipUdpPacket } from '../../server/export/ip-udp.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, pcapFile, pcapTime } from '../../server/export/pcap-writer.js';
 
@@ -68,6 +68,16 @@ describe('pcap reader', () => {
     const frames = await all(openCapture(write('cut.pcap', cut), (i) => issues.push(i.message)));
     expect(frames.map((f) => f.frame)).toEqual([1]);
     expect(issues).toEqual([expect.stringMatching(/^frame 2 is cut off: 0 of \d+ bytes before the end of the file$/)]);
+  });
+
+  it('keeps every whole frame before a record header cut off at the end, and says where it was cut', async () => {
+    const frames = Array.from({ length: 5 }, (_, i) => ({ ...pcapTime(T0 + i), data: ipUdpPacket({ srcAddr: '10.0.0.5', srcPort: 1, dstAddr: '10.0.0.1', dstPort: 2 }, Buffer.from('abc')) }));
+    const whole = pcapFile(LINKTYPE_RAW, frames);
+    const issues: Array<{ offset: number; message: string }> = [];
+    // In batches, as analyze and import read: the batch under way must not be lost with the cut.
+    const got = (await all(openCaptureBatches(write('head-cut.pcap', Buffer.concat([whole, Buffer.alloc(8)])), (i) => issues.push(i)))).flat();
+    expect(got.map((f) => f.frame)).toEqual([1, 2, 3, 4, 5]);
+    expect(issues).toEqual([{ offset: whole.length, message: 'record header cut off: 8 of 16 bytes at the end of the file' }]);
   });
 
   it('says when the file does not exist', async () => {
