@@ -81,21 +81,19 @@ export async function* readClassicFrameBatches(win: FileWindow, header: ClassicP
   let lastSec = start.lastSec;
   let offset = start.resync ? await resync(win, header, start.offset, lastSec, report, start.problem) : start.offset;
   let batch: CaptureFrame[] = [];
-  const moveWindow = (at: number, length: number) => {
-    // What was taken so far goes first, so a batch holds one window's records.
-    if (batch.length > 0) pending = batch;
-    batch = [];
-    return win.read(at, length);
-  };
-  let pending: CaptureFrame[] | null = null;
   while (offset < win.size) {
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];
     }
-    // Awaited only when the window moves: an await per record cost as much as the rest of the reading.
-    const headBytes = win.peek(offset, RECORD_HEADER_BYTES) ?? await moveWindow(offset, RECORD_HEADER_BYTES);
-    if (pending) { yield pending; pending = null; }
+    // Awaited only when the window moves, after what was taken from the window so far: an await per
+    // record cost as much as the rest of the reading.
+    let headBytes = win.peek(offset, RECORD_HEADER_BYTES);
+    if (!headBytes) {
+      if (batch.length > 0) yield batch;
+      batch = [];
+      headBytes = await win.read(offset, RECORD_HEADER_BYTES);
+    }
     if (headBytes.length < RECORD_HEADER_BYTES) {
       if (batch.length > 0) yield batch;
       report({ offset, message: `record header cut off: ${headBytes.length} of ${RECORD_HEADER_BYTES} bytes at the end of the file` });
@@ -114,8 +112,12 @@ export async function* readClassicFrameBatches(win: FileWindow, header: ClassicP
       report({ offset, message: `frame ${frame + 1} is cut off: ${win.size - offset - RECORD_HEADER_BYTES} of ${h.capturedLength} bytes before the end of the file` });
       return;
     }
-    const body = win.peek(offset + RECORD_HEADER_BYTES, h.capturedLength) ?? await moveWindow(offset + RECORD_HEADER_BYTES, h.capturedLength);
-    if (pending) { yield pending; pending = null; }
+    let body = win.peek(offset + RECORD_HEADER_BYTES, h.capturedLength);
+    if (!body) {
+      if (batch.length > 0) yield batch;
+      batch = [];
+      body = await win.read(offset + RECORD_HEADER_BYTES, h.capturedLength);
+    }
     // A copy: a frame kept (a stored recording) must not hold the whole window alive.
     const data = Buffer.from(body);
     frame++;

@@ -61,7 +61,7 @@ const UTF8 = new TextDecoder();
 export function messageOf(c: LogColumns, i: number): string {
   const kept = c.text.message[i];
   if (kept !== null && kept !== undefined) return kept;
-  return UTF8.decode(c.raw.subarray((i === 0 ? 0 : c.rawEnds[i - 1]!) + c.messageAt[i]!, c.rawEnds[i]!));
+  return UTF8.decode(rawOf(c, i).subarray(c.messageAt[i]!));
 }
 
 /** Lines appended one at a time, taken off as blocks of their exact size; the arrays grow as needed and are reused. */

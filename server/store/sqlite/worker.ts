@@ -51,10 +51,10 @@ const INDEX_UNDER_LOAD_EVERY_MS = 50;
 let indexTimer: NodeJS.Timeout | null = null;
 let lastWriteAt = 0;
 /** Lines the last write said were queued behind it in full batches. */
-let linesWaiting = 0;
+let backlog = 0;
 
-function scheduleIndexing(backlog: number): void {
-  linesWaiting = backlog;
+function scheduleIndexing(linesBehind: number): void {
+  backlog = linesBehind;
   lastWriteAt = Date.now();
   if (indexTimer) return;
   indexTimer = setTimeout(indexStep, INDEX_WHEN_IDLE_FOR_MS);
@@ -66,7 +66,7 @@ function indexStep(): void {
   let behind = false;
   try {
     const idle = Date.now() - lastWriteAt >= INDEX_WHEN_IDLE_FOR_MS;
-    behind = db.searchIndexLag() > (linesWaiting > 0 ? INDEX_ANYWAY_WHILE_LINES_WAIT_ABOVE_LAG_ROWS : INDEX_ANYWAY_ABOVE_LAG_ROWS);
+    behind = db.searchIndexLag() > (backlog > 0 ? INDEX_ANYWAY_WHILE_LINES_WAIT_ABOVE_LAG_ROWS : INDEX_ANYWAY_ABOVE_LAG_ROWS);
     if (idle || behind) {
       more = db.indexPending(FTS_INDEX_CHUNK_ROWS) === FTS_INDEX_CHUNK_ROWS;
     } else {
