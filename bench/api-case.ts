@@ -47,7 +47,7 @@ export async function apiCase(o: BenchOptions): Promise<CaseResult> {
     const timelineMs = await timeRequests(n, () => `${base}/api/calls/${longId}/timeline?maxPoints=${TIMELINE_POINTS}`);
     const pageMs = await timeRequests(n, (i) => `${base}/api/calls?limit=${PAGE_SIZE}&offset=${i % 2 === 0 ? deepOffset : (i * PAGE_SIZE) % deepOffset}&sort=${SORTS[i % SORTS.length]}&order=desc`);
     const detailMs = await timeRequests(n, () => `${base}/api/calls/${longId}`);
-    const live = await liveLatency({ base, syslogPort: syslogPort!, marker: MARKER, count: load.markers, ratePerS: MARKER_RATE_PER_S, timeoutMs: MARKER_TIMEOUT_MS });
+    const live = await liveLatency({ base, syslogPort: syslogPort!, marker: MARKER, count: load.markers, ratePerS: MARKER_RATE_PER_S, timeoutMs: MARKER_TIMEOUT_MS, warmupMs: 0 });
     return {
       name: 'api',
       load: `${load.historyCalls} stored calls plus a two-hour call (a sample a second); ${n} requests per endpoint, one at a time; ${load.markers} syslog markers at ${MARKER_RATE_PER_S}/s through a live socket.io subscription`,

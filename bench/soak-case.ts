@@ -85,7 +85,7 @@ export async function soakCase(o: BenchOptions): Promise<CaseResult> {
     for (let minute = 1; !fleetDone; minute++) {
       await Promise.race([sleep(intervalMs), fleet]);
       if (fleetDone) break;
-      const live = await liveLatency({ base, syslogPort: syslog, marker: `${MARKER}${minute}x`, count: 10, ratePerS: 20, timeoutMs: 3000 });
+      const live = await liveLatency({ base, syslogPort: syslog, marker: `${MARKER}${minute}x`, count: 10, ratePerS: 20, timeoutMs: 3000, warmupMs: 0 });
       markersSent += 10;
       const h = await health();
       const s: Sample = {

@@ -10,6 +10,7 @@
  * addresses: `mappedAddress` gives each token a stand-in from reserved space (240.0.0.0/4, 100::/64).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { escapeRegex } from '../escape-regex.js';
 
 export type TokenKind = 'ip' | 'uri' | 'phone' | 'user';
 
@@ -158,10 +159,6 @@ function walk(value: unknown, fn: (s: string) => string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, fn)]));
   }
   return value;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function unmappedV4(addr: string): string {

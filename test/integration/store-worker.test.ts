@@ -1,5 +1,5 @@
 /** The compiled store worker (what the built collector runs): batches, queries and errors cross intact. */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,4 +37,29 @@ describe('store worker', () => {
     await expect((store.calls as unknown as { nothing(): Promise<void> }).nothing()).rejects.toThrow(/no store method calls.nothing/);
     await store.close();
   });
+
+  it('runs below the ingest threads: its thread lowers its own priority, the others keep theirs', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-worker-'));
+    const before = threadNices();
+    const store = await WorkerSqliteStore.open(path.join(dir, 'db.sqlite'), WORKER);
+    const after = threadNices();
+    const added = [...after].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+    expect(added).toContain(10);
+    // This thread (the one that decodes) and the ones that were there keep their priority.
+    for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice);
+    expect(before.get(process.pid)).toBe(0);
+    await store.close();
+  });
 });
+
+/** Each thread of this process and its nice value (field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(Number(tid), Number(fields[16]));
+  }
+  return out;
+}

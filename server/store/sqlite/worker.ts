@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FTS_INDEX_CHUNK_ROWS, SqliteDatabase } from './database.js';
 import { QueryError, type LogWrite } from '../types.js';
+import { lowerThreadPriority } from '../../thread-priority.js';
 
 export interface StoreRequest { id: number; method: StoreMethod; args: unknown[] }
 export type StoreResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string; queryError: boolean };
@@ -12,6 +13,15 @@ export type StoreMethod = 'nextIds' | 'loadDevices' | 'write' | 'queryLogs' | 'g
 
 const port = parentPort;
 if (!port) throw new Error('store worker started outside a worker thread');
+/**
+ * The store runs below the threads that read and decode datagrams: when the 2 cores are full
+ * (50,000 lines/s used 17 of 20 core-seconds), a line waiting to be written costs only a later
+ * write, but a line waiting to be decoded is late on every live tail and, once the socket's buffer
+ * is full, lost. Nice 10, not 19: the store still gets about a tenth of a busy core, and its
+ * queue absorbs a burst and catches up after it.
+ */
+const STORE_THREAD_NICE = 10;
+lowerThreadPriority(STORE_THREAD_NICE);
 let db: SqliteDatabase;
 try {
   db = new SqliteDatabase((workerData as { file: string }).file);
