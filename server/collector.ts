@@ -107,6 +107,7 @@ export async function startCollector(config: CollectorConfig, now: () => number 
     batchSize: config.storeBatchSize,
     flushIntervalMs: config.storeFlushIntervalMs,
     maxQueued: config.storeMaxQueuedLines,
+    maxQueuedBytes: config.storeMaxQueuedMb * 1024 * 1024,
   });
   writer.lastStoredId = ids.log.last;
 

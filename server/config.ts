@@ -46,6 +46,8 @@ export interface CollectorConfig extends VerdictThresholds {
   readonly storeFlushIntervalMs: number;
   /** Lines waiting for the store beyond which new lines are dropped (and counted). */
   readonly storeMaxQueuedLines: number;
+  /** The same bound in MiB of the waiting lines' raw bytes: a flood of long lines stops there first. */
+  readonly storeMaxQueuedMb: number;
   /** Live lines queued for one slow browser before that browser misses lines. */
   readonly liveMaxQueuedPerClient: number;
   /** Kernel receive buffer asked for on each UDP socket (bytes); the OS may cap it. */
@@ -117,7 +119,10 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   onlineWindowS: 300,
   storeBatchSize: 5000,
   storeFlushIntervalMs: 200,
-  storeMaxQueuedLines: 500_000,
+  // A storm's worth: the SQLite store writes about 100,000 lines/s on 2 cores, so a 5-s burst at
+  // 150,000 lines/s leaves some 600,000 waiting, in about 300 MB as columns.
+  storeMaxQueuedLines: 1_000_000,
+  storeMaxQueuedMb: 256,
   liveMaxQueuedPerClient: 2000,
   udpReceiveBufferBytes: 32 * 1024 * 1024,
   recordingPort: 50000,
@@ -178,6 +183,7 @@ export const CONFIG_NAMES: ReadonlyArray<{ key: Key; flag: string; env: string; 
   { key: 'storeBatchSize', flag: '--store-batch <lines>', env: 'IPP_STORE_BATCH', help: 'lines written per transaction' },
   { key: 'storeFlushIntervalMs', flag: '--store-flush-ms <ms>', env: 'IPP_STORE_FLUSH_MS', help: 'longest a line waits before it is written' },
   { key: 'storeMaxQueuedLines', flag: '--store-max-queued <lines>', env: 'IPP_STORE_MAX_QUEUED', help: 'lines waiting for the store beyond which new ones are dropped and counted' },
+  { key: 'storeMaxQueuedMb', flag: '--store-max-queued-mb <mb>', env: 'IPP_STORE_MAX_QUEUED_MB', help: 'the same bound in MiB of the waiting lines\' raw bytes (long lines reach it first)' },
   { key: 'liveMaxQueuedPerClient', flag: '--live-max-queued <lines>', env: 'IPP_LIVE_MAX_QUEUED', help: 'live lines queued per browser before it misses lines' },
   { key: 'udpReceiveBufferBytes', flag: '--udp-rcvbuf <bytes>', env: 'IPP_UDP_RCVBUF', help: 'UDP socket receive buffer to ask the OS for' },
   { key: 'recordingPort', flag: '--recording-port <port>', env: 'IPP_RECORDING_PORT', help: 'UDP port for debug recordings (ACDR) from the phones (0 disables)' },

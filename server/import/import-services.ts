@@ -16,6 +16,7 @@ export async function openImportServices(config: CollectorConfig, now: () => num
   const devices = new DeviceRegistry(knownDevices, ids.newDeviceId);
   const writer = new BatchWriter(store, devices, counters, {
     batchSize: config.storeBatchSize, flushIntervalMs: config.storeFlushIntervalMs, maxQueued: config.storeMaxQueuedLines,
+    maxQueuedBytes: config.storeMaxQueuedMb * 1024 * 1024,
   });
   writer.lastStoredId = ids.log.last;
   const syslog = new SyslogIngest({ devices, writer, live: null, counters, logIds: ids.log, now });

@@ -19,8 +19,14 @@ const BATCH_DATAGRAMS = 1024;
 const BATCH_BYTES = 256 * 1024;
 /** Longest a datagram waits on the receiver thread: far below what a live tail shows. */
 const FLUSH_MS = 2;
-/** Datagrams the main thread has not taken yet beyond which the receiver drops (and counts): about 50 MB of syslog, 2 s at 100,000/s. */
-const MAX_UNACKNOWLEDGED = 200_000;
+/**
+ * Datagrams the main thread has not taken yet beyond which the receiver drops (and counts). A 5-s
+ * burst at 150,000 lines/s on 2 cores left the main thread up to 250,000 behind while the sender
+ * and the store took their share of the CPU, and it caught up within a second after; 400,000 is
+ * about 100 MB of syslog-size datagrams, and the bytes' bound stops long ones first.
+ */
+const MAX_UNACKNOWLEDGED = 400_000;
+const MAX_UNACKNOWLEDGED_BYTES = 192 * 1024 * 1024;
 
 export interface ThreadedUdpOptions extends UdpBindOptions {
   readonly onDatagram: (data: Buffer, fromAddress: string, fromPort: number) => void;
@@ -35,7 +41,8 @@ export function startThreadedUdpListener(o: ThreadedUdpOptions): Promise<Listene
   if (!existsSync(fileURLToPath(WORKER_URL))) return startUdpListener(o);
   const settings: ReceiverSettings = {
     bind: { name: o.name, bind: o.bind, port: o.port, flag: o.flag, receiveBufferBytes: o.receiveBufferBytes },
-    maxDatagrams: BATCH_DATAGRAMS, batchBytes: BATCH_BYTES, flushMs: FLUSH_MS, maxUnacknowledged: MAX_UNACKNOWLEDGED,
+    maxDatagrams: BATCH_DATAGRAMS, batchBytes: BATCH_BYTES, flushMs: FLUSH_MS,
+    maxUnacknowledged: MAX_UNACKNOWLEDGED, maxUnacknowledgedBytes: MAX_UNACKNOWLEDGED_BYTES,
   };
   const worker = new Worker(WORKER_URL, { workerData: settings });
   const deliver = (data: Buffer, address: string, port: number) => {
@@ -48,7 +55,7 @@ export function startThreadedUdpListener(o: ThreadedUdpOptions): Promise<Listene
     const batches = new BatchSlices<DatagramBatch>((batch) => {
       forEachDatagram(batch, deliver);
       if (batch.dropped > 0) o.onDropped(batch.dropped);
-      worker.postMessage({ type: 'ack', datagrams: batch.n } satisfies ToReceiver);
+      worker.postMessage({ type: 'ack', datagrams: batch.n, bytes: batch.bytes.buffer.byteLength } satisfies ToReceiver);
     }, () => { if (receiverClosed) closed?.(); });
     worker.on('message', (m: FromReceiver) => {
       if (m.type === 'batch') {

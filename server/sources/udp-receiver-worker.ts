@@ -25,9 +25,12 @@ export interface ReceiverSettings {
   readonly flushMs: number;
   /** Datagrams handed over and not yet taken by the main thread, beyond which new ones are dropped here. */
   readonly maxUnacknowledged: number;
+  /** The same bound in bytes of the batches' buffers: long datagrams reach it first. */
+  readonly maxUnacknowledgedBytes: number;
 }
 
-export type ToReceiver = { type: 'ack'; datagrams: number } | { type: 'close' };
+/** An acknowledgement gives back a batch's datagrams and the bytes of its buffer (batchBytes, sealBatch). */
+export type ToReceiver = { type: 'ack'; datagrams: number; bytes: number } | { type: 'close' };
 export type FromReceiver =
   | { type: 'bound'; status: import('./listener.js').ListenerStatus }
   | { type: 'batch'; batch: import('./datagram-batch.js').DatagramBatch }
@@ -37,6 +40,26 @@ const port = parentPort!;
 const settings = workerData as ReceiverSettings;
 /** Longest a native read waits for a first datagram: the acknowledgements and a close wait at most this long. */
 const IDLE_MS = 50;
+
+/** What the main thread has been handed and not taken yet. */
+class Unacknowledged {
+  private datagrams = 0;
+  private bytes = 0;
+
+  get full(): boolean {
+    return this.datagrams >= settings.maxUnacknowledged || this.bytes >= settings.maxUnacknowledgedBytes;
+  }
+
+  handed(batch: DatagramBatch): void {
+    this.datagrams += batch.n;
+    this.bytes += batch.bytes.buffer.byteLength;
+  }
+
+  taken(ack: { datagrams: number; bytes: number }): void {
+    this.datagrams -= ack.datagrams;
+    this.bytes -= ack.bytes;
+  }
+}
 
 const native = bindNativeUdpSocket(settings.bind);
 if (native) {
@@ -51,11 +74,11 @@ if (native) {
 }
 
 function readNative(socket: NativeUdpSocket): void {
-  let unacknowledged = 0;
+  const held = new Unacknowledged();
   let closing = false;
   let fresh = newArrays();
   port.on('message', (m: ToReceiver) => {
-    if (m.type === 'ack') unacknowledged -= m.datagrams;
+    if (m.type === 'ack') held.taken(m);
     else closing = true;
   });
   const step = () => {
@@ -67,12 +90,12 @@ function readNative(socket: NativeUdpSocket): void {
     }
     const addresses: string[] = [];
     const n = socket.receive(fresh.bytes, fresh.ends, fresh.from, fresh.ports, settings.flushMs, IDLE_MS, addresses);
-    if (n > 0 && unacknowledged >= settings.maxUnacknowledged) {
+    if (n > 0 && held.full) {
       // Read and dropped, counted at once; the arrays are reused.
       port.postMessage({ type: 'batch', batch: { ...empty, dropped: n } } satisfies FromReceiver);
     } else if (n > 0) {
       const { batch, transfer, arraysKept } = sealBatch(fresh, n, fresh.ends[n - 1]!, addresses, 0);
-      unacknowledged += n;
+      held.handed(batch);
       port.postMessage({ type: 'batch', batch } satisfies FromReceiver, transfer);
       if (!arraysKept) fresh = newArrays();
     }
@@ -92,7 +115,7 @@ function newArrays() {
 
 function readDgram(socket: import('node:dgram').Socket): void {
   const builder = new DatagramBatchBuilder(settings.maxDatagrams, settings.batchBytes);
-  let unacknowledged = 0;
+  const held = new Unacknowledged();
   let dropped = 0;
   let timer: NodeJS.Timeout | null = null;
   const flush = () => {
@@ -100,11 +123,11 @@ function readDgram(socket: import('node:dgram').Socket): void {
     if (builder.n === 0 && dropped === 0) return;
     const { batch, transfer } = builder.take(dropped);
     dropped = 0;
-    unacknowledged += batch.n;
+    held.handed(batch);
     port.postMessage({ type: 'batch', batch } satisfies FromReceiver, transfer);
   };
   socket.on('message', (msg, rinfo) => {
-    if (unacknowledged >= settings.maxUnacknowledged) {
+    if (held.full) {
       dropped++;
       if (!timer) timer = setTimeout(flush, settings.flushMs);
       return;
@@ -119,7 +142,7 @@ function readDgram(socket: import('node:dgram').Socket): void {
   });
   port.on('message', (m: ToReceiver) => {
     if (m.type === 'ack') {
-      unacknowledged -= m.datagrams;
+      held.taken(m);
       return;
     }
     socket.close(() => {

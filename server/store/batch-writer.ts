@@ -13,6 +13,8 @@ export interface BatchWriterOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueued: number;
+  /** Raw bytes of the lines waiting and being written, at most: lines are up to 64 KiB, so a bound in lines alone bounds no memory. */
+  readonly maxQueuedBytes: number;
 }
 
 const RETRY_DELAY_MS = 1000;
@@ -22,6 +24,8 @@ export class BatchWriter {
   private readonly blocks: LogColumns[] = [];
   private readonly open = new LogColumnsBuilder();
   private blockedLines = 0;
+  /** Raw bytes of every line not yet committed: the open block, the full ones and the one being written. */
+  private pendingBytes = 0;
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -47,11 +51,12 @@ export class BatchWriter {
   /** False when the queue is full and the line was dropped (and counted). */
   enqueue(record: LogRecord): boolean {
     // The batch being written counts too: a failed write puts it back in front of the queue.
-    if (this.waiting + this.writing >= this.options.maxQueued) {
+    if (this.waiting + this.writing >= this.options.maxQueued || this.pendingBytes + record.raw.length > this.options.maxQueuedBytes) {
       this.counters.source(record.source).dropped++;
       return false;
     }
     this.open.add(record);
+    this.pendingBytes += record.raw.length;
     this.counters.source(record.source).queued++;
     if (this.open.length >= this.options.batchSize) {
       const block = this.open.take();
@@ -110,6 +115,7 @@ export class BatchWriter {
         c.stored++;
       }
       if (batch.n > 0) this.lastStoredId = batch.id[batch.n - 1]!;
+      this.pendingBytes -= batch.raw.length;
     } catch (err) {
       this.lastError = (err as Error).message;
       this.degraded = true;

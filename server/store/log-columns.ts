@@ -41,6 +41,28 @@ interface LogText {
   readonly sd: (string | null)[]; readonly warnings: (string | null)[];
 }
 
+/** Distinct short values kept for reuse at most; past it the pool starts over (a flood of unique hostnames just gets no reuse). */
+const MAX_POOLED_STRINGS = 4096;
+
+/**
+ * One copy of each short field value that repeats from line to line (a phone's hostname, its
+ * processes' names and pids, the second its lines were written in). A waiting line then holds
+ * references to strings that already exist, not four strings of its own: a million waiting
+ * lines were four million small objects in the old generation for the collector to mark.
+ */
+class StringPool {
+  private readonly kept = new Map<string, string>();
+
+  intern(s: string | null): string | null {
+    if (s === null) return null;
+    const known = this.kept.get(s);
+    if (known !== undefined) return known;
+    if (this.kept.size >= MAX_POOLED_STRINGS) this.kept.clear();
+    this.kept.set(s, s);
+    return s;
+  }
+}
+
 const emptyText = (): LogText => ({ source: [], format: [], module: [], message: [], deviceTime: [], hostname: [], app: [], pid: [], msgid: [], sid: [], sd: [], warnings: [] });
 const INITIAL_ROWS = 64;
 const INITIAL_RAW_BYTES = 16 * 1024;
@@ -78,6 +100,7 @@ export class LogColumnsBuilder {
   private messageAt = new Int32Array(INITIAL_ROWS);
   private raw = new Uint8Array(INITIAL_RAW_BYTES);
   private text = emptyText();
+  private readonly pool = new StringPool();
   /** Lines added since the last take. */
   length = 0;
 
@@ -101,7 +124,9 @@ export class LogColumnsBuilder {
     this.messageAt[i] = messageAt;
     const t = this.text;
     t.source.push(r.source); t.format.push(r.format); t.module.push(r.module); t.message.push(messageAt === -1 ? r.message : null);
-    t.deviceTime.push(r.deviceTime); t.hostname.push(r.hostname); t.app.push(r.app); t.pid.push(r.pid); t.msgid.push(r.msgid); t.sid.push(r.sid);
+    const p = this.pool;
+    t.deviceTime.push(p.intern(r.deviceTime)); t.hostname.push(p.intern(r.hostname)); t.app.push(p.intern(r.app)); t.pid.push(p.intern(r.pid));
+    t.msgid.push(p.intern(r.msgid)); t.sid.push(r.sid);
     t.sd.push(r.structuredData ? JSON.stringify(r.structuredData) : null);
     t.warnings.push(r.warnings.length ? JSON.stringify(r.warnings) : null);
     this.length = i + 1;

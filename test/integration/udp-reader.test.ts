@@ -38,7 +38,7 @@ async function receiveOnFreePort(reader: 'recvmmsg' | 'dgram', send: (port: numb
   const { udp: [port] } = await freePorts(0, 1);
   const settings: ReceiverSettings = {
     bind: { name: 'test', bind: '', port: port!, flag: '--test-port', receiveBufferBytes: 4 << 20 },
-    maxDatagrams: 100, batchBytes: 128 * 1024, flushMs: 2, maxUnacknowledged: 100_000,
+    maxDatagrams: 100, batchBytes: 128 * 1024, flushMs: 2, maxUnacknowledged: 100_000, maxUnacknowledgedBytes: 256 << 20,
   };
   const worker = new Worker(WORKER, { workerData: settings, env: { ...process.env, IPP_UDP_READER: reader === 'dgram' ? 'dgram' : '' } });
   const got: Received[] = [];
@@ -51,7 +51,7 @@ async function receiveOnFreePort(reader: 'recvmmsg' | 'dgram', send: (port: numb
     else if (m.type === 'batch') {
       batches.push(m.batch);
       forEachDatagram(m.batch, (data, address, p) => got.push({ data: Buffer.from(data), address, port: p }));
-      worker.postMessage({ type: 'ack', datagrams: m.batch.n } satisfies ToReceiver);
+      worker.postMessage({ type: 'ack', datagrams: m.batch.n, bytes: m.batch.bytes.buffer.byteLength } satisfies ToReceiver);
     } else closed();
   }));
   try {
@@ -118,7 +118,7 @@ describe.runIf(existsSync(fileURLToPath(WORKER)))('UDP readers', () => {
       for (const reader of ['recvmmsg', 'dgram'] as const) {
         const settings: ReceiverSettings = {
           bind: { name: 'syslog', bind: '127.0.0.1', port, flag: '--syslog-port', receiveBufferBytes: 1 << 20 },
-          maxDatagrams: 10, batchBytes: 4096, flushMs: 2, maxUnacknowledged: 100,
+          maxDatagrams: 10, batchBytes: 4096, flushMs: 2, maxUnacknowledged: 100, maxUnacknowledgedBytes: 1 << 20,
         };
         const worker = new Worker(WORKER, { workerData: settings, env: { ...process.env, IPP_UDP_READER: reader === 'dgram' ? 'dgram' : '' } });
         const m = await new Promise<FromReceiver>((r) => worker.once('message', r));

@@ -44,7 +44,7 @@ describe.runIf(existsSync(fileURLToPath(WORKER)))('UDP receiver thread', () => {
     const { udp: [port] } = await freePorts(0, 1);
     const settings: ReceiverSettings = {
       bind: { name: 'test', bind: '127.0.0.1', port: port!, flag: '--test-port', receiveBufferBytes: 1 << 20 },
-      maxDatagrams: 50, batchBytes: 4096, flushMs: 2, maxUnacknowledged: 120,
+      maxDatagrams: 50, batchBytes: 4096, flushMs: 2, maxUnacknowledged: 120, maxUnacknowledgedBytes: 1 << 20,
     };
     const worker = new Worker(WORKER, { workerData: settings });
     const batches: DatagramBatch[] = [];
@@ -69,6 +69,38 @@ describe.runIf(existsSync(fileURLToPath(WORKER)))('UDP receiver thread', () => {
       await worker.terminate();
     }
   });
+
+  for (const reader of ['recvmmsg', 'dgram'] as const) {
+    it(`bounds what waits in bytes too, with ${reader}: long datagrams are dropped and counted before the datagram bound`, async () => {
+      const { udp: [port] } = await freePorts(0, 1);
+      const settings: ReceiverSettings = {
+        bind: { name: 'test', bind: '127.0.0.1', port: port!, flag: '--test-port', receiveBufferBytes: 4 << 20 },
+        maxDatagrams: 4, batchBytes: 64 * 1024, flushMs: 2, maxUnacknowledged: 100_000, maxUnacknowledgedBytes: 128 * 1024,
+      };
+      const worker = new Worker(WORKER, { workerData: settings, env: { ...process.env, IPP_UDP_READER: reader === 'dgram' ? 'dgram' : '' } });
+      const batches: DatagramBatch[] = [];
+      const bound = new Promise<FromReceiver>((resolve) => worker.on('message', (m: FromReceiver) => {
+        if (m.type === 'bound') resolve(m);
+        if (m.type === 'batch') batches.push(m.batch);
+      }));
+      try {
+        expect(await bound).toMatchObject({ status: { state: 'listening' } });
+        // 200 datagrams of 8 KiB, never acknowledged: 128 KiB of buffers is reached long before 100,000 datagrams.
+        await send(port!, Array.from({ length: 200 }, (_, i) => `<134>long ${i} ${'x'.repeat(8 * 1024)}`));
+        const total = () => batches.reduce((n, b) => n + b.n + b.dropped, 0);
+        await waitFor(async () => total(), (n) => n === 200, 5000);
+        const handed = batches.filter((b) => b.n > 0);
+        const heldBytes = handed.reduce((n, b) => n + b.bytes.buffer.byteLength, 0);
+        expect(heldBytes).toBeGreaterThanOrEqual(128 * 1024);
+        // One batch past the bound at most: it is checked before each batch is handed over.
+        expect(heldBytes - handed.at(-1)!.bytes.buffer.byteLength).toBeLessThan(128 * 1024);
+        expect(batches.reduce((n, b) => n + b.dropped, 0)).toBe(200 - handed.reduce((n, b) => n + b.n, 0));
+        expect(handed.reduce((n, b) => n + b.n, 0)).toBeLessThan(100);
+      } finally {
+        await worker.terminate();
+      }
+    });
+  }
 
   it('decodes a backlog in slices, so it does not hold up other work (the store\'s answers)', async () => {
     const { startThreadedUdpListener } = await import(LISTENER.href) as typeof import('../../server/sources/threaded-udp-listener.js');

@@ -39,7 +39,7 @@ function gatherer(o: { store?: Store; devices?: DeviceRegistry; counters?: Count
   const store = o.store ?? openStore();
   const devices = o.devices ?? new DeviceRegistry([], (a) => a.length);
   const counters = o.counters ?? new Counters();
-  const writer = o.writer ?? new BatchWriter(store, devices, counters, { batchSize: 100, flushIntervalMs: 10, maxQueued: 1000 });
+  const writer = o.writer ?? new BatchWriter(store, devices, counters, { batchSize: 100, flushIntervalMs: 10, maxQueued: 1000, maxQueuedBytes: 1 << 20 });
   return new FactGatherer({ calls: store.calls, crashes: store.crashes, devices, sites: () => parseSites('Lab=10.9.0.0/16'), counters, listeners: () => o.listeners ?? [], writer });
 }
 
@@ -112,7 +112,7 @@ describe('source faults', () => {
     await gone.close();
     const devices = new DeviceRegistry([], (a) => a.length);
     const counters = new Counters();
-    const writer = new BatchWriter(gone, devices, counters, { batchSize: 1, flushIntervalMs: 10, maxQueued: 10 });
+    const writer = new BatchWriter(gone, devices, counters, { batchSize: 1, flushIntervalMs: 10, maxQueued: 10, maxQueuedBytes: 1 << 20 });
     const line: LogRecord = {
       id: 1, receivedAt: NOW, deviceId: 1, source: 'syslog-udp', format: 'raw', facility: null, severity: null, deviceTime: null, deviceTs: null, hostname: null,
       app: null, pid: null, msgid: null, module: 'other', seq: null, sid: null, message: 'x', raw: Buffer.from('x'), structuredData: null, warnings: [], importId: null,

@@ -73,7 +73,7 @@ describe('lines as columns', () => {
   it('queues lines in blocks of one write, keeps a failed block in front for the retry, and counts what the bound drops', async () => {
     const { store, committed } = recordingStore([2]);
     const counters = new Counters();
-    const writer = new BatchWriter(store, new DeviceRegistry([], (a) => a.length), counters, { batchSize: 100, flushIntervalMs: 5, maxQueued: 1000 });
+    const writer = new BatchWriter(store, new DeviceRegistry([], (a) => a.length), counters, { batchSize: 100, flushIntervalMs: 5, maxQueued: 1000, maxQueuedBytes: 1 << 20 });
     const sent = Array.from({ length: 1100 }, (_, i) => line(i + 1));
     const accepted = sent.filter((r) => writer.enqueue(r));
     expect(counters.source('syslog-udp').dropped).toBe(sent.length - accepted.length);
@@ -88,6 +88,32 @@ describe('lines as columns', () => {
     const c = counters.source('syslog-udp');
     expect([c.stored, c.queued]).toEqual([accepted.length, 0]);
     await writer.close();
+  });
+
+  it('bounds the queue in raw bytes too: long lines are dropped and counted before the line bound, and room comes back as blocks are written', async () => {
+    const { store, committed } = recordingStore();
+    const counters = new Counters();
+    const writer = new BatchWriter(store, new DeviceRegistry([], (a) => a.length), counters, { batchSize: 10, flushIntervalMs: 5, maxQueued: 1000, maxQueuedBytes: 64 * 1024 });
+    const long = (id: number) => line(id, { raw: new Uint8Array(8 * 1024).fill(0x41), messageAt: null });
+    const first = Array.from({ length: 20 }, (_, i) => long(i + 1));
+    const accepted = first.filter((r) => writer.enqueue(r));
+    // 8 lines of 8 KiB fill 64 KiB: the rest of the burst is dropped though far below 1,000 lines.
+    expect(accepted).toHaveLength(8);
+    expect(counters.source('syslog-udp').dropped).toBe(12);
+    await writer.flush();
+    expect(writer.enqueue(long(21))).toBe(true);
+    await writer.flush();
+    expect(committed.flatMap(unpack).map((r) => r.id)).toEqual([...accepted.map((r) => r.id), 21]);
+    await writer.close();
+  });
+
+  it('keeps every field through the pool of repeated short values, also past its size, when it starts over', () => {
+    const builder = new LogColumnsBuilder();
+    const records = Array.from({ length: 10_000 }, (_, i) => line(i + 1, {
+      hostname: `phone-${i % 5000}`, app: i % 2 ? 'sip_stack' : `app${i}`, pid: String(i % 7), deviceTime: `Dec  7 13:${String(i % 60).padStart(2, '0')}:00`, msgid: i % 3 ? null : 'ID47',
+    }));
+    for (const r of records) builder.add(r);
+    expect(asPlain(unpack(builder.take()))).toEqual(asPlain(records));
   });
 
   it('packs records the same way the queue does', () => {
