@@ -71,7 +71,8 @@ export async function healthSnapshot(d: ApiDeps) {
     recentMalformed: d.counters.recentMalformed().map((m) => ({ ...m, at: new Date(m.at).toISOString() })),
     live: { clients: live?.clientCount ?? 0, dropped: live?.droppedTotal ?? 0 },
     store: {
-      ...stats, writeQueue: d.writer.queued, lastStoredId: d.writer.lastStoredId, degraded: d.writer.degraded, lastError: d.writer.lastError,
+      ...stats, writeQueue: d.writer.queued, writeQueueBytes: d.writer.queuedBytes,
+      writeQueueMax: d.writer.bounds.lines, writeQueueMaxBytes: d.writer.bounds.bytes, lastStoredId: d.writer.lastStoredId, degraded: d.writer.degraded, lastError: d.writer.lastError,
       stalled: waitingMs > STORE_STALLED_AFTER_MS, writeWaitingMs: Math.round(waitingMs),
     },
     ...d.extraHealth?.(),

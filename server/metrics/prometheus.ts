@@ -81,6 +81,9 @@ export class FleetMetrics implements CallListener {
       },
     });
     new client.Gauge({ name: 'ipp_store_queue_lines', help: 'Log lines waiting for the store', registers, collect() { this.set(src.writer.queued); } });
+    new client.Gauge({ name: 'ipp_store_queue_bytes', help: 'Raw bytes of the log lines waiting for the store', registers, collect() { this.set(src.writer.queuedBytes); } });
+    new client.Gauge({ name: 'ipp_store_queue_max_lines', help: 'Lines the store queue holds before new ones are dropped', registers, collect() { this.set(src.writer.bounds.lines); } });
+    new client.Gauge({ name: 'ipp_store_queue_max_bytes', help: 'Raw bytes the store queue holds before new lines are dropped', registers, collect() { this.set(src.writer.bounds.bytes); } });
     new client.Gauge({ name: 'ipp_store_write_waiting_seconds', help: 'How long the store write in flight has waited (0: none)', registers, collect() { this.set(src.writer.writeWaitingMs / 1000); } });
     new client.Gauge({ name: 'ipp_store_degraded', help: '1 while the last store write failed', registers, collect() { this.set(src.writer.degraded ? 1 : 0); } });
     new client.Gauge({ name: 'ipp_live_clients', help: 'Browsers connected to the live push', registers, collect() { this.set(src.live()?.clientCount ?? 0); } });

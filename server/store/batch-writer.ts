@@ -77,6 +77,16 @@ export class BatchWriter {
     return this.waiting + this.writing;
   }
 
+  /** Raw bytes of the lines not yet committed (the queue's other bound, `maxQueuedBytes`). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** The queue's bounds, for health: how close a burst came to losing lines. */
+  get bounds(): { lines: number; bytes: number } {
+    return { lines: this.options.maxQueued, bytes: this.options.maxQueuedBytes };
+  }
+
   /** Lines waiting behind the write in flight. */
   private get waiting(): number {
     return this.blockedLines + this.open.length;

@@ -106,6 +106,11 @@ describe.skipIf('skip' in disk)('a full disk under a syslog flood', () => {
     const banner = browser.page.locator('[data-testid=store-banner]');
     await banner.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await banner.textContent()).toMatch(/^Not storing: .*(full|ENOSPC|no space).* — listeners are up, [\d,]+ lines waiting, writing resumes when space returns$/i);
+    // And how close the queue is to its bound: at it, every new line is dropped.
+    const gauge = browser.page.locator('[data-queue-full]');
+    await expect.poll(async () => gauge.textContent(), { timeout: 10_000 }).toMatch(/^queue [\d,]+ \(100 % full\)$/);
+    expect(await gauge.getAttribute('class')).toBe('bad');
+    expect(await gauge.getAttribute('title')).toMatch(/of 5,000, .* past either bound new lines are dropped and counted$/);
     await screenshot(browser.page, 'fault-disk-full-banner');
 
     // Space returns: the queue drains and the flag clears.

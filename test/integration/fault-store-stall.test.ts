@@ -32,7 +32,7 @@ function stallingStore(real: Store): { store: Store; release: () => void } {
 
 interface Health {
   counters: Record<string, { received: number; parsed: number; dropped: number; queued: number; stored: number; kernelDropped: number }>;
-  store: { stalled?: boolean; writeWaitingMs?: number; writeQueue: number; error?: string };
+  store: { stalled?: boolean; writeWaitingMs?: number; writeQueue: number; writeQueueBytes: number; writeQueueMax: number; writeQueueMaxBytes: number; error?: string };
 }
 
 let collector: RunningCollector;
@@ -74,6 +74,9 @@ describe('a store that stalls for 10 s mid-ingest', () => {
     expect(c.stored).toBe(0);
     expect(c.queued).toBe(2000);
     expect(during.store.writeQueue).toBe(2000);
+    // How full the queue is, against both of its bounds: the raw bytes of the 2,000 lines waiting.
+    expect(during.store).toMatchObject({ writeQueueMax: BOUND, writeQueueMaxBytes: 256 * 1024 * 1024 });
+    expect(during.store.writeQueueBytes).toBe(lines(0, 2000).reduce((n, l) => n + Buffer.byteLength(l), 0));
 
     // 2,000 more: 1,000 fit under the bound, 1,000 are past it.
     await sendUdp(ports.udp, lines(2000, 2000));
@@ -85,6 +88,7 @@ describe('a store that stalls for 10 s mid-ingest', () => {
     const after = await waitFor(health, (h) => h.counters['syslog-udp']?.queued === 0 && h.store.stalled === false, 10_000);
     expect(after.counters['syslog-udp']).toMatchObject({ received: 4000, dropped: 1000, queued: 0, stored: BOUND, kernelDropped: 0 });
     expect(after.store.error).toBeUndefined();
+    expect(after.store.writeQueueBytes).toBe(0);
 
     // The lines inside the bound are all there, in order: the first 3,000 sent.
     const messages: string[] = [];

@@ -72,6 +72,11 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^ipp_store_write_seconds_count \d+$/m);
     expect(text).toMatch(/^ipp_live_clients 0$/m);
     expect(text).toContain('ipp_process_resident_memory_bytes');
+    // The store queue, stored through, and the bounds it is measured against.
+    expect(text).toMatch(/^ipp_store_queue_lines 0$/m);
+    expect(text).toMatch(/^ipp_store_queue_bytes 0$/m);
+    expect(text).toMatch(/^ipp_store_queue_max_lines 1000000$/m);
+    expect(text).toMatch(/^ipp_store_queue_max_bytes 268435456$/m);
   });
 
   it('puts an ended call into the quality histograms under its site, model, firmware and peer', async () => {

@@ -118,10 +118,24 @@ export class HealthStrip {
         `clients ${count(h.live.clients)} · live-dropped `,
         el('b', { class: h.live.dropped > 0 ? 'bad' : '' }, count(h.live.dropped))),
       ...(h.alerts ? [alertBadge(h.alerts)] : []),
-      el('span', { title: `store backend ${s.backend}` },
-        `store ${count(s.logs)} lines, ${bytes(s.sizeBytes)} · queue ${count(s.writeQueue)}`),
+      el('span', { title: `store backend ${s.backend}` }, `store ${count(s.logs)} lines, ${bytes(s.sizeBytes)} · `, queueGauge(s)),
       ...(s.lastError ? [el('span', { class: 'bad', title: s.lastError }, `store error: ${s.lastError}`)] : []),
       el('span', { class: 'muted', title: `started ${h.startedAt}` }, `v${h.version} · up ${duration(h.uptimeS)}`),
     );
   }
+}
+
+/**
+ * The store queue against its bounds: during a burst the store falls behind and catches up, and
+ * what an admin needs to see is how close the queue came to dropping lines.
+ */
+function queueGauge(s: Health['store']): HTMLElement {
+  const lines = s.writeQueueMax ? s.writeQueue / s.writeQueueMax : 0;
+  const byteShare = s.writeQueueMaxBytes && s.writeQueueBytes !== undefined ? s.writeQueueBytes / s.writeQueueMaxBytes : 0;
+  const full = Math.max(lines, byteShare);
+  const title = s.writeQueueMax
+    ? `lines waiting for the store: ${count(s.writeQueue)} of ${count(s.writeQueueMax)}, ${bytes(s.writeQueueBytes ?? 0)} of ${bytes(s.writeQueueMaxBytes ?? 0)}; past either bound new lines are dropped and counted`
+    : 'lines waiting for the store';
+  return el('span', { class: full >= 0.8 ? 'bad' : '', title, 'data-queue-full': String(Math.round(full * 100)) },
+    s.writeQueueMax && full >= 0.01 ? `queue ${count(s.writeQueue)} (${Math.round(full * 100)} % full)` : `queue ${count(s.writeQueue)}`);
 }

@@ -48,7 +48,7 @@ export interface Health {
   listeners: Listener[];
   counters: Record<string, SourceCounters>;
   live: { clients: number; dropped: number };
-  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; lastStoredId?: number; degraded?: boolean; lastError: string | null; stalled?: boolean; writeWaitingMs?: number };
+  store: { backend: string; sizeBytes: number; logs: number; writeQueue: number; writeQueueBytes?: number; writeQueueMax?: number; writeQueueMaxBytes?: number; lastStoredId?: number; degraded?: boolean; lastError: string | null; stalled?: boolean; writeWaitingMs?: number };
   /** Absent on collectors without alerting. */
   alerts?: { firing: number; deliveriesFailed?: number };
 }
