@@ -12,7 +12,11 @@ export interface SourceCounters {
   parsed: number;
   /** Datagrams or frames that were not syslog at all (binary, empty), or broke TCP framing. */
   malformed: number;
-  /** Parsed messages not stored because the store queue was full, and datagrams read but dropped unparsed because decoding fell behind the receiver thread. */
+  /**
+   * Parsed messages not stored because the store queue was full, and datagrams read but dropped
+   * unparsed: because decoding fell behind the receiver thread, or because the store queue was
+   * already full when they arrived.
+   */
   dropped: number;
   /** Parsed messages committed to the store. */
   stored: number;

@@ -48,10 +48,15 @@ export class BatchWriter {
     private readonly options: BatchWriterOptions,
   ) {}
 
+  /** True while any new line would be dropped: the queue is at one of its bounds. */
+  get full(): boolean {
+    // The batch being written counts too: a failed write puts it back in front of the queue.
+    return this.waiting + this.writing >= this.options.maxQueued || this.pendingBytes >= this.options.maxQueuedBytes;
+  }
+
   /** False when the queue is full and the line was dropped (and counted). */
   enqueue(record: LogRecord): boolean {
-    // The batch being written counts too: a failed write puts it back in front of the queue.
-    if (this.waiting + this.writing >= this.options.maxQueued || this.pendingBytes + record.raw.length > this.options.maxQueuedBytes) {
+    if (this.full || this.pendingBytes + record.raw.length > this.options.maxQueuedBytes) {
       this.counters.source(record.source).dropped++;
       return false;
     }

@@ -31,7 +31,7 @@ function stallingStore(real: Store): { store: Store; release: () => void } {
 }
 
 interface Health {
-  counters: Record<string, { received: number; parsed: number; dropped: number; queued: number; stored: number; kernelDropped: number }>;
+  counters: Record<string, { received: number; parsed: number; dropped: number; malformed: number; queued: number; stored: number; kernelDropped: number }>;
   store: { stalled?: boolean; writeWaitingMs?: number; writeQueue: number; writeQueueBytes: number; writeQueueMax: number; writeQueueMaxBytes: number; error?: string };
 }
 
@@ -82,11 +82,16 @@ describe('a store that stalls for 10 s mid-ingest', () => {
     await sendUdp(ports.udp, lines(2000, 2000));
     const full = await waitFor(health, (h) => h.counters['syslog-udp']?.received === 4000, 5000);
     expect(full.counters['syslog-udp']).toMatchObject({ received: 4000, queued: BOUND, dropped: 1000, stored: 0 });
+    // While the queue is full a datagram is dropped unread, as the receiver drops when decoding is
+    // behind: even one that is not syslog at all is counted as dropped, not decoded into malformed.
+    await sendUdp(ports.udp, ['\u0000\u0001\u0002 not syslog']);
+    const unread = await waitFor(health, (h) => h.counters['syslog-udp']?.received === 4001, 5000);
+    expect(unread.counters['syslog-udp']).toMatchObject({ received: 4001, dropped: 1001, malformed: 0, queued: BOUND });
 
     await new Promise((r) => setTimeout(r, Math.max(0, stallEnds - Date.now())));
     release();
     const after = await waitFor(health, (h) => h.counters['syslog-udp']?.queued === 0 && h.store.stalled === false, 10_000);
-    expect(after.counters['syslog-udp']).toMatchObject({ received: 4000, dropped: 1000, queued: 0, stored: BOUND, kernelDropped: 0 });
+    expect(after.counters['syslog-udp']).toMatchObject({ received: 4001, dropped: 1001, queued: 0, stored: BOUND, kernelDropped: 0 });
     expect(after.store.error).toBeUndefined();
     expect(after.store.writeQueueBytes).toBe(0);
 
