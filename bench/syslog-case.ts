@@ -23,6 +23,13 @@ const FULL_RATES = [25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000,
 const SMOKE_RATES = [2_000];
 const STEP_SECONDS = 5;
 const SETTLE_MAX_MS = 30_000;
+const SETTLE_QUIET_MS = 1500;
+/**
+ * After the ladder, rates held for HOLD_SECONDS each: a 5-s step past what the store writes is
+ * stored from the queue after it; a hold shows the rate the collector keeps up with.
+ */
+const HOLD_RATES = [50_000, 75_000, 100_000];
+const HOLD_SECONDS = 30;
 const LIVE_LOAD_RATE = 50_000;
 const LIVE_MARKERS = 500;
 const LIVE_MARKER_RATE = 50;
@@ -37,6 +44,8 @@ export interface SyslogStep {
   rate: number; sent: number; stored: number; lost: number; sendSeconds: number;
   /** What the sender really pushed (sent / sendSeconds): below `rate` once the receiver takes the CPU it needed. */
   achievedPerS: number;
+  /** Ours only: lines stored a second, from the send's start until the stored count stopped rising. */
+  storedPerS?: number;
   /** Ours only: where the lost lines went, and whether that adds up to what was sent. */
   kernelDropped?: number; queueDropped?: number; accountedFor?: number; rssMb?: number | null; searchable?: boolean;
 }
@@ -49,7 +58,7 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
     return { name: 'syslog', load: 'not run', result: {}, peakRssMb: null, notes: ['no C compiler (gcc) to build bench/blast.c: the syslog case needs it'] };
   }
   const pool = blast.writePool(syslogTemplates());
-  const ours = await collectorSteps(blast, pool, rates, seconds, !o.smoke);
+  const ours = await collectorSteps(blast, pool, rates, seconds, !o.smoke, o.smoke ? [] : HOLD_RATES);
   const reference = rsyslogBinary() ? await rsyslogSteps(blast, pool, rates, seconds) : null;
   const oursHeld = highestZeroLoss(ours.steps);
   const refHeld = reference ? highestZeroLoss(reference) : null;
@@ -67,6 +76,8 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
       rsyslogHighestAchievedZeroLoss: refAchieved,
       achievedRatio: refAchieved ? Math.round((oursAchieved / refAchieved) * 100) / 100 : null,
       steps: ours.steps,
+      holds: ours.holds,
+      highestHeldZeroLoss: ours.holds.length > 0 ? highestZeroLoss(ours.holds) : null,
       liveP50Ms: ours.live?.latency.p50 ?? null,
       liveP99Ms: ours.live?.latency.p99 ?? null,
       liveMarkersMissed: ours.live?.missed ?? null,
@@ -83,6 +94,7 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
       `live latency: ${LIVE_MARKERS} markers at ${LIVE_MARKER_RATE}/s while ${LIVE_LOAD_RATE} lines/s stream in, timed from send to a live-tail client's logs:batch; the first marker goes ${LIVE_WARMUP_MS / 1000} s after the load and the subscription start, so the collector's first second under load (code not compiled yet, about 100 ms behind) is not in the figure`,
       'accountedFor = (received + kernel-dropped) / sent over the step: every datagram sent is either read or counted as dropped by the kernel',
       'ratio compares the nominal steps (the method); achievedRatio compares what the sender really pushed in the fastest zero-loss step of each (sent / send time)',
+      ...(o.smoke ? [] : [`holds: after the ladder, ${HOLD_RATES.join(', ')} lines/s for ${HOLD_SECONDS} s each on the same collector and tail (ours only); highestHeldZeroLoss is the sustained rate, storedPerS what the store kept up with`]),
     ],
   };
 }
@@ -93,7 +105,7 @@ function highestZeroLoss(steps: readonly SyslogStep[], rateOf: (s: SyslogStep) =
 
 const achieved = (s: { sent: number; elapsedMs: number }) => Math.round(s.sent / (s.elapsedMs / 1000));
 
-async function collectorSteps(blast: Blaster, pool: string, rates: number[], seconds: number, measureLive: boolean) {
+async function collectorSteps(blast: Blaster, pool: string, rates: number[], seconds: number, measureLive: boolean, holdRates: readonly number[]) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ipp-bench-syslog-'));
   const ports = await freePorts(1, 1);
   const [web, udp] = [ports.tcp[0]!, ports.udp[0]!];
@@ -113,30 +125,37 @@ async function collectorSteps(blast: Blaster, pool: string, rates: number[], sec
       const load = blast.send(udp, LIVE_LOAD_RATE * (LIVE_MARKERS / LIVE_MARKER_RATE + LIVE_WARMUP_MS / 1000 + 1), LIVE_LOAD_RATE, pool, offset);
       live = await liveLatency({ base, syslogPort: udp, marker: 'live-marker', count: LIVE_MARKERS, ratePerS: LIVE_MARKER_RATE, timeoutMs: 5000, warmupMs: LIVE_WARMUP_MS });
       offset += (await load).sent;
-      await settle(async () => (await counters()).stored, 1500, SETTLE_MAX_MS);
+      await settle(async () => (await counters()).stored, SETTLE_QUIET_MS, SETTLE_MAX_MS);
     }
     // Every line is also pushed to a live tail while the ladder runs, as when someone watches the dashboard.
     await new Promise<void>((resolve) => tail.emit('logs:subscribe', {}, () => resolve()));
-    const steps: SyslogStep[] = [];
-    for (const rate of rates) {
+    const step = async (rate: number, stepSeconds: number): Promise<SyslogStep> => {
       const before = await counters();
-      const s = await blast.send(udp, rate * seconds, rate, pool, offset);
+      const started = performance.now();
+      const s = await blast.send(udp, rate * stepSeconds, rate, pool, offset);
       offset += s.sent;
-      await settle(async () => (await counters()).stored, 1500, SETTLE_MAX_MS);
+      await settle(async () => (await counters()).stored, SETTLE_QUIET_MS, SETTLE_MAX_MS);
+      const tookSeconds = (performance.now() - started - SETTLE_QUIET_MS) / 1000;
       const after = await counters();
       const stored = after.stored - before.stored;
       const kernelDropped = after.kernelDropped - before.kernelDropped;
       const lastSeq = offset - 1;
       const found = await getJson<{ logs: unknown[] }>(`${base}/api/logs?q=${encodeURIComponent(`S=${lastSeq}`)}&limit=5`);
-      steps.push({
+      return {
         rate, sent: s.sent, stored, lost: s.sent - stored, sendSeconds: s.elapsedMs / 1000, achievedPerS: achieved(s),
-        kernelDropped, queueDropped: after.dropped - before.dropped,
+        storedPerS: Math.round(stored / tookSeconds), kernelDropped, queueDropped: after.dropped - before.dropped,
         accountedFor: Math.round(((after.received - before.received + kernelDropped) / s.sent) * 10_000) / 10_000,
         rssMb: rssMb(child.pid!), searchable: found.logs.length > 0,
-      });
-      if (s.sent - stored > 0) break;
+      };
+    };
+    const steps: SyslogStep[] = [];
+    for (const rate of rates) {
+      steps.push(await step(rate, seconds));
+      if (steps.at(-1)!.lost > 0) break;
     }
-    return { steps, live, peakRssMb: peakRssMb(child.pid!) };
+    const holds: SyslogStep[] = [];
+    for (const rate of holdRates) holds.push(await step(rate, HOLD_SECONDS));
+    return { steps, holds, live, peakRssMb: peakRssMb(child.pid!) };
   } finally {
     tail.close();
     await stopProcess(child);
@@ -170,7 +189,7 @@ template(name="raw" type="string" string="%rawmsg%\\n")
       const dropsBefore = (await readKernelUdpDrops())?.get(port!) ?? 0;
       const s = await blast.send(port!, rate * seconds, rate, pool, offset);
       offset += s.sent;
-      const after = await settle(lines, 1500, SETTLE_MAX_MS);
+      const after = await settle(lines, SETTLE_QUIET_MS, SETTLE_MAX_MS);
       // rsyslog escapes control characters on reception, so a multi-line SIP datagram is one line of the file.
       const stored = after - before;
       const kernelDropped = ((await readKernelUdpDrops())?.get(port!) ?? 0) - dropsBefore;
