@@ -119,8 +119,9 @@ export const DEFAULT_CONFIG: CollectorConfig = {
   onlineWindowS: 300,
   storeBatchSize: 5000,
   storeFlushIntervalMs: 200,
-  // A storm's worth: the SQLite store writes about 100,000 lines/s on 2 cores, so a 5-s burst at
-  // 150,000 lines/s leaves some 600,000 waiting, in about 300 MB as columns.
+  // A storm's worth: the SQLite store writes about 100,000 lines/s on 2 cores while it defers search
+  // indexing (50,000 held with it), so a 5-s burst at 150,000 lines/s leaves some 600,000 waiting,
+  // in about 300 MB as columns.
   storeMaxQueuedLines: 1_000_000,
   storeMaxQueuedMb: 256,
   liveMaxQueuedPerClient: 2000,
