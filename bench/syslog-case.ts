@@ -25,8 +25,8 @@ const STEP_SECONDS = 5;
 const SETTLE_MAX_MS = 30_000;
 const SETTLE_QUIET_MS = 1500;
 /**
- * After the ladder, rates held for HOLD_SECONDS each: a 5-s step past what the store writes is
- * stored from the queue after it; a hold shows the rate the collector keeps up with.
+ * After the ladder, rates held for HOLD_SECONDS each, for us and for rsyslog: a 5-s step past what
+ * our store writes is stored from the queue after it; a hold shows the rate each keeps up with.
  */
 const HOLD_RATES = [50_000, 75_000, 100_000];
 const HOLD_SECONDS = 30;
@@ -58,8 +58,10 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
     return { name: 'syslog', load: 'not run', result: {}, peakRssMb: null, notes: ['no C compiler (gcc) to build bench/blast.c: the syslog case needs it'] };
   }
   const pool = blast.writePool(syslogTemplates());
-  const ours = await collectorSteps(blast, pool, rates, seconds, !o.smoke, o.smoke ? [] : HOLD_RATES);
-  const reference = rsyslogBinary() ? await rsyslogSteps(blast, pool, rates, seconds) : null;
+  const holdRates = o.smoke ? [] : HOLD_RATES;
+  const ours = await collectorSteps(blast, pool, rates, seconds, !o.smoke, holdRates);
+  const ref = rsyslogBinary() ? await rsyslogSteps(blast, pool, rates, seconds, holdRates) : null;
+  const reference = ref?.steps ?? null;
   const oursHeld = highestZeroLoss(ours.steps);
   const refHeld = reference ? highestZeroLoss(reference) : null;
   const overload = ours.steps.find((s) => s.lost > 0);
@@ -78,6 +80,7 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
       steps: ours.steps,
       holds: ours.holds,
       highestHeldZeroLoss: ours.holds.length > 0 ? highestZeroLoss(ours.holds) : null,
+      rsyslogHighestHeldZeroLoss: ref && ref.holds.length > 0 ? highestZeroLoss(ref.holds) : null,
       liveP50Ms: ours.live?.latency.p50 ?? null,
       liveP99Ms: ours.live?.latency.p99 ?? null,
       liveMarkersMissed: ours.live?.missed ?? null,
@@ -86,7 +89,7 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
     },
     peakRssMb: ours.peakRssMb,
     reference: reference
-      ? { tool: 'rsyslogd: imudp (one thread, rcvbufSize 16m) → omfile, raw template', highestRateZeroLoss: refHeld, steps: reference }
+      ? { tool: 'rsyslogd: imudp (one thread, rcvbufSize 16m) → omfile, raw template', highestRateZeroLoss: refHeld, steps: reference, holds: ref!.holds }
       : { tool: 'rsyslogd', skipped: 'rsyslog is not installed (apt-get install rsyslog): the reference was not run' },
     ratio: refHeld ? Math.round((oursHeld / refHeld) * 100) / 100 : null,
     notes: [
@@ -94,7 +97,7 @@ export async function syslogCase(o: BenchOptions): Promise<CaseResult> {
       `live latency: ${LIVE_MARKERS} markers at ${LIVE_MARKER_RATE}/s while ${LIVE_LOAD_RATE} lines/s stream in, timed from send to a live-tail client's logs:batch; the first marker goes ${LIVE_WARMUP_MS / 1000} s after the load and the subscription start, so the collector's first second under load (code not compiled yet, about 100 ms behind) is not in the figure`,
       'accountedFor = (received + kernel-dropped) / sent over the step: every datagram sent is either read or counted as dropped by the kernel',
       'ratio compares the nominal steps (the method); achievedRatio compares what the sender really pushed in the fastest zero-loss step of each (sent / send time)',
-      ...(o.smoke ? [] : [`holds: after the ladder, ${HOLD_RATES.join(', ')} lines/s for ${HOLD_SECONDS} s each on the same collector and tail (ours only); highestHeldZeroLoss is the sustained rate, storedPerS what the store kept up with`]),
+      ...(o.smoke ? [] : [`holds: after the ladder, ${HOLD_RATES.join(', ')} lines/s for ${HOLD_SECONDS} s each on the same collector and tail, and the same against rsyslog; highestHeldZeroLoss is the sustained rate (capped by the top hold), storedPerS what our store kept up with`]),
     ],
   };
 }
@@ -167,7 +170,7 @@ function rsyslogBinary(): string | null {
   return ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((p) => existsSync(p)) ?? null;
 }
 
-async function rsyslogSteps(blast: Blaster, pool: string, rates: number[], seconds: number): Promise<SyslogStep[]> {
+async function rsyslogSteps(blast: Blaster, pool: string, rates: number[], seconds: number, holdRates: readonly number[]): Promise<{ steps: SyslogStep[]; holds: SyslogStep[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipp-rsyslog-'));
   const { udp: [port] } = await freePorts(0, 1);
   const out = path.join(dir, 'out.log');
@@ -182,25 +185,30 @@ template(name="raw" type="string" string="%rawmsg%\\n")
   await sleep(1000);
   const lines = async () => (existsSync(out) ? countLines(out) : 0);
   const steps: SyslogStep[] = [];
+  const holds: SyslogStep[] = [];
   let offset = 0;
+  const step = async (rate: number, stepSeconds: number): Promise<SyslogStep> => {
+    const before = await lines();
+    const dropsBefore = (await readKernelUdpDrops())?.get(port!) ?? 0;
+    const s = await blast.send(port!, rate * stepSeconds, rate, pool, offset);
+    offset += s.sent;
+    const after = await settle(lines, SETTLE_QUIET_MS, SETTLE_MAX_MS);
+    // rsyslog escapes control characters on reception, so a multi-line SIP datagram is one line of the file.
+    const stored = after - before;
+    const kernelDropped = ((await readKernelUdpDrops())?.get(port!) ?? 0) - dropsBefore;
+    return { rate, sent: s.sent, stored, lost: s.sent - stored, sendSeconds: s.elapsedMs / 1000, achievedPerS: achieved(s), kernelDropped, rssMb: rssMb(child.pid!) };
+  };
   try {
     for (const rate of rates) {
-      const before = await lines();
-      const dropsBefore = (await readKernelUdpDrops())?.get(port!) ?? 0;
-      const s = await blast.send(port!, rate * seconds, rate, pool, offset);
-      offset += s.sent;
-      const after = await settle(lines, SETTLE_QUIET_MS, SETTLE_MAX_MS);
-      // rsyslog escapes control characters on reception, so a multi-line SIP datagram is one line of the file.
-      const stored = after - before;
-      const kernelDropped = ((await readKernelUdpDrops())?.get(port!) ?? 0) - dropsBefore;
-      steps.push({ rate, sent: s.sent, stored, lost: s.sent - stored, sendSeconds: s.elapsedMs / 1000, achievedPerS: achieved(s), kernelDropped, rssMb: rssMb(child.pid!) });
-      if (s.sent - stored > 0) break;
+      steps.push(await step(rate, seconds));
+      if (steps.at(-1)!.lost > 0) break;
     }
+    for (const rate of holdRates) holds.push(await step(rate, HOLD_SECONDS));
   } finally {
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   }
-  return steps;
+  return { steps, holds };
 }
 
 function countLines(file: string): number {
