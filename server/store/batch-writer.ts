@@ -38,6 +38,8 @@ export class BatchWriter {
   degraded = false;
   /** Every line up to this id is committed (ids are handed out in order and written in order). */
   lastStoredId = 0;
+  /** The queue's bounds, for health: how close a burst came to losing lines. */
+  readonly bounds: { readonly lines: number; readonly bytes: number };
   /** Told how long each successful write took (ms): the metrics' store latency. */
   onWrite: ((ms: number) => void) | null = null;
 
@@ -46,7 +48,9 @@ export class BatchWriter {
     private readonly devices: DeviceRegistry,
     private readonly counters: Counters,
     private readonly options: BatchWriterOptions,
-  ) {}
+  ) {
+    this.bounds = { lines: options.maxQueued, bytes: options.maxQueuedBytes };
+  }
 
   /** True while any new line would be dropped: the queue is at one of its bounds. */
   get full(): boolean {
@@ -85,11 +89,6 @@ export class BatchWriter {
   /** Raw bytes of the lines not yet committed (the queue's other bound, `maxQueuedBytes`). */
   get queuedBytes(): number {
     return this.pendingBytes;
-  }
-
-  /** The queue's bounds, for health: how close a burst came to losing lines. */
-  get bounds(): { lines: number; bytes: number } {
-    return { lines: this.options.maxQueued, bytes: this.options.maxQueuedBytes };
   }
 
   /** Lines waiting behind the write in flight. */
